@@ -1,0 +1,33 @@
+"""Server settings: limits and paths, read from AUTOGRAD_LIVE_* environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Limits of this server; run hyperparameters belong to the run config instead."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTOGRAD_LIVE_")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_steps: int = Field(1_000_000, gt=0, description="The most steps one run may ask for.")
+    max_points: int = Field(100_000, gt=1, description="The most data points one run may ask for.")
+    max_running_runs: int = Field(2, gt=0, description="Runs that train at once; the rest wait as queued.")
+    max_active_runs: int = Field(32, gt=0, description="Queued plus running runs; more are refused (422).")
+    max_kept_runs: int = Field(200, gt=0, description="Runs kept in memory; the oldest ended ones go first.")
+    frame_rate: float = Field(30.0, gt=0, le=120, description="The most frames per second sent to a viewer.")
+    curve_points: int = Field(200, gt=1, le=5000, description="Points of the drawn prediction curve.")
+    static_dir: Path = ROOT / "static"
+    templates_dir: Path = ROOT / "templates"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,42 @@
+"""What every engine yields and how the engines are listed."""
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.engines.problem import Array, Problem
+from app.run_config import RunConfig
+
+
+@dataclass(slots=True)
+class StepRecord:
+    """One gradient step: the loss and gradient at the weights before the update, and the weights after."""
+
+    step: int
+    loss: float
+    params: tuple[float, ...]
+    grads: tuple[float, ...]
+    updated: tuple[float, ...]
+    curve: Array | None = None
+
+
+# An engine is a generator: send it True to have the next record carry the prediction curve.
+StepStream = Generator[StepRecord, bool | None, None]
+TrainFn = Callable[[RunConfig, Problem, Array], StepStream]
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """An engine's name, the one line that describes it, its parameters and its training generator."""
+
+    name: str
+    description: str
+    param_names: tuple[str, ...]
+    initial_params: Callable[[RunConfig], tuple[float, ...]]
+    train: TrainFn
+
+
+def as_floats(values: Array) -> tuple[float, ...]:
+    """A small array as a tuple of Python floats."""
+    return tuple(float(v) for v in np.asarray(values).ravel())

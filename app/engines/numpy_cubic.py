@@ -1,0 +1,53 @@
+"""The lecture's numpy code: a cubic fitted to sin(x) with hand-derived gradients."""
+
+import numpy as np
+
+from app.engines.base import EngineSpec, StepRecord, StepStream
+from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
+from app.run_config import RunConfig
+
+
+def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
+    """Yield one record per step of plain gradient descent, exactly as the lecture writes it."""
+    x, y = problem.x, problem.y
+    a, b, c, d = initial_cubic(config)
+    learning_rate = config.lr
+    scale = 1.0 if config.reduction == "sum" else 1.0 / x.size
+    detail: bool | None = True
+    for t in range(config.steps):
+        # Forward pass: compute predicted y = a + b x + c x^2 + d x^3
+        y_pred = a + b * x + c * x**2 + d * x**3
+        loss = np.square(y_pred - y).sum() * scale
+
+        # Backprop to compute gradients of a, b, c, d with respect to loss
+        grad_y_pred = 2.0 * (y_pred - y) * scale
+        grad_a = grad_y_pred.sum()
+        grad_b = (grad_y_pred * x).sum()
+        grad_c = (grad_y_pred * x**2).sum()
+        grad_d = (grad_y_pred * x**3).sum()
+
+        # Update weights
+        before = (float(a), float(b), float(c), float(d))
+        a -= learning_rate * grad_a
+        b -= learning_rate * grad_b
+        c -= learning_rate * grad_c
+        d -= learning_rate * grad_d
+
+        after = (float(a), float(b), float(c), float(d))
+        detail = yield StepRecord(
+            step=t,
+            loss=float(loss),
+            params=before,
+            grads=(float(grad_a), float(grad_b), float(grad_c), float(grad_d)),
+            updated=after,
+            curve=cubic(after, curve_x) if detail else None,
+        )
+
+
+ENGINE = EngineSpec(
+    name="numpy",
+    description="numpy arrays, gradients derived by hand (grad_y_pred = 2(y_pred - y), ...), as in the lecture.",
+    param_names=CUBIC_PARAMS,
+    initial_params=initial_cubic,
+    train=train,
+)

@@ -1,0 +1,61 @@
+"""The lecture's PyTorch code: the same cubic, with gradients from autograd."""
+
+import torch
+
+from app.engines.base import EngineSpec, StepRecord, StepStream
+from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
+from app.run_config import RunConfig
+
+
+def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
+    """Yield one record per step: forward, loss.backward(), update under no_grad, gradients reset."""
+    dtype = torch.float64
+    x = torch.from_numpy(problem.x)
+    y = torch.from_numpy(problem.y)
+    a, b, c, d = (torch.tensor(w, dtype=dtype, requires_grad=True) for w in initial_cubic(config))
+    weights = (a, b, c, d)
+    learning_rate = config.lr
+    detail: bool | None = True
+    for t in range(config.steps):
+        # Forward pass: compute predicted y using operations on Tensors.
+        y_pred = a + b * x + c * x**2 + d * x**3
+        loss = (y_pred - y).pow(2).sum()
+        if config.reduction == "mean":
+            loss = loss / x.numel()
+
+        # Use autograd to compute the backward pass.
+        loss.backward()
+
+        # Manually update weights using gradient descent, outside of autograd's tracking.
+        with torch.no_grad():
+            before = tuple(torch.stack(weights).tolist())
+            grads = tuple(torch.stack([w.grad for w in weights if w.grad is not None]).tolist())
+            a -= learning_rate * a.grad
+            b -= learning_rate * b.grad
+            c -= learning_rate * c.grad
+            d -= learning_rate * d.grad
+            after = tuple(torch.stack(weights).tolist())
+
+            # Manually zero the gradients after updating weights
+            a.grad = None
+            b.grad = None
+            c.grad = None
+            d.grad = None
+
+        detail = yield StepRecord(
+            step=t,
+            loss=loss.item(),
+            params=before,
+            grads=grads,
+            updated=after,
+            curve=cubic(after, curve_x) if detail else None,
+        )
+
+
+ENGINE = EngineSpec(
+    name="torch-autograd",
+    description="torch tensors with requires_grad: loss.backward() computes the gradients, no_grad updates.",
+    param_names=CUBIC_PARAMS,
+    initial_params=initial_cubic,
+    train=train,
+)

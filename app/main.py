@@ -1,0 +1,43 @@
+"""The ASGI app: routers, static files and the shared objects made in the lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import torch
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app import __version__
+from app.config import Settings, get_settings
+from app.runs.feed import Hub
+from app.runs.manager import RunManager
+from app.web import api, pages, ws
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new app with its own run manager and hub."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        torch.set_num_threads(1)  # tiny tensors: threads only fight the other runs for the two cores
+        app.state.manager = RunManager(settings)
+        app.state.hub = Hub(settings.frame_rate)
+        yield
+        app.state.manager.shutdown()
+        await app.state.hub.close()
+
+    app = FastAPI(
+        title="Autograd Live",
+        version=__version__,
+        summary="Watch a neural network learn: training runs streamed step by step.",
+        lifespan=lifespan,
+    )
+    app.include_router(api.router)
+    app.include_router(ws.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    return app
+
+
+app = create_app()

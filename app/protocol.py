@@ -1,0 +1,77 @@
+"""The WebSocket messages, one typed shape each (docs/protocol.md describes them; static/js/protocol.js mirrors)."""
+
+from typing import Literal, TypedDict
+
+from app.runs.run import RunStatus
+
+# Plain TypedDicts rather than pydantic models: frames are built 30 times a second and serialized
+# once with orjson, so validation would be pure cost; tests validate received messages against these.
+
+
+class Series(TypedDict):
+    """Points to draw: x and y of equal length."""
+
+    x: list[float]
+    y: list[float]
+
+
+class RunSummary(TypedDict):
+    """A run as REST's RunInfo shows it (the same fields, JSON-ready)."""
+
+    id: str
+    engine: str
+    status: RunStatus
+    message: str | None
+    config: dict[str, object]
+    param_names: list[str]
+    step: int
+    steps_done: int
+    loss: float | None
+    params: dict[str, float]
+    grads: dict[str, float]
+    created_at: str
+    started_at: str | None
+    ended_at: str | None
+
+
+class Snapshot(TypedDict):
+    """The first message of every socket: all a viewer needs to draw the run as it stands."""
+
+    type: Literal["snapshot"]
+    run: RunSummary
+    data: Series
+    truth: Series
+    curve_x: list[float]
+    loss_from: int
+    loss: list[float]
+    step: int
+    params: dict[str, float]
+    grads: dict[str, float]
+    curve: list[float]
+
+
+# What is new since the viewer's previous frame: every loss from step "from" on, the weights and the curve.
+# The functional form because "from" is a Python keyword.
+Frame = TypedDict(
+    "Frame",
+    {
+        "type": Literal["frame"],
+        "status": RunStatus,
+        "from": int,
+        "loss": list[float],
+        "step": int,
+        "params": dict[str, float],
+        "grads": dict[str, float],
+        "curve": list[float],
+        "rate": float,
+    },
+)
+
+
+class StatusMessage(TypedDict):
+    """A change of status; `final` marks the socket's last message."""
+
+    type: Literal["status"]
+    status: RunStatus
+    message: str | None
+    final: bool

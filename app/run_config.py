@@ -1,0 +1,62 @@
+"""The validated configuration of one training run, as the REST API and the engines see it."""
+
+import math
+import secrets
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+EngineName = Literal["numpy", "torch-autograd"]
+Reduction = Literal["sum", "mean"]
+
+DEFAULT_POINTS = 2000
+# The lecture's rate for the summed loss, and the rate that takes the same step on the mean of 2000 points.
+DEFAULT_LEARNING_RATE: dict[Reduction, float] = {"sum": 1e-6, "mean": 1e-6 * DEFAULT_POINTS}
+
+
+class RunConfig(BaseModel):
+    """What to train and how; every field defaults to the lecture's value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    engine: EngineName = Field("numpy", description="Which implementation trains the cubic.")
+    steps: int = Field(2000, gt=0, description="Gradient descent steps to take.")
+    learning_rate: float | None = Field(
+        None,
+        gt=0,
+        description="Step size η; absent means 1e-6 for the summed loss, 2e-3 for the mean (the same step).",
+    )
+    reduction: Reduction = Field("sum", description="Squared error summed (the lecture's code) or averaged.")
+    seed: int | None = Field(
+        None, ge=0, lt=2**63, description="Seed of the initial weights; drawn and recorded when absent."
+    )
+    pace: float | None = Field(
+        None, gt=0, le=1_000_000, description="Steps per second to slow down to; absent means full speed."
+    )
+    points: int = Field(DEFAULT_POINTS, ge=2, description="Number of data points evenly spaced on the range.")
+    x_min: float = Field(-math.pi, ge=-1e3, le=1e3, description="Left end of the x range.")
+    x_max: float = Field(math.pi, ge=-1e3, le=1e3, description="Right end of the x range.")
+
+    @model_validator(mode="after")
+    def _fill_and_check(self) -> Self:
+        if self.seed is None:
+            self.seed = secrets.randbelow(2**31)
+        if self.learning_rate is None:
+            self.learning_rate = DEFAULT_LEARNING_RATE[self.reduction]
+        elif not math.isfinite(self.learning_rate):
+            raise ValueError("learning_rate must be a finite positive number")
+        if not self.x_min < self.x_max:
+            raise ValueError("x_min must be smaller than x_max")
+        return self
+
+    @property
+    def lr(self) -> float:
+        """The learning rate, always set once validated."""
+        assert self.learning_rate is not None
+        return self.learning_rate
+
+    @property
+    def initial_seed(self) -> int:
+        """The seed of the initial weights, always set once validated."""
+        assert self.seed is not None
+        return self.seed

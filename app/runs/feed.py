@@ -1,0 +1,117 @@
+"""One run's frames: built at most frame_rate times a second, serialized once, offered to every viewer."""
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+
+from app.engines.base import StepRecord
+from app.runs import messages
+from app.runs.run import ENDED, Run
+from app.runs.viewer import Viewer, dumps
+
+RATE_WINDOW = 1.0  # seconds of progress that the steps-per-second figure averages over
+
+
+class Feed:
+    """Turns a run's progress into frames for its viewers, while it has any."""
+
+    def __init__(self, run: Run, interval: float) -> None:
+        self.run = run
+        self.interval = interval
+        self.viewers: set[Viewer] = set()
+        self._record: StepRecord | None = None  # the step the last frame ended on
+        self._status = run.status
+        self._task: asyncio.Task[None] | None = None
+        self._progress: deque[tuple[float, int]] = deque()
+
+    @property
+    def _sent(self) -> int:
+        return self._record.step + 1 if self._record else 0
+
+    def join(self, since: int) -> Viewer:
+        """A new viewer, with a snapshot up to the last frame, so the next frame follows it exactly."""
+        if self._task is None:
+            self._status = self.run.status  # read before `latest`: once ended, latest is final
+            self._record = self.run.latest
+        viewer = Viewer(self.run)
+        viewer.offer_text(dumps(messages.snapshot(self.run, since, self._record)))
+        if self._status in ENDED:
+            viewer.offer_text(dumps(messages.status(self.run, final=True)), final=True)
+            return viewer
+        self.viewers.add(viewer)
+        if self._task is None:
+            self._task = asyncio.create_task(self._tick(), name=f"feed-{self.run.id}")
+        return viewer
+
+    def leave(self, viewer: Viewer) -> None:
+        """Forget a viewer whose socket is gone."""
+        self.viewers.discard(viewer)
+
+    async def _tick(self) -> None:
+        try:
+            while self.viewers and self._status not in ENDED:
+                await asyncio.sleep(self.interval)
+                self.publish()
+        finally:
+            self._task = None
+
+    def publish(self) -> None:
+        """Offer every viewer what is new: one frame with the new losses, then any change of status."""
+        status = self.run.status  # read before `latest`: once ended, latest is final
+        record = self.run.latest
+        if record is not None and record.step + 1 > self._sent:
+            rate = self._rate(record.step + 1)
+            text = dumps(messages.frame(self.run, self._sent, record, rate))
+            for viewer in self.viewers:
+                viewer.offer_frame(self._sent, record, rate, text)
+            self._record = record
+        if status != self._status:
+            self._status = status
+            final = status in ENDED
+            text = dumps(messages.status(self.run, final))
+            for viewer in self.viewers:
+                viewer.offer_text(text, final)
+
+    def _rate(self, done: int) -> float:
+        now = time.monotonic()
+        self._progress.append((now, done))
+        while len(self._progress) > 2 and now - self._progress[0][0] > RATE_WINDOW:
+            self._progress.popleft()
+        then, done_then = self._progress[0]
+        return (done - done_then) / (now - then) if now > then else 0.0
+
+    async def close(self) -> None:
+        """Stop ticking (at shutdown)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class Hub:
+    """The feeds of the runs that have viewers; the one place where fan-out happens."""
+
+    def __init__(self, frame_rate: float) -> None:
+        self.interval = 1.0 / frame_rate
+        self._feeds: dict[str, Feed] = {}
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, run: Run, since: int = 0) -> AsyncIterator[Viewer]:
+        """A viewer of `run` for the duration of the block."""
+        feed = self._feeds.get(run.id)
+        if feed is None:
+            feed = self._feeds[run.id] = Feed(run, self.interval)
+        viewer = feed.join(since)
+        try:
+            yield viewer
+        finally:
+            feed.leave(viewer)
+            if not feed.viewers and self._feeds.get(run.id) is feed:
+                del self._feeds[run.id]  # its ticker ends by itself at the next tick
+
+    async def close(self) -> None:
+        """Stop every feed."""
+        for feed in list(self._feeds.values()):
+            await feed.close()

@@ -1,0 +1,91 @@
+"""Builds the protocol's messages from a run's state (app/protocol.py has their shapes)."""
+
+from datetime import datetime
+
+import numpy as np
+
+from app.engines.base import StepRecord
+from app.engines.problem import target
+from app.protocol import Frame, RunSummary, Series, Snapshot, StatusMessage
+from app.runs.run import Run
+
+DATA_POINTS_DRAWN = 500
+
+
+def _named(names: tuple[str, ...], values: tuple[float, ...] | None) -> dict[str, float]:
+    return dict(zip(names, values, strict=True)) if values is not None else {}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _weights(run: Run, record: StepRecord | None) -> dict[str, dict[str, float]]:
+    """The weights after the record's update and the gradient it used (empty before the first step)."""
+    names = run.engine.param_names
+    if record is None:
+        return {"params": _named(names, run.engine.initial_params(run.config)), "grads": {}}
+    return {"params": _named(names, record.updated), "grads": _named(names, record.grads)}
+
+
+def summary(run: Run) -> RunSummary:
+    """The run's config, status and latest numbers."""
+    latest = run.latest
+    return {
+        "id": run.id,
+        "engine": run.engine.name,
+        "status": run.status,
+        "message": run.message,
+        "config": run.config.model_dump(),
+        "param_names": list(run.engine.param_names),
+        "step": latest.step if latest else -1,
+        "steps_done": run.history.count,
+        "loss": latest.loss if latest else None,
+        **_weights(run, latest),  # type: ignore[typeddict-item]
+        "created_at": run.created_at.isoformat(),
+        "started_at": _iso(run.started_at),
+        "ended_at": _iso(run.ended_at),
+    }
+
+
+def _curve(run: Run) -> list[float]:
+    return run.curve.tolist() if run.curve is not None else []
+
+
+def snapshot(run: Run, since: int, record: StepRecord | None) -> Snapshot:
+    """Everything to draw the run as of `record`, with the losses from step `since` on."""
+    upto = record.step + 1 if record else 0
+    x, y = run.problem.x, run.problem.y
+    shown = np.linspace(0, x.size - 1, min(x.size, DATA_POINTS_DRAWN)).round().astype(int)
+    since = min(max(since, 0), upto)
+    return {
+        "type": "snapshot",
+        "run": summary(run),
+        "data": Series(x=x[shown].tolist(), y=y[shown].tolist()),
+        "truth": Series(x=run.curve_x.tolist(), y=target(run.curve_x).tolist()),
+        "curve_x": run.curve_x.tolist(),
+        "loss_from": since,
+        "loss": run.history.losses(since, upto),
+        "step": upto - 1,
+        **_weights(run, record),  # type: ignore[typeddict-item]
+        "curve": _curve(run),
+    }
+
+
+def frame(run: Run, start: int, record: StepRecord, rate: float) -> Frame:
+    """The losses of steps start..record.step with the weights and gradient of `record` and the curve."""
+    return {
+        "type": "frame",
+        "status": run.status,
+        "from": start,
+        "loss": run.history.losses(start, record.step + 1),
+        "step": record.step,
+        **_weights(run, record),  # type: ignore[typeddict-item]
+        "curve": _curve(run),
+        "rate": rate,
+    }
+
+
+def status(run: Run, final: bool) -> StatusMessage:
+    """The run's status, and whether it is the last message."""
+    return {"type": "status", "status": run.status, "message": run.message, "final": final}

@@ -1,0 +1,199 @@
+"""One training run: its engine driven in a worker thread, with pause, step, resume, stop and pace."""
+
+import math
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Literal
+
+import numpy as np
+
+from app.engines.base import EngineSpec, StepRecord
+from app.engines.problem import Problem
+from app.run_config import RunConfig
+from app.runs.history import History
+
+RunStatus = Literal["queued", "running", "paused", "finished", "stopped", "failed", "diverged"]
+ENDED: frozenset[str] = frozenset({"finished", "stopped", "failed", "diverged"})
+
+# A loss this many times the first one (or 1.0, if larger) means the weights are running away.
+DIVERGENCE_FACTOR = 1e10
+
+
+class RunStateError(Exception):
+    """A command that the run's current status does not allow."""
+
+
+class Run:
+    """Trains one config in a thread and records every step; commands are safe to call from any thread."""
+
+    def __init__(
+        self,
+        run_id: str,
+        config: RunConfig,
+        engine: EngineSpec,
+        problem: Problem,
+        curve_x: np.ndarray,
+        detail_interval: float,
+    ) -> None:
+        self.id = run_id
+        self.config = config
+        self.engine = engine
+        self.problem = problem
+        self.curve_x = curve_x
+        self.history = History(config.steps, engine.param_names)
+        self.status: RunStatus = "queued"
+        self.message: str | None = None
+        self.created_at = datetime.now(UTC)
+        self.started_at: datetime | None = None
+        self.ended_at: datetime | None = None
+        self.latest: StepRecord | None = None
+        self.curve: np.ndarray | None = None
+        self._detail_interval = detail_interval
+        self._cond = threading.Condition()
+        self._stop = False
+        self._step_budget = 0
+        self._thread: threading.Thread | None = None
+        self._pace_origin = (0.0, 0)
+
+    # Commands, from the event loop or any thread.
+
+    def start(self, slots: threading.Semaphore) -> None:
+        """Start the worker thread; it waits as `queued` until one of the slots is free."""
+        self._thread = threading.Thread(target=self._work, args=(slots,), name=f"run-{self.id}", daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        """Hold the run after its current step."""
+        with self._cond:
+            self._require({"running", "queued"}, "pause")
+            self.status = "paused"
+
+    def resume(self) -> None:
+        """Let a paused run go on at its pace."""
+        with self._cond:
+            self._require({"paused"}, "resume")
+            self.status = "running"
+            self._cond.notify_all()
+
+    def step(self) -> None:
+        """Take exactly one step of a paused run."""
+        with self._cond:
+            self._require({"paused"}, "step")
+            self._step_budget += 1
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        """End the run after its current step."""
+        with self._cond:
+            self._require({"queued", "running", "paused"}, "stop")
+            self._stop = True
+            self._cond.notify_all()
+
+    def join(self, timeout: float) -> None:
+        """Wait for the worker thread to end, at most `timeout` seconds (blocking: call off the event loop)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the run is over for good."""
+        return self.status in ENDED
+
+    # The worker thread.
+
+    def _work(self, slots: threading.Semaphore) -> None:
+        while not slots.acquire(timeout=0.1):
+            if self._stop:
+                self._end("stopped")
+                return
+        try:
+            self.started_at = datetime.now(UTC)
+            with self._cond:
+                if self.status == "queued":
+                    self.status = "running"
+            self._train()
+        except Exception as error:  # an engine bug must end its run, never the server
+            self._end("failed", f"{type(error).__name__}: {error}")
+        finally:
+            slots.release()
+
+    def _train(self) -> None:
+        stream = self.engine.train(self.config, self.problem, self.curve_x)
+        last_detail = 0.0
+        want_detail: bool | None = None  # the first send must be None; the engine's first record has detail
+        first_loss: float | None = None
+        for t in range(self.config.steps):
+            if not self._wait_turn(t):
+                self._end("stopped")
+                return
+            record = stream.send(want_detail)
+            if not self._finite(record):
+                self._diverged(record, first_loss)
+                return
+            self.history.append(record)
+            self.latest = record
+            if record.curve is not None:
+                self.curve = record.curve
+            first_loss = record.loss if first_loss is None else first_loss
+            if record.loss > DIVERGENCE_FACTOR * max(first_loss, 1.0):
+                self._diverged(record, first_loss)
+                return
+            now = time.monotonic()
+            if record.curve is not None:
+                last_detail = now
+            want_detail = now - last_detail >= self._detail_interval or t + 2 >= self.config.steps
+        stream.close()
+        self._end("finished")
+
+    def _wait_turn(self, t: int) -> bool:
+        """Block until step t may run (pause, single steps, pace); False once the run must stop."""
+        with self._cond:
+            while True:
+                if self._stop:
+                    return False
+                if self.status == "paused":
+                    if self._step_budget > 0:
+                        self._step_budget -= 1
+                        self._pace_origin = (time.monotonic(), t)
+                        return True
+                    self._cond.wait()
+                    self._pace_origin = (time.monotonic(), t)
+                    continue
+                pace = self.config.pace
+                if pace is None:
+                    return True
+                origin_time, origin_step = self._pace_origin
+                if t == 0 or origin_time == 0.0:
+                    self._pace_origin = (time.monotonic(), t)
+                    return True
+                delay = origin_time + (t - origin_step) / pace - time.monotonic()
+                if delay <= 0:
+                    return True
+                self._cond.wait(delay)
+
+    @staticmethod
+    def _finite(record: StepRecord) -> bool:
+        values = (record.loss, *record.grads, *record.updated)
+        return all(math.isfinite(v) for v in values)
+
+    def _diverged(self, record: StepRecord, first_loss: float | None) -> None:
+        start = "" if first_loss is None else f"from {first_loss:.4g} "
+        grown = f"{record.loss:.4g}" if math.isfinite(record.loss) else "beyond any finite number"
+        rate = self.config.lr
+        self._end(
+            "diverged",
+            f"The loss grew {start}to {grown} by step {record.step}: the learning rate {rate:g} is too large "
+            f"for this problem; try {rate / 10:g}.",
+        )
+
+    def _end(self, status: RunStatus, message: str | None = None) -> None:
+        with self._cond:
+            self.message = message
+            self.ended_at = datetime.now(UTC)
+            self.status = status
+            self._cond.notify_all()
+
+    def _require(self, allowed: set[str], command: str) -> None:
+        if self.status not in allowed:
+            raise RunStateError(f"cannot {command} a run that is {self.status}")

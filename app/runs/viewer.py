@@ -1,0 +1,75 @@
+"""One viewer's outbox: frames merge while the viewer is behind, so it never holds up the run or others."""
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import orjson
+
+from app.engines.base import StepRecord
+from app.runs import messages
+from app.runs.run import Run
+
+
+def dumps(message: object) -> str:
+    """A message as JSON text (orjson: fast, and never writes NaN as a bare token)."""
+    return orjson.dumps(message).decode()
+
+
+@dataclass(slots=True)
+class PendingFrame:
+    """A frame waiting to be sent; `text` is the shared serialization, None once merged with a newer one."""
+
+    start: int
+    record: StepRecord
+    rate: float
+    text: str | None
+
+
+@dataclass(slots=True)
+class PendingText:
+    """A ready message (snapshot or status); `final` ends the stream."""
+
+    text: str
+    final: bool = False
+
+
+class Viewer:
+    """Holds what one socket has yet to send; at most one frame waits at a time, however slow the socket."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self._items: deque[PendingFrame | PendingText] = deque()
+        self._ready = asyncio.Event()
+
+    def offer_frame(self, start: int, record: StepRecord, rate: float, text: str) -> None:
+        """Queue a frame, or merge it into the one still waiting (keeping that one's first step)."""
+        last = self._items[-1] if self._items else None
+        if isinstance(last, PendingFrame):
+            self._items[-1] = PendingFrame(last.start, record, rate, None)
+        else:
+            self._items.append(PendingFrame(start, record, rate, text))
+        self._ready.set()
+
+    def offer_text(self, text: str, final: bool = False) -> None:
+        """Queue a snapshot or status message."""
+        self._items.append(PendingText(text, final))
+        self._ready.set()
+
+    async def messages(self) -> AsyncIterator[str]:
+        """The texts to send, in order, ending after the final status."""
+        while True:
+            if not self._items:
+                self._ready.clear()
+                await self._ready.wait()
+                continue
+            item = self._items.popleft()
+            if isinstance(item, PendingText):
+                yield item.text
+                if item.final:
+                    return
+            elif item.text is not None:
+                yield item.text
+            else:  # only a viewer that fell behind costs per-viewer work
+                yield dumps(messages.frame(self.run, item.start, item.record, item.rate))

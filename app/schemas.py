@@ -1,0 +1,50 @@
+"""REST response models (the request model is app.run_config.RunConfig)."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from app.run_config import RunConfig
+from app.runs.run import RunStatus
+
+
+class EngineInfo(BaseModel):
+    """An engine a run can use."""
+
+    name: str
+    description: str
+    param_names: list[str]
+
+
+class RunInfo(BaseModel):
+    """A run's config, status and latest numbers."""
+
+    id: str
+    engine: str
+    status: RunStatus
+    message: str | None = Field(description="Why the run failed or diverged, in words.")
+    config: RunConfig
+    param_names: list[str]
+    step: int = Field(description="The last step recorded; -1 before the first.")
+    steps_done: int
+    loss: float | None = Field(description="The loss of the last step recorded.")
+    params: dict[str, float] = Field(description="The weights now, after the last update.")
+    grads: dict[str, float] = Field(description="The gradient of the last step recorded.")
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class RunHistory(BaseModel):
+    """Every recorded step: loss[i] and grads[*][i] were computed with params[*][i], before that update."""
+
+    step: list[int]
+    loss: list[float]
+    params: dict[str, list[float]]
+    grads: dict[str, list[float]]
+
+
+class Health(BaseModel):
+    """The server answers."""
+
+    status: str = "ok"

@@ -1,0 +1,1 @@
+"""The web layer: REST routes, the WebSocket feed and the page."""

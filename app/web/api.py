@@ -1,0 +1,96 @@
+"""REST routes: engines, runs and the commands that steer them."""
+
+import asyncio
+from collections.abc import Callable
+
+from fastapi import APIRouter, HTTPException, status
+from fastapi.exceptions import RequestValidationError
+
+from app.engines import ENGINES
+from app.run_config import RunConfig
+from app.runs import messages
+from app.runs.manager import LimitError
+from app.runs.run import Run, RunStateError
+from app.schemas import EngineInfo, RunHistory, RunInfo
+from app.web.deps import ManagerDep, RunDep
+
+router = APIRouter(prefix="/api", tags=["runs"])
+
+STOP_WAIT = 2.0  # seconds a stop request waits for the run's worker to finish its step
+
+
+def info(run: Run) -> RunInfo:
+    """A run as the API shows it."""
+    return RunInfo.model_validate(messages.summary(run))
+
+
+@router.get("/engines")
+def list_engines() -> list[EngineInfo]:
+    """The engines a run can use."""
+    return [
+        EngineInfo(name=spec.name, description=spec.description, param_names=list(spec.param_names))
+        for spec in ENGINES.values()
+    ]
+
+
+@router.post("/runs", status_code=status.HTTP_201_CREATED)
+def create_run(manager: ManagerDep, config: RunConfig | None = None) -> RunInfo:
+    """Start a run; every field of the body is optional and defaults to the lecture's value."""
+    try:
+        run = manager.create(config or RunConfig())
+    except LimitError as error:
+        location = ("body", error.field) if error.field else ("body",)
+        raise RequestValidationError([{"type": "limit", "loc": location, "msg": str(error), "input": None}]) from None
+    return info(run)
+
+
+@router.get("/runs")
+def list_runs(manager: ManagerDep) -> list[RunInfo]:
+    """The runs this server remembers, newest first."""
+    return [info(run) for run in manager]
+
+
+@router.get("/runs/{run_id}")
+def get_run(run: RunDep) -> RunInfo:
+    """One run's config, status and latest numbers."""
+    return info(run)
+
+
+@router.get("/runs/{run_id}/history")
+def get_history(run: RunDep) -> RunHistory:
+    """Every recorded step, as columns."""
+    return RunHistory.model_validate(run.history.columns())
+
+
+def _command(run: Run, action: Callable[[], None]) -> RunInfo:
+    try:
+        action()
+    except RunStateError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
+    return info(run)
+
+
+@router.post("/runs/{run_id}/pause")
+def pause_run(run: RunDep) -> RunInfo:
+    """Hold the run after its current step."""
+    return _command(run, run.pause)
+
+
+@router.post("/runs/{run_id}/resume")
+def resume_run(run: RunDep) -> RunInfo:
+    """Let a paused run go on."""
+    return _command(run, run.resume)
+
+
+@router.post("/runs/{run_id}/step")
+def step_run(run: RunDep) -> RunInfo:
+    """Take one step of a paused run."""
+    return _command(run, run.step)
+
+
+@router.post("/runs/{run_id}/stop")
+async def stop_run(run: RunDep) -> RunInfo:
+    """End the run; answers once its worker has let go (or after a short wait)."""
+    result = _command(run, run.stop)
+    await asyncio.to_thread(run.join, STOP_WAIT)
+    return info(run) if run.ended else result

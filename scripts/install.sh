@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs Autograd Live into .venv (CPU PyTorch 2.13.0 pinned) and its browser libraries into static/vendor.
+# Usage: scripts/install.sh [--dev]   (--dev adds the test and lint tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+extra=""
+[ "${1:-}" = "--dev" ] && extra="[dev]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".${extra}"
+
+# Browser libraries: fetched by npm at install time, served by the app itself (no Node at run time).
+if [ ! -f static/vendor/uplot/uPlot.esm.js ] || [ package-lock.json -nt static/vendor/uplot/uPlot.esm.js ]; then
+  npm ci --no-audit --no-fund --silent
+  mkdir -p static/vendor/uplot
+  cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css node_modules/uplot/LICENSE \
+    static/vendor/uplot/
+fi
