@@ -13,8 +13,8 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
     x = torch.from_numpy(problem.x)
     y = torch.from_numpy(problem.y)
     a, b, c, d = (torch.tensor(w, dtype=dtype, requires_grad=True) for w in initial_cubic(config))
-    weights = (a, b, c, d)
     learning_rate = config.lr
+    before = tuple(w.item() for w in (a, b, c, d))
     detail: bool | None = True
     for t in range(config.steps):
         # Forward pass: compute predicted y using operations on Tensors.
@@ -28,13 +28,12 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
 
         # Manually update weights using gradient descent, outside of autograd's tracking.
         with torch.no_grad():
-            before = tuple(torch.stack(weights).tolist())
-            grads = tuple(torch.stack([w.grad for w in weights if w.grad is not None]).tolist())
+            grads = (a.grad.item(), b.grad.item(), c.grad.item(), d.grad.item())
             a -= learning_rate * a.grad
             b -= learning_rate * b.grad
             c -= learning_rate * c.grad
             d -= learning_rate * d.grad
-            after = tuple(torch.stack(weights).tolist())
+            after = (a.item(), b.item(), c.item(), d.item())
 
             # Manually zero the gradients after updating weights
             a.grad = None
@@ -50,6 +49,7 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
             updated=after,
             curve=cubic(after, curve_x) if detail else None,
         )
+        before = after
 
 
 ENGINE = EngineSpec(

@@ -148,6 +148,8 @@ class Run:
 
     def _wait_turn(self, t: int) -> bool:
         """Block until step t may run (pause, single steps, pace); False once the run must stop."""
+        if self.config.pace is None and self.status == "running" and not self._stop:
+            return True  # the hot path takes no lock: a command is seen at the next step
         with self._cond:
             while True:
                 if self._stop:
@@ -174,8 +176,8 @@ class Run:
 
     @staticmethod
     def _finite(record: StepRecord) -> bool:
-        values = (record.loss, *record.grads, *record.updated)
-        return all(math.isfinite(v) for v in values)
+        # One sum is NaN or infinite as soon as any term is (or overflows, which is divergence too).
+        return math.isfinite(record.loss + sum(record.grads) + sum(record.updated))
 
     def _diverged(self, record: StepRecord, first_loss: float | None) -> None:
         start = "" if first_loss is None else f"from {first_loss:.4g} "
