@@ -113,7 +113,7 @@ def compare(label: str, baseline: Callable[[], object], others: dict[str, Callab
     print(f"\n{label}: {STEPS} steps, median of {repeats}")
     for name, samples in times.items():
         median = statistics.median(samples)
-        print(f"  {name:<28} {median * 1e3:8.1f} ms  {median / STEPS * 1e6:7.1f} µs/step  {median / base:5.3f}×")
+        print(f"  {name:<28} {median * 1e3:8.1f} ms  {median / STEPS * 1e6:7.1f} µs/step  {median / base:5.3f}x")
 
 
 def history_memory(steps: int = 100_000) -> None:
