@@ -4,7 +4,7 @@ import math
 import secrets
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 EngineName = Literal["numpy", "torch-autograd"]
 Reduction = Literal["sum", "mean"]
@@ -37,16 +37,27 @@ class RunConfig(BaseModel):
     x_min: float = Field(-math.pi, ge=-1e3, le=1e3, description="Left end of the x range.")
     x_max: float = Field(math.pi, ge=-1e3, le=1e3, description="Right end of the x range.")
 
+    @field_validator("learning_rate")
+    @classmethod
+    def _finite_rate(cls, rate: float | None) -> float | None:
+        if rate is not None and not math.isfinite(rate):
+            raise ValueError("the learning rate must be a finite positive number")
+        return rate
+
+    @field_validator("x_max")
+    @classmethod
+    def _range_not_empty(cls, x_max: float, info: ValidationInfo) -> float:
+        x_min = info.data.get("x_min")
+        if x_min is not None and not x_min < x_max:
+            raise ValueError(f"x_max must be larger than x_min ({x_min:g})")
+        return x_max
+
     @model_validator(mode="after")
-    def _fill_and_check(self) -> Self:
+    def _fill_defaults(self) -> Self:
         if self.seed is None:
             self.seed = secrets.randbelow(2**31)
         if self.learning_rate is None:
             self.learning_rate = DEFAULT_LEARNING_RATE[self.reduction]
-        elif not math.isfinite(self.learning_rate):
-            raise ValueError("learning_rate must be a finite positive number")
-        if not self.x_min < self.x_max:
-            raise ValueError("x_min must be smaller than x_max")
         return self
 
     @property

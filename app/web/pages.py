@@ -6,7 +6,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.config import get_settings
 from app.engines import ENGINES
-from app.run_config import RunConfig
+from app.run_config import DEFAULT_LEARNING_RATE, RunConfig
 from app.schemas import Health
 
 router = APIRouter()
@@ -23,6 +23,7 @@ def index(request: Request) -> HTMLResponse:
         {
             "engines": list(ENGINES.values()),
             "defaults": {name: field.default for name, field in defaults.items()},
+            "learning_rates": DEFAULT_LEARNING_RATE,
         },
     )
 

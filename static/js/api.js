@@ -1,0 +1,57 @@
+// The REST calls the page makes (docs/protocol.md, "REST"). Failures become ApiError, with FastAPI's
+// validation errors sorted by the field they name so the form can show each next to its input.
+import { Command } from "./protocol.js";
+
+class ApiError extends Error {
+  /**
+   * @param {string} message what went wrong, for people
+   * @param {number} status the HTTP status (0 when the server could not be reached)
+   * @param {Record<string, string>} fields messages keyed by the RunConfig field they are about
+   */
+  constructor(message, status, fields = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.fields = fields;
+  }
+}
+
+/** FastAPI's `detail`: a string, or a list of `{loc: ["body", field, ...], msg}`. */
+function errorFromDetail(detail, status) {
+  if (!Array.isArray(detail)) return new ApiError(String(detail ?? `HTTP ${status}`), status);
+  const fields = {};
+  const general = [];
+  for (const { loc = [], msg } of detail) {
+    const field = loc[0] === "body" ? loc[1] : undefined;
+    if (typeof field === "string") fields[field] = fields[field] ? `${fields[field]}; ${msg}` : msg;
+    else general.push(msg);
+  }
+  return new ApiError(general.join("; ") || "Please correct the marked fields.", status, fields);
+}
+
+async function request(method, path, body) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError("The server cannot be reached.", 0);
+  }
+  const payload = await response.json().catch(() => null);
+  if (!response.ok) throw errorFromDetail(payload?.detail, response.status);
+  return payload;
+}
+
+/** Starts a run; `config` holds only the RunConfig fields the user set. Resolves to its RunInfo. */
+export function createRun(config) {
+  return request("POST", "/api/runs", config);
+}
+
+/** Sends pause, resume, step or stop; resolves to the run's RunInfo. */
+export function sendCommand(runId, command) {
+  if (!Object.values(Command).includes(command)) throw new Error(`not a run command: ${command}`);
+  return request("POST", `/api/runs/${encodeURIComponent(runId)}/${command}`);
+}

@@ -1,0 +1,67 @@
+// The browser's mirror of docs/protocol.md (the server's side is app/protocol.py): keep the two in step.
+
+/** The `type` of every WebSocket message. */
+export const MessageType = Object.freeze({
+  SNAPSHOT: "snapshot",
+  FRAME: "frame",
+  STATUS: "status",
+});
+
+/** Run statuses, in the order a run can pass through them. */
+export const Status = Object.freeze({
+  QUEUED: "queued",
+  RUNNING: "running",
+  PAUSED: "paused",
+  FINISHED: "finished",
+  STOPPED: "stopped",
+  FAILED: "failed",
+  DIVERGED: "diverged",
+});
+
+/** Statuses a run never leaves. */
+export const ENDED = new Set([Status.FINISHED, Status.STOPPED, Status.FAILED, Status.DIVERGED]);
+
+/** The commands of `POST /api/runs/{id}/<command>`. */
+export const Command = Object.freeze({
+  PAUSE: "pause",
+  RESUME: "resume",
+  STEP: "step",
+  STOP: "stop",
+});
+
+/** Which commands make sense in each status; the server answers 409 to the others. */
+export const COMMANDS_BY_STATUS = Object.freeze({
+  [Status.QUEUED]: [Command.PAUSE, Command.STOP],
+  [Status.RUNNING]: [Command.PAUSE, Command.STOP],
+  [Status.PAUSED]: [Command.RESUME, Command.STEP, Command.STOP],
+});
+
+/** The cubic's weights: y = a + b·x + c·x² + d·x³. */
+export const PARAM_NAMES = Object.freeze(["a", "b", "c", "d"]);
+
+/** `RunConfig` fields the page lets a user set; the server fills in the rest. */
+export const RunConfigField = Object.freeze({
+  ENGINE: "engine",
+  STEPS: "steps",
+  LEARNING_RATE: "learning_rate",
+  REDUCTION: "reduction",
+  SEED: "seed",
+  PACE: "pace",
+});
+
+/** The close code of a socket asked for a run the server does not know. */
+export const CLOSE_UNKNOWN_RUN = 4404;
+
+/** A viewer's socket through its life: a snapshot makes it live, the final status ends it. */
+export const Connection = Object.freeze({
+  CONNECTING: "connecting",
+  LIVE: "live",
+  RECONNECTING: "reconnecting", // dropped before the final status: trying again
+  ENDED: "ended", // the run ended and the server closed the socket: nothing more will come
+  UNKNOWN_RUN: "unknown-run", // closed with CLOSE_UNKNOWN_RUN
+});
+
+/** The WebSocket path of a run; `since` is how many losses the viewer already holds. */
+export function runSocketPath(runId, since) {
+  return `/ws/runs/${encodeURIComponent(runId)}?since=${since}`;
+}

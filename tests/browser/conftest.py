@@ -1,0 +1,186 @@
+"""Browser tests: the real server in a subprocess, driven through a real headless Chromium."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Route, WebSocket, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVER_START_TIMEOUT = 30.0
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+APP_HOST = "127.0.0.1"
+# Hosts of URLs that never leave the browser: inline data and the browser's own pages.
+LOCAL_SCHEMES = {"data", "blob", "about", "chrome", "chrome-extension", "devtools"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((APP_HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+            return bool(json.load(response) == {"status": "ok"})
+    except (OSError, ValueError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app, served by `python -m app` on a free port for the whole session."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "--host", APP_HOST, "--port", str(port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://{APP_HOST}:{port}"
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT
+            while not _healthy(url):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the server did not come up; its log:\n{log_path.read_text()}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _chromium_path() -> str:
+    path = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+    if path is None:
+        reason = "chromium is not installed (apt-get install chromium)"
+        if os.environ.get("AUTOGRAD_LIVE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason}, and AUTOGRAD_LIVE_REQUIRE_BROWSER=1 requires the browser tests")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """The system's Chromium (playwright's own browser downloads are not available here)."""
+    browser = playwright.chromium.launch(executable_path=_chromium_path(), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@dataclass
+class PageWatch:
+    """What a page did that it should not: errors in its console, and requests to any host but the app's."""
+
+    console_errors: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+    expected_errors: list[str] = field(default_factory=list)  # substrings of console errors a test provokes
+
+    def unexpected_errors(self) -> list[str]:
+        return [e for e in self.console_errors if not any(part in e for part in self.expected_errors)]
+
+
+@pytest.fixture
+def watch() -> PageWatch:
+    return PageWatch()
+
+
+@pytest.fixture
+def page(browser: Browser, server_url: str, watch: PageWatch) -> Iterator[Page]:
+    """A fresh page that cannot reach the internet: every request to another host is aborted and recorded.
+
+    After the test, the page must have logged no unexpected console error and tried no other host.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+
+    def offline(route: Route) -> None:
+        url = urlsplit(route.request.url)
+        if url.scheme in LOCAL_SCHEMES or url.hostname == APP_HOST:
+            route.continue_()
+        else:
+            watch.foreign_requests.append(route.request.url)
+            route.abort()
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            watch.console_errors.append(message.text)
+
+    def websocket(socket: WebSocket) -> None:
+        if urlsplit(socket.url).hostname != APP_HOST:
+            watch.foreign_requests.append(socket.url)
+
+    page.route("**/*", offline)
+    page.on("console", console)
+    page.on("pageerror", lambda error: watch.console_errors.append(f"uncaught: {error}"))
+    page.on("websocket", websocket)
+    yield page
+    context.close()
+    assert watch.unexpected_errors() == [], "the page logged errors"
+    assert watch.foreign_requests == [], "the page tried to reach another host"
+
+
+class AppClient:
+    """The app's REST API, straight from the test (no browser): the server's own account of a run."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"{self.server_url}{path}", timeout=10) as response:
+            return json.load(response)
+
+    def post(self, path: str, body: object = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        request = urllib.request.Request(f"{self.server_url}{path}", data=data, method="POST", headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+
+@pytest.fixture
+def api(server_url: str) -> Iterator[AppClient]:
+    """The REST API; afterwards it stops every run the test left going (the server trains only a few at
+    once: a leftover would make the next test's run wait in the queue)."""
+    client = AppClient(server_url)
+    yield client
+    for run in client.get("/api/runs"):
+        if run["status"] in {"queued", "running", "paused"}:
+            try:
+                client.post(f"/api/runs/{run['id']}/stop")
+            except urllib.error.HTTPError as error:
+                if error.code != 409:  # 409: it ended by itself meanwhile
+                    raise
