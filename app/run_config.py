@@ -4,14 +4,33 @@ import math
 import secrets
 from typing import Literal, Self
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-EngineName = Literal["numpy", "torch-autograd"]
+from app.formula import DEFAULT_TARGET, compile_formula
+
+EngineName = Literal[
+    "numpy", "torch-tensors", "torch-autograd", "tiny-autograd", "torch-function", "torch-nn", "torch-optim"
+]
 Reduction = Literal["sum", "mean"]
+Optimizer = Literal["sgd", "momentum", "rmsprop", "adam"]
+DType = Literal["float64", "float32"]
 
 DEFAULT_POINTS = 2000
 # The lecture's rate for the summed loss, and the rate that takes the same step on the mean of 2000 points.
 DEFAULT_LEARNING_RATE: dict[Reduction, float] = {"sum": 1e-6, "mean": 1e-6 * DEFAULT_POINTS}
+# The tutorial's rates where they differ from the lecture's (for the summed loss).
+ENGINE_LEARNING_RATE: dict[str, float] = {"torch-function": 5e-6}
+# RMSprop and Adam scale each step by the gradient's size, so their rate does not depend on the reduction.
+OPTIMIZER_LEARNING_RATE: dict[Optimizer, float] = {"rmsprop": 1e-3, "adam": 1e-2}
+
+
+def default_learning_rate(engine: EngineName, reduction: Reduction, optimizer: Optimizer) -> float:
+    """The tutorial's learning rate for this engine, optimizer and reduction."""
+    if engine == "torch-optim" and optimizer in OPTIMIZER_LEARNING_RATE:
+        return OPTIMIZER_LEARNING_RATE[optimizer]
+    scale = ENGINE_LEARNING_RATE.get(engine, DEFAULT_LEARNING_RATE["sum"]) / DEFAULT_LEARNING_RATE["sum"]
+    return DEFAULT_LEARNING_RATE[reduction] * scale
 
 
 class RunConfig(BaseModel):
@@ -24,7 +43,7 @@ class RunConfig(BaseModel):
     learning_rate: float | None = Field(
         None,
         gt=0,
-        description="Step size η; absent means 1e-6 for the summed loss, 2e-3 for the mean (the same step).",
+        description="Step size η; absent means the tutorial's: 1e-6 for the summed loss, 2e-3 for the mean.",
     )
     reduction: Reduction = Field("sum", description="Squared error summed (the lecture's code) or averaged.")
     seed: int | None = Field(
@@ -36,6 +55,19 @@ class RunConfig(BaseModel):
     points: int = Field(DEFAULT_POINTS, ge=2, description="Number of data points evenly spaced on the range.")
     x_min: float = Field(-math.pi, ge=-1e3, le=1e3, description="Left end of the x range.")
     x_max: float = Field(math.pi, ge=-1e3, le=1e3, description="Right end of the x range.")
+    target: str = Field(
+        DEFAULT_TARGET,
+        description="The function of x to learn: numbers, x, pi, e, + - * / **, and sin, cos, exp, log, ... .",
+    )
+    noise: float = Field(0.0, ge=0, le=100, description="Standard deviation of Gaussian noise added to targets.")
+    dtype: DType = Field("float64", description="Floating point precision of data and weights.")
+    zero_grad: bool = Field(
+        True,
+        description="Reset the gradients after every update; off, they pile up across steps (the common mistake).",
+    )
+    optimizer: Optimizer = Field(
+        "sgd", description="torch.optim algorithm of the torch-optim engine (momentum is SGD with momentum 0.9)."
+    )
 
     @field_validator("learning_rate")
     @classmethod
@@ -52,12 +84,20 @@ class RunConfig(BaseModel):
             raise ValueError(f"x_max must be larger than x_min ({x_min:g})")
         return x_max
 
+    @field_validator("target")
+    @classmethod
+    def _valid_target(cls, text: str, info: ValidationInfo) -> str:
+        formula = compile_formula(text)  # FormulaError is a ValueError: a 422 on "target" with its message
+        if {"x_min", "x_max", "points"} <= info.data.keys():
+            formula.check_finite_on(np.linspace(info.data["x_min"], info.data["x_max"], info.data["points"]))
+        return formula.text
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Self:
         if self.seed is None:
             self.seed = secrets.randbelow(2**31)
         if self.learning_rate is None:
-            self.learning_rate = DEFAULT_LEARNING_RATE[self.reduction]
+            self.learning_rate = default_learning_rate(self.engine, self.reduction, self.optimizer)
         return self
 
     @property

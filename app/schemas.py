@@ -4,16 +4,34 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.engines.code import Phase
 from app.run_config import RunConfig
 from app.runs.run import RunStatus
 
 
+class CodeLineInfo(BaseModel):
+    """A line of the engine's step and its phase: forward, loss, backward, update, zero or record."""
+
+    text: str
+    phase: Phase
+
+
 class EngineInfo(BaseModel):
-    """An engine a run can use."""
+    """An engine a run can use, with the source lines of one of its steps."""
 
     name: str
     description: str
+    model: str
     param_names: list[str]
+    stores_grads: bool = Field(description="Gradients live in .grad between steps, so zero_grad=false piles them up.")
+    code: list[CodeLineInfo] = Field(description="The body of the engine's training loop, from its own source.")
+
+
+class TargetPreset(BaseModel):
+    """A named target function."""
+
+    name: str
+    formula: str
 
 
 class RunInfo(BaseModel):

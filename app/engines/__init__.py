@@ -2,8 +2,17 @@
 
 from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.numpy_cubic import ENGINE as NUMPY
+from app.engines.tiny_autograd import ENGINE as TINY_AUTOGRAD
 from app.engines.torch_autograd import ENGINE as TORCH_AUTOGRAD
+from app.engines.torch_function import ENGINE as TORCH_FUNCTION
+from app.engines.torch_nn import ENGINE as TORCH_NN
+from app.engines.torch_optim import ENGINE as TORCH_OPTIM
+from app.engines.torch_tensors import ENGINE as TORCH_TENSORS
 
-ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (NUMPY, TORCH_AUTOGRAD)}
+# In the order the lecture and the tutorial build them up.
+ENGINES: dict[str, EngineSpec] = {
+    spec.name: spec
+    for spec in (NUMPY, TORCH_TENSORS, TORCH_AUTOGRAD, TINY_AUTOGRAD, TORCH_FUNCTION, TORCH_NN, TORCH_OPTIM)
+}
 
 __all__ = ["ENGINES", "EngineSpec", "StepRecord", "StepStream"]

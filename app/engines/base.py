@@ -28,13 +28,16 @@ TrainFn = Callable[[RunConfig, Problem, Array], StepStream]
 
 @dataclass(frozen=True)
 class EngineSpec:
-    """An engine's name, the one line that describes it, its parameters and its training generator."""
+    """An engine's name, the one line that describes it, its parameters, its model and its training generator."""
 
     name: str
     description: str
     param_names: tuple[str, ...]
     initial_params: Callable[[RunConfig], tuple[float, ...]]
+    predict: Callable[[tuple[float, ...], Array], Array]  # the model's output at x for these weights
     train: TrainFn
+    model: str = "y = a + b x + c x² + d x³"  # the model as the lecture writes it
+    stores_grads: bool = True  # whether gradients live in .grad between steps (and so can pile up)
 
 
 def as_floats(values: Array) -> tuple[float, ...]:

@@ -10,7 +10,7 @@ from app.run_config import RunConfig
 def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
     """Yield one record per step of plain gradient descent, exactly as the lecture writes it."""
     x, y = problem.x, problem.y
-    a, b, c, d = initial_cubic(config)
+    a, b, c, d = (np.dtype(config.dtype).type(w) for w in initial_cubic(config))
     learning_rate = config.lr
     scale = 1.0 if config.reduction == "sum" else 1.0 / x.size
     detail: bool | None = True
@@ -49,5 +49,7 @@ ENGINE = EngineSpec(
     description="numpy arrays, gradients derived by hand (grad_y_pred = 2(y_pred - y), ...), as in the lecture.",
     param_names=CUBIC_PARAMS,
     initial_params=initial_cubic,
+    predict=cubic,
     train=train,
+    stores_grads=False,
 )

@@ -5,29 +5,30 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from app.formula import Formula, compile_formula
 from app.run_config import RunConfig
 
-Array = NDArray[np.float64]
+Array = NDArray[np.floating]
 CUBIC_PARAMS = ("a", "b", "c", "d")
 
 
 @dataclass(frozen=True)
 class Problem:
-    """Training inputs x and targets y, as float64 arrays."""
+    """Training inputs x and targets y in the run's dtype, and the noiseless target as a function."""
 
     x: Array
     y: Array
-
-
-def target(x: Array) -> Array:
-    """The function the model learns."""
-    return np.sin(x)
+    target: Formula
 
 
 def make_problem(config: RunConfig) -> Problem:
-    """The lecture's data: evenly spaced points on [x_min, x_max] and their sines."""
+    """The lecture's data: evenly spaced points on [x_min, x_max], their targets, and seeded noise."""
     x = np.linspace(config.x_min, config.x_max, config.points)
-    return Problem(x=x, y=target(x))
+    target = compile_formula(config.target)
+    y = target.evaluate(x)
+    if config.noise > 0:  # a stream of its own, so noise never shifts the initial weights
+        y = y + config.noise * np.random.default_rng([config.initial_seed, 1]).standard_normal(x.size)
+    return Problem(x=x.astype(config.dtype), y=y.astype(config.dtype), target=target)
 
 
 def initial_weights(seed: int, count: int = 4) -> tuple[float, ...]:
@@ -43,4 +44,5 @@ def initial_cubic(config: RunConfig) -> tuple[float, ...]:
 def cubic(params: tuple[float, ...], x: Array) -> Array:
     """The cubic a + b·x + c·x² + d·x³ evaluated at x."""
     a, b, c, d = params
-    return a + b * x + c * x**2 + d * x**3
+    curve: Array = a + b * x + c * x**2 + d * x**3
+    return curve

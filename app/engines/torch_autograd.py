@@ -4,17 +4,16 @@ import torch
 
 from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
+from app.engines.torch_common import data_tensors, leaves, values
 from app.run_config import RunConfig
 
 
 def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
     """Yield one record per step: forward, loss.backward(), update under no_grad, gradients reset."""
-    dtype = torch.float64
-    x = torch.from_numpy(problem.x)
-    y = torch.from_numpy(problem.y)
-    a, b, c, d = (torch.tensor(w, dtype=dtype, requires_grad=True) for w in initial_cubic(config))
+    x, y = data_tensors(problem)
+    a, b, c, d = leaves(initial_cubic(config), config)
     learning_rate = config.lr
-    before = tuple(w.item() for w in (a, b, c, d))
+    before = values((a, b, c, d))
     detail: bool | None = True
     for t in range(config.steps):
         # Forward pass: compute predicted y using operations on Tensors.
@@ -28,18 +27,19 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
 
         # Manually update weights using gradient descent, outside of autograd's tracking.
         with torch.no_grad():
-            grads = (a.grad.item(), b.grad.item(), c.grad.item(), d.grad.item())
+            grads = values((a.grad, b.grad, c.grad, d.grad))
             a -= learning_rate * a.grad
             b -= learning_rate * b.grad
             c -= learning_rate * c.grad
             d -= learning_rate * d.grad
-            after = (a.item(), b.item(), c.item(), d.item())
+            after = values((a, b, c, d))
 
             # Manually zero the gradients after updating weights
-            a.grad = None
-            b.grad = None
-            c.grad = None
-            d.grad = None
+            if config.zero_grad:
+                a.grad = None
+                b.grad = None
+                c.grad = None
+                d.grad = None
 
         detail = yield StepRecord(
             step=t,
@@ -57,5 +57,6 @@ ENGINE = EngineSpec(
     description="torch tensors with requires_grad: loss.backward() computes the gradients, no_grad updates.",
     param_names=CUBIC_PARAMS,
     initial_params=initial_cubic,
+    predict=cubic,
     train=train,
 )

@@ -14,8 +14,8 @@ from app.run_config import RunConfig
 from app.runs.run import Run, RunStateError
 
 
-class LimitError(ValueError):
-    """A run config that is valid in itself but over this server's limits."""
+class ConfigError(ValueError):
+    """A run config that is valid in itself but not on this server or with its engine."""
 
     def __init__(self, field: str | None, message: str) -> None:
         super().__init__(message)
@@ -34,14 +34,21 @@ class RunManager:
     def create(self, config: RunConfig) -> Run:
         """Check the config against the limits, then start its run (queued if every slot is busy)."""
         limits = self.settings
+        engine = ENGINES[config.engine]
+        if not config.zero_grad and not engine.stores_grads:
+            raise ConfigError(
+                "zero_grad",
+                f"the {engine.name} engine computes fresh gradients every step, so there are none to forget to "
+                "zero; pick an engine with autograd to see gradients pile up",
+            )
         if config.steps > limits.max_steps:
-            raise LimitError("steps", f"steps must be at most {limits.max_steps} (the server's max_steps)")
+            raise ConfigError("steps", f"steps must be at most {limits.max_steps} (the server's max_steps)")
         if config.points > limits.max_points:
-            raise LimitError("points", f"points must be at most {limits.max_points} (the server's max_points)")
+            raise ConfigError("points", f"points must be at most {limits.max_points} (the server's max_points)")
         with self._lock:
             active = sum(not run.ended for run in self._runs.values())
             if active >= limits.max_active_runs:
-                raise LimitError(
+                raise ConfigError(
                     None,
                     f"this server already has {active} runs queued or running (its max_active_runs); "
                     "stop one or wait for one to end",
@@ -49,7 +56,7 @@ class RunManager:
             run = Run(
                 run_id=secrets.token_urlsafe(6),
                 config=config,
-                engine=ENGINES[config.engine],
+                engine=engine,
                 problem=make_problem(config),
                 curve_x=np.linspace(config.x_min, config.x_max, limits.curve_points),
                 detail_interval=1.0 / limits.frame_rate,

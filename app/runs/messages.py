@@ -5,7 +5,6 @@ from datetime import datetime
 import numpy as np
 
 from app.engines.base import StepRecord
-from app.engines.problem import target
 from app.protocol import Frame, RunSummary, Series, Snapshot, StatusMessage
 from app.runs.run import Run
 
@@ -62,7 +61,7 @@ def snapshot(run: Run, since: int, record: StepRecord | None) -> Snapshot:
         "type": "snapshot",
         "run": summary(run),
         "data": Series(x=x[shown].tolist(), y=y[shown].tolist()),
-        "truth": Series(x=run.curve_x.tolist(), y=target(run.curve_x).tolist()),
+        "truth": Series(x=run.curve_x.tolist(), y=run.problem.target.evaluate(run.curve_x).tolist()),
         "curve_x": run.curve_x.tolist(),
         "loss_from": since,
         "loss": run.history.losses(since, upto),

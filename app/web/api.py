@@ -1,17 +1,20 @@
 """REST routes: engines, runs and the commands that steer them."""
 
 import asyncio
+import functools
 from collections.abc import Callable
 
 from fastapi import APIRouter, HTTPException, status
 from fastapi.exceptions import RequestValidationError
 
 from app.engines import ENGINES
+from app.engines.code import step_code
+from app.formula import PRESETS
 from app.run_config import RunConfig
 from app.runs import messages
-from app.runs.manager import LimitError
+from app.runs.manager import ConfigError
 from app.runs.run import Run, RunStateError
-from app.schemas import EngineInfo, RunHistory, RunInfo
+from app.schemas import CodeLineInfo, EngineInfo, RunHistory, RunInfo, TargetPreset
 from app.web.deps import ManagerDep, RunDep
 
 router = APIRouter(prefix="/api", tags=["runs"])
@@ -27,10 +30,29 @@ def info(run: Run) -> RunInfo:
 @router.get("/engines")
 def list_engines() -> list[EngineInfo]:
     """The engines a run can use."""
+    return engine_infos()
+
+
+@functools.cache
+def engine_infos() -> list[EngineInfo]:
+    """Every engine as the API shows it, its code read from source once."""
     return [
-        EngineInfo(name=spec.name, description=spec.description, param_names=list(spec.param_names))
+        EngineInfo(
+            name=spec.name,
+            description=spec.description,
+            model=spec.model,
+            param_names=list(spec.param_names),
+            stores_grads=spec.stores_grads,
+            code=[CodeLineInfo(text=line.text, phase=line.phase) for line in step_code(spec.train)],
+        )
         for spec in ENGINES.values()
     ]
+
+
+@router.get("/targets")
+def list_targets() -> list[TargetPreset]:
+    """Ready-made target functions; any formula of x in the same small language works too."""
+    return [TargetPreset(name=name, formula=formula) for name, formula in PRESETS.items()]
 
 
 @router.post("/runs", status_code=status.HTTP_201_CREATED)
@@ -38,7 +60,7 @@ def create_run(manager: ManagerDep, config: RunConfig | None = None) -> RunInfo:
     """Start a run; every field of the body is optional and defaults to the lecture's value."""
     try:
         run = manager.create(config or RunConfig())
-    except LimitError as error:
+    except ConfigError as error:
         location = ("body", error.field) if error.field else ("body",)
         raise RequestValidationError([{"type": "limit", "loc": location, "msg": str(error), "input": None}]) from None
     return info(run)

@@ -1,0 +1,25 @@
+"""What the torch engines share: the dtype, the data as tensors, the cubic's leaves and reading them back."""
+
+from collections.abc import Iterable
+
+import torch
+
+from app.engines.problem import Problem
+from app.run_config import RunConfig
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def data_tensors(problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:
+    """x and y as tensors sharing the problem's memory (and its dtype)."""
+    return torch.from_numpy(problem.x), torch.from_numpy(problem.y)
+
+
+def leaves(values: Iterable[float], config: RunConfig) -> list[torch.Tensor]:
+    """Scalar weights that autograd tracks, one per value."""
+    return [torch.tensor(v, dtype=DTYPES[config.dtype], requires_grad=True) for v in values]
+
+
+def values(tensors: Iterable[torch.Tensor | None]) -> tuple[float, ...]:
+    """Scalar tensors as Python floats (a missing gradient reads as 0, as autograd would have it)."""
+    return tuple(0.0 if t is None else t.item() for t in tensors)

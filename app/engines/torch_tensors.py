@@ -1,0 +1,59 @@
+"""The tutorial's second version: torch tensors, but gradients still derived by hand."""
+
+import torch
+
+from app.engines.base import EngineSpec, StepRecord, StepStream
+from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
+from app.engines.torch_common import DTYPES, data_tensors, values
+from app.run_config import RunConfig
+
+
+def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
+    """Yield one record per step of the numpy code written with torch tensors instead of arrays."""
+    x, y = data_tensors(problem)
+    a, b, c, d = (torch.tensor(w, dtype=DTYPES[config.dtype]) for w in initial_cubic(config))
+    learning_rate = config.lr
+    scale = 1.0 if config.reduction == "sum" else 1.0 / x.numel()
+    before = values((a, b, c, d))
+    detail: bool | None = True
+    for t in range(config.steps):
+        # Forward pass: compute predicted y
+        y_pred = a + b * x + c * x**2 + d * x**3
+
+        # Compute loss
+        loss = (y_pred - y).pow(2).sum() * scale
+
+        # Backprop to compute gradients of a, b, c, d with respect to loss
+        grad_y_pred = 2.0 * (y_pred - y) * scale
+        grad_a = grad_y_pred.sum()
+        grad_b = (grad_y_pred * x).sum()
+        grad_c = (grad_y_pred * x**2).sum()
+        grad_d = (grad_y_pred * x**3).sum()
+
+        # Update weights using gradient descent
+        a -= learning_rate * grad_a
+        b -= learning_rate * grad_b
+        c -= learning_rate * grad_c
+        d -= learning_rate * grad_d
+
+        after = values((a, b, c, d))
+        detail = yield StepRecord(
+            step=t,
+            loss=loss.item(),
+            params=before,
+            grads=values((grad_a, grad_b, grad_c, grad_d)),
+            updated=after,
+            curve=cubic(after, curve_x) if detail else None,
+        )
+        before = after
+
+
+ENGINE = EngineSpec(
+    name="torch-tensors",
+    description="torch tensors with gradients derived by hand: the numpy code, ready for a GPU, no autograd.",
+    param_names=CUBIC_PARAMS,
+    initial_params=initial_cubic,
+    predict=cubic,
+    train=train,
+    stores_grads=False,
+)
