@@ -3,6 +3,7 @@
 import ast
 import math
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -139,19 +140,31 @@ def _precheck(text: str) -> str:
     return source
 
 
+def _quiet_parse(source: str, mode: str) -> ast.AST:
+    """ast.parse with its warnings (odd literals such as '1.0if') turned into errors, so nothing is printed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SyntaxWarning)
+        return ast.parse(source, mode=mode)
+
+
 def _parse(source: str) -> ast.Expression:
     """The syntax tree of one expression, or FormulaError saying why the text is not one."""
     try:
-        return ast.parse(source, mode="eval")
+        tree = _quiet_parse(source, "eval")
+    except SyntaxWarning as warning:
+        raise FormulaError(f"the formula is not valid: {warning}") from None
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise FormulaError(_syntax_message(source, error)) from None
+    assert isinstance(tree, ast.Expression)
+    return tree
 
 
 def _syntax_message(source: str, error: Exception) -> str:
     """Plain words for text that is not a Python expression: a statement, several lines, or a syntax error."""
     try:
-        statements = ast.parse(source).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        module = _quiet_parse(source, "exec")
+        statements = module.body if isinstance(module, ast.Module) else []
+    except (SyntaxError, SyntaxWarning, ValueError, RecursionError, MemoryError):
         statements = []
     for statement in statements:
         if not isinstance(statement, ast.Expr):

@@ -1,6 +1,8 @@
 """The WebSocket messages, one typed shape each (docs/protocol.md describes them; static/js/protocol.js mirrors)."""
 
-from typing import Literal, TypedDict
+from typing import Literal
+
+from typing_extensions import TypedDict  # pydantic validates only this TypedDict on Python < 3.12
 
 from app.runs.run import RunStatus
 

@@ -73,7 +73,8 @@ class Run:
         """Let a paused run go on at its pace."""
         with self._cond:
             self._require({"paused"}, "resume")
-            self.status = "running"
+            # A run paused while it waited for a slot goes back to waiting; its worker turns it running.
+            self.status = "running" if self.started_at else "queued"
             self._cond.notify_all()
 
     def step(self) -> None:
@@ -177,7 +178,8 @@ class Run:
     @staticmethod
     def _finite(record: StepRecord) -> bool:
         # One sum is NaN or infinite as soon as any term is (or overflows, which is divergence too).
-        return math.isfinite(record.loss + sum(record.grads) + sum(record.updated))
+        numbers = math.isfinite(record.loss + sum(record.grads) + sum(record.updated))
+        return numbers and (record.curve is None or bool(np.isfinite(record.curve).all()))
 
     def _diverged(self, record: StepRecord, first_loss: float | None) -> None:
         start = "" if first_loss is None else f"from {first_loss:.4g} "

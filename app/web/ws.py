@@ -41,4 +41,5 @@ async def watch_run(websocket: WebSocket, run_id: str, manager: ManagerDep, hub:
         for task in pending:
             task.cancel()
     if sending in done and sending.exception() is None:
-        await websocket.close()
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the viewer may hang up first
+            await websocket.close()

@@ -1,0 +1,109 @@
+"""Shared tiny fixtures: small configs, runs in their worker threads, and polling with a deadline."""
+
+import contextlib
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app.engines import ENGINES, EngineSpec
+from app.engines.problem import make_problem
+from app.run_config import RunConfig
+from app.runs.run import Run, RunStateError
+
+# Few points and steps: enough to exercise the machinery, far too few to care about the lecture's numbers.
+TINY: dict[str, Any] = {"points": 16, "steps": 40, "seed": 0}
+CURVE_POINTS = 25
+
+MakeConfig = Callable[..., RunConfig]
+MakeRun = Callable[..., Run]
+WaitUntil = Callable[..., None]
+LossOracle = Callable[..., float]
+PointsOracle = Callable[[RunConfig], list[float]]
+
+
+def plain_loss(params: Sequence[float], xs: Sequence[float], reduction: str = "sum") -> float:
+    """Squared error of the cubic against sin, summed (or averaged) with a plain Python loop: the oracle."""
+    a, b, c, d = params
+    total = math.fsum((a + b * x + c * x * x + d * x * x * x - math.sin(x)) ** 2 for x in xs)
+    return total / len(xs) if reduction == "mean" else total
+
+
+def lecture_x(config: RunConfig) -> list[float]:
+    """The lecture's evenly spaced points, computed without the app's problem module."""
+    step = (config.x_max - config.x_min) / (config.points - 1)
+    return [config.x_min + i * step for i in range(config.points)]
+
+
+def wait_until_impl(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+    """Poll `predicate` until it holds; fail the test once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def loss_oracle() -> LossOracle:
+    """The loss of a cubic on some points, by a plain Python loop over them (independent of the app)."""
+    return plain_loss
+
+
+@pytest.fixture
+def points_oracle() -> PointsOracle:
+    """The x of a config's data points, by plain arithmetic (independent of the app)."""
+    return lecture_x
+
+
+@pytest.fixture
+def wait_until() -> WaitUntil:
+    """Poll a condition with a deadline (never a fixed sleep standing in for an assertion)."""
+    return wait_until_impl
+
+
+@pytest.fixture
+def make_config() -> MakeConfig:
+    """A validated RunConfig: tiny defaults, overridden by keyword."""
+
+    def make(**overrides: Any) -> RunConfig:
+        return RunConfig.model_validate({**TINY, **overrides})
+
+    return make
+
+
+@pytest.fixture
+def make_run() -> Iterator[MakeRun]:
+    """Build (and by default start) a Run in its worker thread; every run still going is stopped at teardown."""
+    made: list[Run] = []
+
+    def make(
+        config: RunConfig,
+        engine: EngineSpec | None = None,
+        slots: threading.Semaphore | None = None,
+        start: bool = True,
+        detail_interval: float = 1 / 30,
+    ) -> Run:
+        run = Run(
+            run_id=f"run-{len(made)}",
+            config=config,
+            engine=engine or ENGINES[config.engine],
+            problem=make_problem(config),
+            curve_x=np.linspace(config.x_min, config.x_max, CURVE_POINTS),
+            detail_interval=detail_interval,
+        )
+        made.append(run)
+        if start:
+            run.start(slots or threading.Semaphore(1))
+        return run
+
+    yield make
+    for run in made:
+        with contextlib.suppress(RunStateError):
+            run.stop()
+    for run in made:
+        run.join(5.0)

@@ -1,0 +1,92 @@
+"""The engine generator protocol, the same for every engine: send True for a curve, params before, updated after."""
+
+import typing
+
+import numpy as np
+import pytest
+
+from app.engines import ENGINES
+from app.engines.base import as_floats
+from app.engines.problem import make_problem
+from app.run_config import EngineName, RunConfig
+
+CURVE_X = np.linspace(-2.0, 2.0, 9)
+CUBIC_ENGINES = sorted(name for name, spec in ENGINES.items() if spec.model == "y = a + b x + c x² + d x³")
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_sending_true_asks_for_the_curve_at_the_updated_weights(engine: str) -> None:
+    """The first record and any record after send(True) carry the model at `updated`; send(False) gives none."""
+    spec = ENGINES[engine]
+    config = RunConfig(engine=engine, seed=0, steps=6, points=30)
+    stream = spec.train(config, make_problem(config), CURVE_X)
+    received = [next(stream)]
+    for ask in (False, True, False, False, True):
+        received.append(stream.send(ask))
+    with pytest.raises(StopIteration):
+        stream.send(True)
+
+    assert [r.curve is not None for r in received] == [True, False, True, False, False, True]
+    for record in received:
+        if record.curve is not None:
+            np.testing.assert_allclose(record.curve, spec.predict(record.updated, CURVE_X), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("engine", CUBIC_ENGINES)
+def test_cubic_engines_curve_is_the_cubic(engine: str) -> None:
+    """For the cubic engines the drawn curve is a + b·x + c·x² + d·x³ at `updated`, as np.polyval computes it."""
+    config = RunConfig(engine=engine, seed=0, steps=2, points=30)
+    for record in ENGINES[engine].train(config, make_problem(config), CURVE_X):
+        if record.curve is not None:
+            expected = np.polyval(record.updated[::-1], CURVE_X)
+            np.testing.assert_allclose(record.curve, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_params_are_before_and_updated_after_the_step(engine: str) -> None:
+    """`params` start at the initial weights and are the weights before each update; `updated` those after it."""
+    spec = ENGINES[engine]
+    config = RunConfig(engine=engine, seed=1, steps=4, points=30, learning_rate=1e-3)
+    weights = spec.initial_params(config)
+    for t, record in enumerate(spec.train(config, make_problem(config), CURVE_X)):
+        assert record.step == t
+        assert record.params == pytest.approx(weights, rel=1e-12)
+        assert record.updated != record.params
+        weights = record.updated
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch-autograd"])
+def test_updated_is_params_minus_learning_rate_times_gradient(engine: str) -> None:
+    """For the lecture's two engines, updated = params - lr·grads at every step."""
+    config = RunConfig(engine=engine, seed=1, steps=4, points=30, learning_rate=1e-3)
+    for record in ENGINES[engine].train(config, make_problem(config), CURVE_X):
+        expected = [p - 1e-3 * g for p, g in zip(record.params, record.grads, strict=True)]
+        assert list(record.updated) == pytest.approx(expected, rel=1e-14)
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_engine_yields_exactly_the_configured_steps(engine: str) -> None:
+    """A stream ends after `steps` records, each with plain Python floats."""
+    config = RunConfig(engine=engine, seed=0, steps=7, points=10)
+    received = list(ENGINES[engine].train(config, make_problem(config), CURVE_X))
+    assert len(received) == 7
+    for record in received:
+        assert type(record.loss) is float
+        assert all(type(v) is float for v in (*record.params, *record.grads, *record.updated))
+
+
+def test_every_configurable_engine_is_registered() -> None:
+    """The engines a RunConfig may name are exactly the registered ones, each under its own name, with a-d."""
+    assert set(ENGINES) == set(typing.get_args(EngineName))
+    assert {"numpy", "torch-autograd"} <= set(CUBIC_ENGINES)
+    for name, spec in ENGINES.items():
+        assert spec.name == name
+        assert spec.param_names == ("a", "b", "c", "d")
+        assert spec.description and spec.model
+
+
+def test_as_floats_flattens_to_python_floats() -> None:
+    """as_floats turns a small array into a tuple of Python floats."""
+    result = as_floats(np.array([[1.5, 2.0], [3.0, -4.25]]))
+    assert result == (1.5, 2.0, 3.0, -4.25)
+    assert all(type(v) is float for v in result)

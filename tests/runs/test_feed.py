@@ -1,0 +1,312 @@
+"""Viewer merging and Feed fan-out, driven directly on the event loop with a run advanced by hand."""
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from app.engines.base import StepStream
+from app.run_config import RunConfig
+from app.runs import messages
+from app.runs.feed import Feed, Hub
+from app.runs.run import Run, RunStatus
+from app.runs.viewer import Viewer, dumps
+
+MakeConfig = Callable[..., RunConfig]
+MakeRun = Callable[..., Run]
+Message = dict[str, Any]
+NEVER = 3600.0  # a ticker interval that never fires: these tests publish by hand
+
+
+class Driver:
+    """Advances a Run by hand, as its worker thread would, so a test decides when each step lands."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.stream: StepStream = run.engine.train(run.config, run.problem, run.curve_x)
+        self.started = False
+        run.status = "running"
+
+    def steps(self, count: int) -> None:
+        """Record `count` more steps."""
+        for _ in range(count):
+            record = self.stream.send(True if self.started else None)
+            self.started = True
+            self.run.history.append(record)
+            self.run.latest = record
+            if record.curve is not None:
+                self.run.curve = record.curve
+
+    def status(self, status: RunStatus) -> None:
+        """Change the run's status, e.g. to end it."""
+        self.run.status = status
+
+
+@pytest.fixture
+def driver(make_config: MakeConfig, make_run: MakeRun) -> Driver:
+    """A run of 100 tiny steps that nothing advances but the test."""
+    return Driver(make_run(make_config(steps=100), start=False))
+
+
+async def drain(viewer: Viewer) -> list[Message]:
+    """Every message a viewer has to send, up to and including the final status."""
+
+    async def collect() -> list[Message]:
+        return [json.loads(text) async for text in viewer.messages()]
+
+    return await asyncio.wait_for(collect(), timeout=5)
+
+
+def losses_received(received: list[Message]) -> list[float]:
+    """The losses of a snapshot and its frames, concatenated, checking each frame starts where the last ended."""
+    snapshot, rest = received[0], received[1:]
+    assert snapshot["type"] == "snapshot"
+    losses = list(snapshot["loss"])
+    count = snapshot["loss_from"] + len(losses)
+    for message in rest:
+        if message["type"] == "frame":
+            assert message["from"] == count
+            assert message["step"] == count + len(message["loss"]) - 1
+            losses += message["loss"]
+            count += len(message["loss"])
+    return losses
+
+
+def test_viewer_merges_frames_while_behind(driver: Driver) -> None:
+    """Frames offered while one is still waiting merge into one, from the first start to the newest step."""
+    run = driver.run
+    viewer = Viewer(run)
+    driver.steps(4)
+    viewer.offer_frame(0, run.latest, 10.0, dumps(messages.frame(run, 0, run.latest, 10.0)))  # type: ignore[arg-type]
+    driver.steps(4)
+    viewer.offer_frame(4, run.latest, 20.0, dumps(messages.frame(run, 4, run.latest, 20.0)))  # type: ignore[arg-type]
+    driver.steps(2)
+    viewer.offer_frame(8, run.latest, 30.0, dumps(messages.frame(run, 8, run.latest, 30.0)))  # type: ignore[arg-type]
+    driver.status("finished")
+    viewer.offer_text(dumps(messages.status(run, final=True)), final=True)
+
+    received = asyncio.run(drain(viewer))
+    assert [m["type"] for m in received] == ["frame", "status"]
+    frame = received[0]
+    assert frame["from"] == 0 and frame["step"] == 9 and frame["rate"] == 30.0
+    assert frame["loss"] == run.history.losses(0, 10)
+    assert frame["params"] == dict(zip("abcd", run.latest.updated, strict=True))  # type: ignore[union-attr]
+    assert received[1] == {"type": "status", "status": "finished", "message": None, "final": True}
+
+
+def test_viewer_sends_a_waiting_frame_as_its_shared_text(driver: Driver) -> None:
+    """A frame that did not merge is sent as the very text the feed serialized once for every viewer."""
+    run = driver.run
+    viewer = Viewer(run)
+    driver.steps(3)
+    text = dumps(messages.frame(run, 0, run.latest, 5.0))  # type: ignore[arg-type]
+    viewer.offer_frame(0, run.latest, 5.0, text)  # type: ignore[arg-type]
+    viewer.offer_text('{"type":"status","final":true}', final=True)
+    viewer.offer_text("never sent: after the final status")
+
+    async def texts() -> list[str]:
+        return [t async for t in viewer.messages()]
+
+    assert asyncio.run(texts()) == [text, '{"type":"status","final":true}']
+
+
+def test_frames_never_merge_across_a_status(driver: Driver) -> None:
+    """A status between two frames keeps them apart, in order: frame, status, frame, final status."""
+    run = driver.run
+    viewer = Viewer(run)
+    driver.steps(2)
+    viewer.offer_frame(0, run.latest, 1.0, dumps(messages.frame(run, 0, run.latest, 1.0)))  # type: ignore[arg-type]
+    driver.status("paused")
+    viewer.offer_text(dumps(messages.status(run, final=False)))
+    driver.steps(3)
+    viewer.offer_frame(2, run.latest, 1.0, dumps(messages.frame(run, 2, run.latest, 1.0)))  # type: ignore[arg-type]
+    driver.status("stopped")
+    viewer.offer_text(dumps(messages.status(run, final=True)), final=True)
+
+    received = asyncio.run(drain(viewer))
+    assert [(m["type"], m.get("from"), m.get("status")) for m in received] == [
+        ("frame", 0, "running"),  # serialized once, when offered
+        ("status", None, "paused"),
+        ("frame", 2, "paused"),
+        ("status", None, "stopped"),
+    ]
+    assert received[0]["loss"] + received[2]["loss"] == run.history.losses(0, 5)
+
+
+def test_feed_from_the_first_step_to_the_final_status(driver: Driver) -> None:
+    """A viewer joining before any step gets an empty snapshot, then every loss once, then the final status."""
+    run = driver.run
+
+    async def scenario() -> list[Message]:
+        feed = Feed(run, NEVER)
+        viewer = feed.join(since=0)
+        for count in (3, 5, 0, 7):
+            driver.steps(count)
+            feed.publish()
+        driver.status("finished")
+        feed.publish()
+        received = await drain(viewer)
+        await feed.close()
+        return received
+
+    received = asyncio.run(scenario())
+    snapshot = received[0]
+    assert snapshot["step"] == -1 and snapshot["loss"] == [] and snapshot["loss_from"] == 0
+    assert snapshot["grads"] == {}
+    assert snapshot["params"] == dict(zip("abcd", run.engine.initial_params(run.config), strict=True))
+    assert [m["type"] for m in received] == ["snapshot", "frame", "status"]  # unread frames merged into one
+    assert losses_received(received) == run.history.losses(0, 15)
+    assert received[-1]["final"] is True and received[-1]["status"] == "finished"
+
+
+def test_viewer_joining_mid_run_gets_every_loss_exactly_once(driver: Driver) -> None:
+    """A viewer that joins between frames gets a snapshot up to the last frame; the next frame follows on exactly."""
+    run = driver.run
+
+    async def scenario() -> tuple[list[Message], list[Message]]:
+        feed = Feed(run, NEVER)
+        early = feed.join(since=0)
+        driver.steps(10)
+        feed.publish()
+        driver.steps(4)  # recorded, but not yet in any frame
+        late = feed.join(since=0)
+        feed.publish()
+        driver.steps(6)
+        feed.publish()
+        driver.status("finished")
+        feed.publish()
+        received = await drain(early), await drain(late)
+        await feed.close()
+        return received
+
+    early, late = asyncio.run(scenario())
+    assert late[0]["loss"] == run.history.losses(0, 10) and late[0]["step"] == 9
+    assert late[1]["from"] == 10
+    assert losses_received(early) == losses_received(late) == run.history.losses(0, 20)
+
+
+@pytest.mark.parametrize(("since", "loss_from"), [(0, 0), (4, 4), (12, 12), (50, 12), (-3, 0)])
+def test_snapshot_starts_at_since(driver: Driver, since: int, loss_from: int) -> None:
+    """The snapshot carries losses from step `since` on, clamped to what has been recorded."""
+    run = driver.run
+    driver.steps(12)
+    driver.status("finished")
+
+    async def scenario() -> list[Message]:
+        return await drain(Feed(run, NEVER).join(since=since))
+
+    snapshot, final = asyncio.run(scenario())
+    assert snapshot["loss_from"] == loss_from
+    assert snapshot["loss"] == run.history.losses(loss_from, 12)
+    assert final["type"] == "status" and final["final"] is True
+
+
+def test_viewer_of_an_ended_run_gets_snapshot_then_final_status(driver: Driver) -> None:
+    """Joining an ended run yields the whole snapshot and the final status, and registers no viewer."""
+    run = driver.run
+    driver.steps(7)
+    driver.status("stopped")
+    run.message = None
+
+    async def scenario() -> tuple[list[Message], int]:
+        feed = Feed(run, NEVER)
+        viewer = feed.join(since=0)
+        return await drain(viewer), len(feed.viewers)
+
+    received, registered = asyncio.run(scenario())
+    assert [m["type"] for m in received] == ["snapshot", "status"]
+    assert received[0]["loss"] == run.history.losses(0, 7) and received[0]["step"] == 6
+    assert received[0]["run"]["status"] == "stopped"
+    assert received[1] == {"type": "status", "status": "stopped", "message": None, "final": True}
+    assert registered == 0
+
+
+def test_status_changes_follow_the_frame_of_their_steps(driver: Driver) -> None:
+    """A pause is announced after the frame carrying the steps before it; a resume the same way."""
+    run = driver.run
+
+    async def scenario() -> list[Message]:
+        feed = Feed(run, NEVER)
+        viewer = feed.join(since=0)
+        driver.steps(3)
+        driver.status("paused")
+        feed.publish()
+        feed.publish()  # nothing new: no message
+        driver.status("running")
+        driver.steps(2)
+        feed.publish()
+        driver.status("finished")
+        feed.publish()
+        received = await drain(viewer)
+        await feed.close()
+        return received
+
+    received = asyncio.run(scenario())
+    assert [(m["type"], m["status"] if m["type"] != "snapshot" else None) for m in received] == [
+        ("snapshot", None),
+        ("frame", "paused"),
+        ("status", "paused"),
+        ("frame", "running"),
+        ("status", "running"),
+        ("status", "finished"),
+    ]
+    assert [m.get("final") for m in received if m["type"] == "status"] == [False, False, True]
+
+
+def test_slow_viewer_gets_fewer_larger_frames_and_holds_no_one_back(driver: Driver) -> None:
+    """While one viewer reads every frame, one that does not read ends up with one merged frame: nothing skipped."""
+    run = driver.run
+
+    async def scenario() -> tuple[list[Message], list[Message]]:
+        feed = Feed(run, NEVER)
+        fast, slow = feed.join(since=0), feed.join(since=0)
+        fast_received: list[Message] = []
+
+        async def read_fast() -> None:
+            async for text in fast.messages():
+                fast_received.append(json.loads(text))
+
+        async def fast_has(count: int) -> None:
+            while len(fast_received) < count:
+                await asyncio.sleep(0)
+
+        reader = asyncio.create_task(read_fast())
+        for published in range(1, 9):
+            driver.steps(5)
+            feed.publish()
+            await asyncio.wait_for(fast_has(1 + published), timeout=5)  # the fast viewer reads each frame
+        driver.status("finished")
+        feed.publish()
+        await asyncio.wait_for(reader, timeout=5)
+        slow_received = await drain(slow)
+        await feed.close()
+        return fast_received, slow_received
+
+    fast, slow = asyncio.run(scenario())
+    assert [m["type"] for m in fast] == ["snapshot"] + ["frame"] * 8 + ["status"]
+    assert [m["type"] for m in slow] == ["snapshot", "frame", "status"]
+    assert losses_received(fast) == losses_received(slow) == run.history.losses(0, 40)
+
+
+def test_hub_ticks_frames_of_a_live_run_and_forgets_the_feed(make_config: MakeConfig, make_run: MakeRun) -> None:
+    """Through the hub, a running run's viewer gets ticked frames at most at the frame rate, every loss once."""
+    run = make_run(make_config(steps=60, pace=200), slots=threading.Semaphore(1))
+    hub = Hub(frame_rate=20)
+
+    async def scenario() -> tuple[list[Message], bool, bool, float]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with hub.subscribe(run) as viewer:
+            subscribed = run.id in hub._feeds
+            received = await drain(viewer)
+        return received, subscribed, run.id in hub._feeds, loop.time() - started
+
+    received, subscribed, still_there, elapsed = asyncio.run(scenario())
+    assert subscribed and not still_there
+    assert losses_received(received) == run.history.losses(0, 60)
+    frames = [m for m in received if m["type"] == "frame"]
+    assert 1 <= len(frames) <= elapsed * 20 + 2
+    assert received[-1]["status"] == "finished" and received[-1]["final"] is True

@@ -1,0 +1,93 @@
+"""RunManager: limits on new runs, look-up, newest-first listing and forgetting the oldest ended runs."""
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from app.config import Settings
+from app.run_config import RunConfig
+from app.runs.manager import ConfigError, RunManager
+
+WaitUntil = Callable[..., None]
+
+
+@pytest.fixture
+def manager() -> Iterator[RunManager]:
+    """A manager with small limits."""
+    manager = RunManager(Settings(max_steps=500, max_points=100, max_active_runs=2, max_kept_runs=3, curve_points=10))
+    yield manager
+    manager.shutdown()
+
+
+def tiny(**overrides: object) -> RunConfig:
+    """A run that ends in a blink."""
+    return RunConfig.model_validate({"steps": 5, "points": 4, "seed": 0, **overrides})
+
+
+@pytest.mark.parametrize(("overrides", "field"), [({"steps": 501}, "steps"), ({"points": 101}, "points")])
+def test_over_the_limits_is_refused_naming_the_field(
+    manager: RunManager, overrides: dict[str, int], field: str
+) -> None:
+    """A config over max_steps or max_points raises ConfigError naming that field and the limit."""
+    with pytest.raises(ConfigError, match=f"max_{field}") as caught:
+        manager.create(tiny(**overrides))
+    assert caught.value.field == field
+    assert list(manager) == []
+
+
+def test_at_the_limits_is_accepted(manager: RunManager, wait_until: WaitUntil) -> None:
+    """Exactly max_steps steps on exactly max_points points is allowed."""
+    run = manager.create(tiny(steps=500, points=100))
+    wait_until(lambda: run.ended, 10, "the run to end")
+    assert run.status == "finished"
+
+
+def test_too_many_active_runs_are_refused(manager: RunManager, wait_until: WaitUntil) -> None:
+    """Beyond max_active_runs queued or running runs, create refuses; once one ends, it accepts again."""
+    first = manager.create(tiny(steps=500, pace=10))
+    manager.create(tiny(steps=500, pace=10))
+    with pytest.raises(ConfigError, match="max_active_runs") as caught:
+        manager.create(tiny())
+    assert caught.value.field is None
+    first.stop()
+    wait_until(lambda: first.ended, 5, "the first run to stop")
+    assert manager.create(tiny()).id
+
+
+def test_zero_grad_off_needs_an_engine_that_keeps_gradients(manager: RunManager) -> None:
+    """zero_grad=false is refused for numpy (no .grad to pile up), naming the field; torch-autograd accepts it."""
+    with pytest.raises(ConfigError) as caught:
+        manager.create(tiny(engine="numpy", zero_grad=False))
+    assert caught.value.field == "zero_grad"
+    assert manager.create(tiny(engine="torch-autograd", zero_grad=False)).id
+
+
+def test_get_and_list_newest_first(manager: RunManager, wait_until: WaitUntil) -> None:
+    """get finds a run by id (KeyError otherwise) and iteration lists the newest first."""
+    made = []
+    for _ in range(3):
+        run = manager.create(tiny())
+        wait_until(lambda run=run: run.ended, 5, "a run to end")  # type: ignore[misc]
+        made.append(run)
+    assert [run.id for run in manager] == [run.id for run in reversed(made)]
+    assert manager.get(made[1].id) is made[1]
+    with pytest.raises(KeyError):
+        manager.get("no-such-run")
+
+
+def test_oldest_ended_runs_are_forgotten(manager: RunManager, wait_until: WaitUntil) -> None:
+    """Past max_kept_runs, the oldest ended runs are dropped; the newest stay."""
+    made = []
+    for _ in range(5):
+        run = manager.create(tiny())
+        wait_until(lambda run=run: run.ended, 5, "a run to end")  # type: ignore[misc]
+        made.append(run)
+    assert [run.id for run in manager] == [run.id for run in reversed(made[-3:])]
+
+
+def test_shutdown_stops_every_run(manager: RunManager, wait_until: WaitUntil) -> None:
+    """shutdown stops the runs still going."""
+    runs = [manager.create(tiny(steps=500, pace=10)) for _ in range(2)]
+    manager.shutdown()
+    wait_until(lambda: all(run.ended for run in runs), 5, "both runs to stop")
+    assert [run.status for run in runs] == ["stopped", "stopped"]

@@ -1,0 +1,265 @@
+"""A Run in its worker thread: statuses, pause, single steps, resume, stop, pace, divergence and failures."""
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+
+from app.config import Settings
+from app.engines.base import EngineSpec, StepRecord, StepStream
+from app.engines.problem import Array, Problem
+from app.run_config import RunConfig
+from app.runs.manager import RunManager
+from app.runs.run import Run, RunStateError
+
+MakeConfig = Callable[..., RunConfig]
+MakeRun = Callable[..., Run]
+WaitUntil = Callable[..., None]
+
+# Long enough never to finish during a test (about 85k steps/s at full speed on 2 points).
+ENDLESS = {"steps": 1_000_000, "points": 2}
+
+
+def hold(seconds: float) -> None:
+    """Let time pass to observe that something does NOT happen (the assertion follows, on the state)."""
+    time.sleep(seconds)
+
+
+def ended_with(run: Run, wait_until: WaitUntil, status: str, timeout: float = 10.0) -> None:
+    """Wait for the run to end, then check how."""
+    wait_until(lambda: run.ended, timeout, f"run to end as {status}")
+    assert run.status == status, run.message
+
+
+def test_statuses_go_queued_running_finished(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """A run waits as queued while no slot is free, runs once one is, and finishes with every step recorded."""
+    slots = threading.Semaphore(0)
+    run = make_run(make_config(steps=30, pace=100), slots=slots)
+    assert run.status == "queued"
+    hold(0.2)
+    assert run.status == "queued" and run.history.count == 0 and run.started_at is None
+
+    slots.release()
+    wait_until(lambda: run.status == "running", 5, "running")
+    assert run.started_at is not None and run.ended_at is None
+    ended_with(run, wait_until, "finished")
+    assert run.history.count == 30 and run.latest is not None and run.latest.step == 29
+    assert run.message is None
+    assert run.ended_at is not None and run.started_at <= run.ended_at
+
+
+def test_finished_run_keeps_the_curve_of_its_final_weights(make_config: MakeConfig, make_run: MakeRun) -> None:
+    """After the last step the run's curve is the cubic at the last updated weights."""
+    run = make_run(make_config(steps=200))
+    run.join(10)
+    assert run.status == "finished" and run.latest is not None and run.curve is not None
+    np.testing.assert_allclose(run.curve, np.polyval(run.latest.updated[::-1], run.curve_x), rtol=1e-12, atol=1e-12)
+
+
+def test_pause_holds_the_step_count(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """Once paused, a full-speed run takes at most the step it was in, then none."""
+    run = make_run(make_config(**ENDLESS))
+    wait_until(lambda: run.history.count > 100, 5, "some steps")
+    run.pause()
+    at_pause = run.history.count
+    hold(0.3)
+    held = run.history.count
+    assert at_pause <= held <= at_pause + 1
+    hold(0.2)
+    assert run.history.count == held and run.status == "paused"
+
+
+def test_step_while_paused_takes_exactly_one(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """Each step command on a paused run records exactly one more step and stays paused."""
+    run = make_run(make_config(**ENDLESS))
+    wait_until(lambda: run.history.count > 10, 5, "some steps")
+    run.pause()
+    hold(0.2)
+    before = run.history.count
+
+    run.step()
+    wait_until(lambda: run.history.count == before + 1, 5, "one step")
+    hold(0.2)
+    assert run.history.count == before + 1 and run.status == "paused"
+
+    run.step()
+    run.step()
+    wait_until(lambda: run.history.count == before + 3, 5, "two more steps")
+    hold(0.2)
+    assert run.history.count == before + 3
+    assert [float(v) for v in run.history.params[before + 2]] == list(run.latest.params)  # type: ignore[union-attr]
+
+
+def test_resume_then_stop(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """A resumed run goes on from where it was; stop ends it as stopped before its last step."""
+    run = make_run(make_config(**ENDLESS))
+    wait_until(lambda: run.history.count > 10, 5, "some steps")
+    run.pause()
+    hold(0.1)
+    paused_at = run.history.count
+    run.resume()
+    assert run.status == "running"
+    wait_until(lambda: run.history.count > paused_at + 1000, 5, "progress after resume")
+
+    run.stop()
+    ended_with(run, wait_until, "stopped", 5)
+    stopped_at = run.history.count
+    assert stopped_at < 1_000_000 and run.ended_at is not None
+    hold(0.1)
+    assert run.history.count == stopped_at
+
+
+def test_stop_while_paused(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """A paused run can be stopped and ends as stopped without another step."""
+    run = make_run(make_config(**ENDLESS))
+    wait_until(lambda: run.history.count > 0, 5, "a step")
+    run.pause()
+    hold(0.1)
+    count = run.history.count
+    run.stop()
+    ended_with(run, wait_until, "stopped", 5)
+    assert run.history.count == count
+
+
+def test_stop_while_queued(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """A queued run that is stopped ends as stopped without ever starting."""
+    run = make_run(make_config(), slots=threading.Semaphore(0))
+    run.stop()
+    ended_with(run, wait_until, "stopped", 5)
+    assert run.history.count == 0 and run.started_at is None
+
+
+def test_resuming_a_paused_queued_run_leaves_it_queued(
+    make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil
+) -> None:
+    """A run paused while queued and then resumed is waiting for a slot again (queued), not running."""
+    slots = threading.Semaphore(0)
+    run = make_run(make_config(), slots=slots)
+    run.pause()
+    assert run.status == "paused"
+    run.resume()
+    hold(0.2)
+    assert run.history.count == 0 and run.started_at is None
+    assert run.status == "queued", "a run without a worker slot is not running"
+    slots.release()
+    ended_with(run, wait_until, "finished")
+
+
+def test_commands_in_the_wrong_status_raise(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """resume/step need a paused run, pause a queued or running one, and nothing steers an ended run."""
+    run = make_run(make_config(**ENDLESS))
+    wait_until(lambda: run.status == "running", 5, "running")
+    for command in (run.resume, run.step):
+        with pytest.raises(RunStateError, match="running"):
+            command()
+    run.pause()
+    with pytest.raises(RunStateError, match="paused"):
+        run.pause()
+    run.stop()
+    ended_with(run, wait_until, "stopped", 5)
+
+    finished = make_run(make_config(steps=5))
+    ended_with(finished, wait_until, "finished")
+    for command in (finished.pause, finished.resume, finished.step, finished.stop):
+        with pytest.raises(RunStateError, match="finished"):
+            command()
+    assert finished.status == "finished"
+
+
+def test_pace_slows_the_run(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """At pace 100 steps/s a run does a few dozen steps in ~0.3 s, far fewer than the same run at full speed."""
+    paced = make_run(make_config(**ENDLESS, pace=100))
+    free = make_run(make_config(**ENDLESS))
+    hold(0.3)
+    paced_count, free_count = paced.history.count, free.history.count
+    assert 1 <= paced_count <= 0.3 * 100 * 3
+    assert free_count > 10 * paced_count
+    wait_until(lambda: paced.history.count > paced_count, 5, "the paced run to go on")
+
+
+def test_large_learning_rate_diverges(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """Learning rate 1e-5 on the lecture's problem ends as diverged, naming the learning rate; history is finite."""
+    run = make_run(RunConfig(learning_rate=1e-5, seed=0))
+    ended_with(run, wait_until, "diverged")
+    assert run.message is not None and "learning rate" in run.message
+    count = run.history.count
+    assert 0 < count < 2000
+    assert np.isfinite(run.history.loss[:count]).all()
+    assert np.isfinite(run.history.params[:count]).all()
+    assert np.isfinite(run.history.grads[:count]).all()
+    assert run.history.loss[count - 1] > 1e6 * run.history.loss[0]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy reports the overflow it computes
+def test_non_finite_first_update_is_never_recorded(make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """An update that overflows at once ends the run as diverged with no step recorded."""
+    run = make_run(RunConfig(learning_rate=1e308, seed=0, points=50))
+    ended_with(run, wait_until, "diverged")
+    assert run.history.count == 0 and run.latest is None
+    assert run.message is not None and "learning rate" in run.message
+
+
+def broken_train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
+    """A fake engine: three harmless steps, then an error."""
+    for t in range(3):
+        yield StepRecord(step=t, loss=1.0, params=(0.0,), grads=(0.0,), updated=(0.0,))
+    raise RuntimeError("the engine broke")
+
+
+BROKEN = EngineSpec(
+    name="broken",
+    description="Raises after three steps.",
+    param_names=("w",),
+    initial_params=lambda config: (0.0,),
+    predict=lambda params, x: np.zeros_like(x),
+    train=broken_train,
+)
+
+
+def test_engine_error_fails_the_run_and_frees_its_slot(
+    make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil
+) -> None:
+    """An engine that raises ends its run as failed with the error in the message, and frees the worker slot."""
+    slots = threading.Semaphore(1)
+    run = make_run(make_config(steps=10), engine=BROKEN, slots=slots)
+    ended_with(run, wait_until, "failed")
+    assert run.message == "RuntimeError: the engine broke"
+    assert run.history.count == 3
+
+    after = make_run(make_config(steps=5), slots=slots)
+    ended_with(after, wait_until, "finished")
+
+
+@pytest.fixture
+def one_slot_manager() -> Iterator[RunManager]:
+    """A manager that trains one run at a time."""
+    manager = RunManager(Settings(max_running_runs=1, curve_points=10))
+    yield manager
+    manager.shutdown()
+
+
+def test_second_run_waits_queued_for_the_only_slot(one_slot_manager: RunManager, wait_until: WaitUntil) -> None:
+    """With max_running_runs=1 a second run stays queued until the first ends, then runs to the end."""
+    first = one_slot_manager.create(RunConfig(**ENDLESS, pace=50, seed=0))
+    wait_until(lambda: first.status == "running", 5, "first running")
+    second = one_slot_manager.create(RunConfig(steps=20, points=8, seed=0))
+    hold(0.3)
+    assert second.status == "queued" and second.history.count == 0
+    assert first.status == "running"
+
+    first.stop()
+    wait_until(lambda: second.status == "finished", 10, "second finished")
+    assert first.status == "stopped" and second.history.count == 20
+
+
+def test_divergence_message_grows_from_first_loss(make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """The diverged message names the step and suggests a learning rate ten times smaller."""
+    run = make_run(RunConfig(learning_rate=1e-5, seed=0))
+    ended_with(run, wait_until, "diverged")
+    assert run.message is not None
+    assert f"by step {run.history.count - 1}" in run.message
+    assert "1e-06" in run.message
+    assert math.isfinite(run.history.loss[0])

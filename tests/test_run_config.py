@@ -1,0 +1,120 @@
+"""RunConfig: the lecture's defaults, filled seed and learning rate, and validation naming the field."""
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from app.run_config import RunConfig
+
+FEW = settings(max_examples=40, deadline=None)
+
+
+def error_locations(body: dict[str, Any]) -> list[tuple[int | str, ...]]:
+    """The `loc` of every error RunConfig raises for `body` (it must raise)."""
+    with pytest.raises(ValidationError) as caught:
+        RunConfig.model_validate(body)
+    return [tuple(error["loc"]) for error in caught.value.errors()]
+
+
+def test_defaults_are_the_lecture() -> None:
+    """An empty config is the lecture's run: numpy, 2000 steps, lr 1e-6 on the summed loss, 2000 points on ±π."""
+    config = RunConfig()
+    assert config.engine == "numpy"
+    assert config.steps == 2000
+    assert config.reduction == "sum"
+    assert config.learning_rate == 1e-6 and config.lr == 1e-6
+    assert config.points == 2000
+    assert config.x_min == -math.pi and config.x_max == math.pi
+    assert config.pace is None
+
+
+def test_mean_reduction_defaults_to_the_same_step_size() -> None:
+    """reduction='mean' without a learning rate gets 2e-3: the lecture's 1e-6 times its 2000 points."""
+    assert RunConfig(reduction="mean").learning_rate == pytest.approx(2e-3, rel=1e-12)
+
+
+def test_explicit_learning_rate_is_kept() -> None:
+    """A given learning rate is never replaced by the default."""
+    assert RunConfig(reduction="mean", learning_rate=0.5).learning_rate == 0.5
+    assert RunConfig(learning_rate=3e-7).lr == 3e-7
+
+
+def test_absent_seed_is_drawn_and_recorded() -> None:
+    """Without a seed one is drawn, recorded in the config (so its dump repeats the run), and seeds differ."""
+    configs = [RunConfig() for _ in range(5)]
+    seeds = [c.seed for c in configs]
+    assert all(isinstance(s, int) and 0 <= s < 2**31 for s in seeds)
+    assert len(set(seeds)) > 1
+    again = RunConfig.model_validate(configs[0].model_dump())
+    assert again.seed == configs[0].seed == configs[0].initial_seed
+
+
+def test_given_seed_is_kept() -> None:
+    """A given seed (including 0) is used as is."""
+    assert RunConfig(seed=0).initial_seed == 0
+    assert RunConfig(seed=2**62).seed == 2**62
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"steps": 0}, "steps"),
+        ({"steps": -5}, "steps"),
+        ({"learning_rate": 0}, "learning_rate"),
+        ({"learning_rate": -1e-6}, "learning_rate"),
+        ({"learning_rate": "nan"}, "learning_rate"),
+        ({"learning_rate": "inf"}, "learning_rate"),
+        ({"learning_rate": "-inf"}, "learning_rate"),
+        ({"learning_rate": "fast"}, "learning_rate"),
+        ({"engine": "jax"}, "engine"),
+        ({"reduction": "max"}, "reduction"),
+        ({"seed": -1}, "seed"),
+        ({"points": 1}, "points"),
+        ({"pace": 0}, "pace"),
+        ({"x_min": -1e4}, "x_min"),
+        ({"colour": "red"}, "colour"),
+    ],
+    ids=lambda value: str(value) if isinstance(value, str) else "-".join(f"{k}={v}" for k, v in value.items()),
+)
+def test_invalid_field_is_rejected_and_named(body: dict[str, Any], field: str) -> None:
+    """Each invalid value is refused with an error located at its own field."""
+    assert (field,) in error_locations(body)
+
+
+@pytest.mark.parametrize("x_range", [(1.0, 1.0), (2.0, -2.0)], ids=["equal", "reversed"])
+def test_empty_x_range_is_rejected_naming_a_bound(x_range: tuple[float, float]) -> None:
+    """x_min ≥ x_max is refused with an error located at x_min or x_max, not at the whole body."""
+    x_min, x_max = x_range
+    locations = error_locations({"x_min": x_min, "x_max": x_max})
+    assert any(loc and loc[0] in {"x_min", "x_max"} for loc in locations), locations
+
+
+@FEW
+@given(
+    learning_rate=st.floats(min_value=1e-300, max_value=1e300, allow_nan=False, allow_infinity=False),
+    steps=st.integers(min_value=1, max_value=1_000_000),
+)
+def test_any_positive_finite_rate_and_positive_steps_are_accepted(learning_rate: float, steps: int) -> None:
+    """Every positive finite learning rate and every step count ≥ 1 validate unchanged."""
+    config = RunConfig(learning_rate=learning_rate, steps=steps)
+    assert config.lr == learning_rate
+    assert config.steps == steps
+
+
+@FEW
+@given(learning_rate=st.floats(max_value=0.0) | st.sampled_from([math.inf, -math.inf, math.nan]))
+def test_non_positive_or_non_finite_rate_is_rejected(learning_rate: float) -> None:
+    """Every learning rate ≤ 0, NaN or ±∞ is refused."""
+    with pytest.raises(ValidationError):
+        RunConfig(learning_rate=learning_rate)
+
+
+@FEW
+@given(steps=st.integers(max_value=0))
+def test_non_positive_steps_are_rejected(steps: int) -> None:
+    """Every step count ≤ 0 is refused, at the steps field."""
+    assert ("steps",) in error_locations({"steps": steps})

@@ -1,0 +1,72 @@
+"""A real uvicorn server per settings, on a free port in a background thread, for the REST and WebSocket tests."""
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.main import create_app
+
+
+@dataclass
+class LiveServer:
+    """A served app and where to reach it."""
+
+    app: FastAPI
+    port: int
+
+    @property
+    def http(self) -> str:
+        """Base URL for REST."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        """Base URL for WebSockets."""
+        return f"ws://127.0.0.1:{self.port}"
+
+
+Serve = Callable[..., LiveServer]
+
+
+@pytest.fixture(scope="session")
+def serve() -> Iterator[Serve]:
+    """Start `create_app(settings)` under uvicorn (as `python -m app` serves it); all stop at the session's end.
+
+    `send_buffer` caps the kernel send buffer of the accepted sockets, so a client that never reads stalls its
+    socket after a few kilobytes instead of several megabytes.
+    """
+    running: list[tuple[uvicorn.Server, threading.Thread, socket.socket]] = []
+
+    def start(settings: Settings, send_buffer: int | None = None) -> LiveServer:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if send_buffer is not None:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # accepted sockets inherit it
+        listener.bind(("127.0.0.1", 0))
+        app = create_app(settings)
+        config = uvicorn.Config(
+            app, log_level="warning", ws_per_message_deflate=False, timeout_graceful_shutdown=2, lifespan="on"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.01)
+        running.append((server, thread, listener))
+        return LiveServer(app=app, port=listener.getsockname()[1])
+
+    yield start
+    for server, _, _ in running:
+        server.should_exit = True
+    for _, thread, listener in running:
+        thread.join(10)
+        listener.close()

@@ -1,0 +1,261 @@
+"""The REST API on a real server: status codes, filled defaults, 404/409/422 naming the field, and history."""
+
+import typing
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import numpy as np
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.run_config import EngineName, RunConfig
+
+WaitUntil = Callable[..., None]
+LIMITS = {"max_steps": 5000, "max_points": 3000, "max_active_runs": 30, "curve_points": 20}
+SLOW = {"steps": 5000, "points": 4, "pace": 20, "seed": 0}  # runs for minutes unless stopped
+TINY = {"steps": 20, "points": 8, "seed": 0}
+
+
+class Server(Protocol):
+    """What the `serve` fixture returns."""
+
+    app: FastAPI
+
+    @property
+    def http(self) -> str: ...
+
+
+@pytest.fixture(scope="module")
+def server(serve: Callable[..., Server]) -> Server:
+    """One server with small limits for this module."""
+    return serve(Settings(**LIMITS))
+
+
+@pytest.fixture
+def client(server: Server) -> Iterator[httpx.Client]:
+    """An HTTP client of the module's server; every run still going is stopped after the test."""
+    with httpx.Client(base_url=server.http, timeout=10) as client:
+        yield client
+    server.app.state.manager.shutdown()
+
+
+def create(client: httpx.Client, **body: Any) -> dict[str, Any]:
+    """POST a run, expecting 201, and return its RunInfo."""
+    response = client.post("/api/runs", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def wait_status(client: httpx.Client, wait_until: WaitUntil, run_id: str, *statuses: str) -> dict[str, Any]:
+    """Poll GET /api/runs/{id} until the run has one of the statuses; return that RunInfo."""
+    seen: dict[str, Any] = {}
+
+    def reached() -> bool:
+        seen.update(client.get(f"/api/runs/{run_id}").json())
+        return seen["status"] in statuses
+
+    wait_until(reached, 10, f"run {run_id} to be {statuses}")
+    return seen
+
+
+def error_locs(response: httpx.Response) -> list[list[str | int]]:
+    """The loc of each error in a 422 body."""
+    assert response.status_code == 422, response.text
+    return [error["loc"] for error in response.json()["detail"]]
+
+
+def test_create_with_empty_body_fills_the_lecture_defaults(client: httpx.Client) -> None:
+    """POST {} answers 201 with every default filled in, including a drawn seed that GET then repeats."""
+    run = create(client)
+    config = run["config"]
+    assert config["engine"] == "numpy" and config["steps"] == 2000 and config["points"] == 2000
+    assert config["reduction"] == "sum" and config["learning_rate"] == 1e-6
+    assert isinstance(config["seed"], int) and config["seed"] >= 0
+    assert run["status"] in {"queued", "running", "finished"}
+    assert run["param_names"] == ["a", "b", "c", "d"]
+    assert client.get(f"/api/runs/{run['id']}").json()["config"]["seed"] == config["seed"]
+
+
+def test_create_without_any_body(client: httpx.Client) -> None:
+    """POST with no body at all is the same as an empty one."""
+    response = client.post("/api/runs")
+    assert response.status_code == 201, response.text
+    assert response.json()["config"]["learning_rate"] == 1e-6
+
+
+def test_mean_reduction_defaults_to_its_own_learning_rate(client: httpx.Client) -> None:
+    """reduction='mean' without a learning rate records 2e-3."""
+    assert create(client, reduction="mean", **TINY)["config"]["learning_rate"] == pytest.approx(2e-3, rel=1e-12)
+
+
+def test_created_run_echoes_the_given_config(client: httpx.Client) -> None:
+    """Given fields are recorded as given."""
+    body = {"engine": "torch-autograd", "steps": 30, "learning_rate": 1e-4, "seed": 11, "points": 9, "x_min": -1.0}
+    config = create(client, **body)["config"]
+    assert {key: config[key] for key in body} == body
+
+
+def test_list_is_newest_first_and_get_one(client: httpx.Client) -> None:
+    """GET /api/runs lists the runs newest first; GET /api/runs/{id} answers that run."""
+    first, second = create(client, **TINY), create(client, **TINY)
+    response = client.get("/api/runs")
+    assert response.status_code == 200
+    ids = [run["id"] for run in response.json()]
+    assert ids.index(second["id"]) < ids.index(first["id"])
+    one = client.get(f"/api/runs/{first['id']}")
+    assert one.status_code == 200 and one.json()["id"] == first["id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/runs/nope"),
+        ("GET", "/api/runs/nope/history"),
+        ("POST", "/api/runs/nope/pause"),
+        ("POST", "/api/runs/nope/resume"),
+        ("POST", "/api/runs/nope/step"),
+        ("POST", "/api/runs/nope/stop"),
+    ],
+)
+def test_unknown_id_is_404_on_every_route(client: httpx.Client, method: str, path: str) -> None:
+    """Every route of a run answers 404 for an id the server does not know, naming the id."""
+    response = client.request(method, path)
+    assert response.status_code == 404
+    assert "nope" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("command", ["pause", "resume", "step", "stop"])
+def test_commands_on_a_finished_run_are_409(client: httpx.Client, wait_until: WaitUntil, command: str) -> None:
+    """No command applies to a finished run: 409 with the reason, and the run stays finished."""
+    run_id = create(client, **TINY)["id"]
+    wait_status(client, wait_until, run_id, "finished")
+    response = client.post(f"/api/runs/{run_id}/{command}")
+    assert response.status_code == 409
+    assert "finished" in response.json()["detail"]
+    assert client.get(f"/api/runs/{run_id}").json()["status"] == "finished"
+
+
+def test_pause_step_resume_stop(client: httpx.Client, wait_until: WaitUntil) -> None:
+    """pause → paused; step → exactly one more step; resume → running; stop → stopped; wrong ones → 409."""
+    run_id = create(client, **SLOW)["id"]
+    wait_status(client, wait_until, run_id, "running")
+    assert client.post(f"/api/runs/{run_id}/resume").status_code == 409
+
+    paused = client.post(f"/api/runs/{run_id}/pause")
+    assert paused.status_code == 200 and paused.json()["status"] == "paused"
+    wait_until(lambda: client.get(f"/api/runs/{run_id}").json()["steps_done"] > 0, 5, "the paused run's step")
+    before = client.get(f"/api/runs/{run_id}").json()["steps_done"]
+    stepped = client.post(f"/api/runs/{run_id}/step")
+    assert stepped.status_code == 200 and stepped.json()["status"] == "paused"
+    wait_until(lambda: client.get(f"/api/runs/{run_id}").json()["steps_done"] == before + 1, 5, "one more step")
+
+    resumed = client.post(f"/api/runs/{run_id}/resume")
+    assert resumed.status_code == 200 and resumed.json()["status"] == "running"
+    stopped = client.post(f"/api/runs/{run_id}/stop")
+    assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
+    assert stopped.json()["ended_at"] is not None
+    assert client.post(f"/api/runs/{run_id}/stop").status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"steps": 0}, "steps"),
+        ({"steps": -3}, "steps"),
+        ({"learning_rate": 0}, "learning_rate"),
+        ({"learning_rate": -1e-6}, "learning_rate"),
+        ({"learning_rate": "nan"}, "learning_rate"),
+        ({"learning_rate": "inf"}, "learning_rate"),
+        ({"learning_rate": "fast"}, "learning_rate"),
+        ({"engine": "jax"}, "engine"),
+        ({"momentum": 0.9}, "momentum"),
+        ({"engine": "numpy", "zero_grad": False}, "zero_grad"),
+        ({"steps": 5001}, "steps"),
+        ({"points": 3001}, "points"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "-".join(f"{k}={v}" for k, v in value.items()),
+)
+def test_invalid_body_is_422_naming_the_field(client: httpx.Client, body: dict[str, Any], field: str) -> None:
+    """Each invalid value (including one over the server's limits) is a 422 whose loc is ["body", field]."""
+    runs_before = len(client.get("/api/runs").json())
+    locs = error_locs(client.post("/api/runs", json={**TINY, **body}))
+    assert ["body", field] in locs, locs
+    assert len(client.get("/api/runs").json()) == runs_before
+
+
+@pytest.mark.parametrize("x_range", [(1.0, 1.0), (2.0, -2.0)], ids=["equal", "reversed"])
+def test_empty_x_range_is_422_naming_a_bound(client: httpx.Client, x_range: tuple[float, float]) -> None:
+    """x_min ≥ x_max is a 422 whose loc names x_min or x_max (not just the body)."""
+    x_min, x_max = x_range
+    locs = error_locs(client.post("/api/runs", json={**TINY, "x_min": x_min, "x_max": x_max}))
+    assert any(loc[-1] in {"x_min", "x_max"} for loc in locs), locs
+
+
+def test_too_many_active_runs_is_422(serve: Callable[..., Server], wait_until: WaitUntil) -> None:
+    """With max_active_runs=1 a second run is refused (422, the limit named in the message) until the first ends."""
+    server = serve(Settings(**{**LIMITS, "max_active_runs": 1}))
+    with httpx.Client(base_url=server.http, timeout=10) as client:
+        first = create(client, **SLOW)
+        response = client.post("/api/runs", json=TINY)
+        assert error_locs(response) == [["body"]]
+        assert "max_active_runs" in response.json()["detail"][0]["msg"]
+        assert client.post(f"/api/runs/{first['id']}/stop").json()["status"] == "stopped"
+        create(client, **TINY)
+
+
+def test_history_is_columnar_and_each_loss_matches_its_weights(
+    client: httpx.Client,
+    wait_until: WaitUntil,
+    loss_oracle: Callable[..., float],
+    points_oracle: Callable[[RunConfig], list[float]],
+) -> None:
+    """The history has every step as columns; loss[i] recomputed from params[*][i] matches, and so does RunInfo."""
+    created = create(client, steps=50, points=30, learning_rate=1e-4, seed=3)
+    info = wait_status(client, wait_until, created["id"], "finished")
+    response = client.get(f"/api/runs/{created['id']}/history")
+    assert response.status_code == 200
+    history = response.json()
+    assert set(history) == {"step", "loss", "params", "grads"}
+    assert history["step"] == list(range(50))
+    assert set(history["params"]) == set(history["grads"]) == {"a", "b", "c", "d"}
+    assert all(len(column) == 50 for column in (*history["params"].values(), *history["grads"].values()))
+
+    xs = points_oracle(RunConfig.model_validate(info["config"]))
+    params = np.array([history["params"][name] for name in "abcd"]).T
+    grads = np.array([history["grads"][name] for name in "abcd"]).T
+    for i, loss in enumerate(history["loss"]):
+        assert loss == pytest.approx(loss_oracle(params[i], xs), rel=1e-12), f"step {i}"
+    np.testing.assert_allclose(params[1:], params[:-1] - 1e-4 * grads[:-1], rtol=1e-14, atol=1e-15)
+
+    assert info["steps_done"] == 50 and info["step"] == 49 and info["loss"] == history["loss"][-1]
+    final = params[-1] - 1e-4 * grads[-1]
+    assert [info["params"][name] for name in "abcd"] == pytest.approx(final.tolist(), rel=1e-14)
+    assert [info["grads"][name] for name in "abcd"] == grads[-1].tolist()
+
+
+def test_health_engines_docs_and_openapi(client: httpx.Client) -> None:
+    """/healthz, /api/engines, /docs, /openapi.json and the page all answer."""
+    assert client.get("/healthz").json() == {"status": "ok"}
+    engines = {engine["name"]: engine for engine in client.get("/api/engines").json()}
+    assert set(engines) == set(typing.get_args(EngineName))
+    assert all(engine["param_names"] == ["a", "b", "c", "d"] for engine in engines.values())
+    assert all(engine["description"] and engine["model"] and engine["code"] for engine in engines.values())
+    assert engines["numpy"]["stores_grads"] is False and engines["torch-autograd"]["stores_grads"] is True
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    schema = client.get("/openapi.json").json()
+    assert {"/api/runs", "/api/runs/{run_id}", "/api/runs/{run_id}/history", "/healthz"} <= set(schema["paths"])
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+
+
+def test_page_comes_from_the_settings_templates_dir(serve: Callable[..., Server], tmp_path: Path) -> None:
+    """create_app(settings) renders the page from settings.templates_dir, like it serves settings.static_dir."""
+    (tmp_path / "index.html").write_text("custom page with {{ engines | length }} engines")
+    server = serve(Settings(**LIMITS, templates_dir=tmp_path))
+    page = httpx.get(f"{server.http}/", timeout=10)
+    assert page.status_code == 200
+    assert page.text == "custom page with 2 engines"
