@@ -10,7 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from app.formula import DEFAULT_TARGET, compile_formula
 
 EngineName = Literal[
-    "numpy", "torch-tensors", "torch-autograd", "tiny-autograd", "torch-function", "torch-nn", "torch-optim"
+    "numpy",
+    "torch-tensors",
+    "torch-autograd",
+    "tiny-autograd",
+    "torch-function",
+    "torch-nn",
+    "torch-optim",
+    "dynamic-net",
 ]
 Reduction = Literal["sum", "mean"]
 Optimizer = Literal["sgd", "momentum", "rmsprop", "adam"]
@@ -20,7 +27,7 @@ DEFAULT_POINTS = 2000
 # The lecture's rate for the summed loss, and the rate that takes the same step on the mean of 2000 points.
 DEFAULT_LEARNING_RATE: dict[Reduction, float] = {"sum": 1e-6, "mean": 1e-6 * DEFAULT_POINTS}
 # The tutorial's rates where they differ from the lecture's (for the summed loss).
-ENGINE_LEARNING_RATE: dict[str, float] = {"torch-function": 5e-6}
+ENGINE_LEARNING_RATE: dict[str, float] = {"torch-function": 5e-6, "dynamic-net": 1e-8}
 # RMSprop and Adam scale each step by the gradient's size, so their rate does not depend on the reduction.
 OPTIMIZER_LEARNING_RATE: dict[Optimizer, float] = {"rmsprop": 1e-3, "adam": 1e-2}
 

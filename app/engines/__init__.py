@@ -1,6 +1,7 @@
 """The training engines, each a plain generator of step records with no web imports."""
 
 from app.engines.base import EngineSpec, StepRecord, StepStream
+from app.engines.dynamic_net import ENGINE as DYNAMIC_NET
 from app.engines.numpy_cubic import ENGINE as NUMPY
 from app.engines.tiny_autograd import ENGINE as TINY_AUTOGRAD
 from app.engines.torch_autograd import ENGINE as TORCH_AUTOGRAD
@@ -12,7 +13,16 @@ from app.engines.torch_tensors import ENGINE as TORCH_TENSORS
 # In the order the lecture and the tutorial build them up.
 ENGINES: dict[str, EngineSpec] = {
     spec.name: spec
-    for spec in (NUMPY, TORCH_TENSORS, TORCH_AUTOGRAD, TINY_AUTOGRAD, TORCH_FUNCTION, TORCH_NN, TORCH_OPTIM)
+    for spec in (
+        NUMPY,
+        TORCH_TENSORS,
+        TORCH_AUTOGRAD,
+        TINY_AUTOGRAD,
+        TORCH_FUNCTION,
+        TORCH_NN,
+        TORCH_OPTIM,
+        DYNAMIC_NET,
+    )
 }
 
 __all__ = ["ENGINES", "EngineSpec", "StepRecord", "StepStream"]

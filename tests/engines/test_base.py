@@ -76,12 +76,13 @@ def test_engine_yields_exactly_the_configured_steps(engine: str) -> None:
 
 
 def test_every_configurable_engine_is_registered() -> None:
-    """The engines a RunConfig may name are exactly the registered ones, each under its own name, with a-d."""
+    """The engines a RunConfig may name are exactly the registered ones, each under its own name, from a on."""
     assert set(ENGINES) == set(typing.get_args(EngineName))
     assert {"numpy", "torch-autograd"} <= set(CUBIC_ENGINES)
     for name, spec in ENGINES.items():
         assert spec.name == name
-        assert spec.param_names == ("a", "b", "c", "d")
+        assert spec.param_names[:4] == ("a", "b", "c", "d")
+        assert len(spec.initial_params(RunConfig(engine=name, seed=0))) == len(spec.param_names)
         assert spec.description and spec.model
 
 

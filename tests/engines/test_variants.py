@@ -1,6 +1,7 @@
 """Every engine computes the lecture's numbers: gradients equal torch autograd's, trajectories agree."""
 
 import math
+import random
 
 import numpy as np
 import pytest
@@ -21,20 +22,31 @@ def run(config: RunConfig) -> list[StepRecord]:
     return list(ENGINES[config.engine].train(config, make_problem(config), CURVE_X))
 
 
-def torch_loss_and_grads(engine: str, params: tuple[float, ...], config: RunConfig) -> tuple[float, np.ndarray]:
+def dynamic_orders(config: RunConfig) -> list[int]:
+    """The orders the tutorial's dynamic net draws, step by step, from a generator seeded like the run's."""
+    rng = random.Random(config.initial_seed)
+    return [rng.randint(3, 5) for _ in range(config.steps)]
+
+
+def torch_loss_and_grads(
+    engine: str, params: tuple[float, ...], config: RunConfig, order: int = 3
+) -> tuple[float, np.ndarray]:
     """The oracle: the model written with plain torch ops (no custom Function, no nn), differentiated by autograd."""
     problem = make_problem(config)
     x, y = torch.from_numpy(problem.x.astype(np.float64)), torch.from_numpy(problem.y.astype(np.float64))
-    a, b, c, d = (torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in params)
+    weights = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in params]
+    a, b, c, d = weights[:4]
     if engine == "torch-function":
         z = c + d * x
         y_pred = a + b * 0.5 * (5 * z**3 - 3 * z)
     else:
         y_pred = a + b * x + c * x**2 + d * x**3
+    for exp in range(4, order + 1):  # the dynamic net's extra terms share its fifth weight
+        y_pred = y_pred + weights[4] * x**exp
     squared = (y_pred - y) ** 2
     loss = squared.sum() if config.reduction == "sum" else squared.mean()
-    grads = torch.autograd.grad(loss, (a, b, c, d))
-    return loss.item(), np.array([g.item() for g in grads])
+    grads = torch.autograd.grad(loss, weights, allow_unused=True)
+    return loss.item(), np.array([0.0 if g is None else g.item() for g in grads])
 
 
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
@@ -42,8 +54,8 @@ def torch_loss_and_grads(engine: str, params: tuple[float, ...], config: RunConf
 def test_every_engines_gradient_is_torch_autograds(engine: str, reduction: str) -> None:
     """At the weights each step used, the recorded loss and gradient equal torch autograd's (float64, 1e-10)."""
     config = RunConfig(engine=engine, seed=4, steps=5, reduction=reduction)
-    for record in run(config):
-        loss, grads = torch_loss_and_grads(engine, record.params, config)
+    for record, order in zip(run(config), dynamic_orders(config), strict=True):
+        loss, grads = torch_loss_and_grads(engine, record.params, config, order if engine == "dynamic-net" else 3)
         assert record.loss == pytest.approx(loss, rel=1e-10)
         np.testing.assert_allclose(record.grads, grads, rtol=1e-10, atol=1e-9)
 
@@ -74,6 +86,17 @@ def test_every_cubic_engine_follows_the_numpy_trajectory(engine: str) -> None:
     np.testing.assert_allclose([r.loss for r in other], [r.loss for r in numpy_run], rtol=1e-9)
 
 
+def test_dynamic_net_draws_orders_3_to_5_and_fits_with_its_extra_weight() -> None:
+    """Over many steps every order occurs, e gets a gradient only on steps of order 4 or 5, and the loss falls."""
+    config = RunConfig(engine="dynamic-net", seed=6, steps=400)
+    orders = dynamic_orders(config)
+    records = run(config)
+    assert set(orders) == {3, 4, 5}
+    for record, order in zip(records, orders, strict=True):
+        assert (record.grads[4] == 0.0) == (order == 3)
+    assert records[-1].loss < records[0].loss / 100
+
+
 def test_legendre_engine_converges_as_in_the_tutorial() -> None:
     """The tutorial's result: y ≈ 0 + -2.2·P3(0 + 0.255·x) after 2000 steps at lr 5e-6."""
     config = RunConfig(engine="torch-function")
@@ -90,9 +113,9 @@ def test_legendre_engine_converges_as_in_the_tutorial() -> None:
 def test_without_zero_grad_the_gradient_is_the_running_sum(engine: str) -> None:
     """Skipping zero_grad: the gradient used at step t is the sum of the true gradients of steps 0..t."""
     config = RunConfig(engine=engine, seed=5, steps=6, zero_grad=False)
-    total = np.zeros(4)
-    for record in run(config):
-        total += torch_loss_and_grads(engine, record.params, config)[1]
+    total = np.zeros(len(ENGINES[engine].param_names))
+    for record, order in zip(run(config), dynamic_orders(config), strict=True):
+        total += torch_loss_and_grads(engine, record.params, config, order if engine == "dynamic-net" else 3)[1]
         np.testing.assert_allclose(record.grads, total, rtol=1e-9, atol=1e-9)
 
 
