@@ -59,10 +59,14 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
         # Compute loss.
         loss = criterion(y_pred, y)
 
-        # Zero gradients, perform a backward pass, and update the weights.
+        # Zero gradients (the tutorial does it here, just before the backward pass).
         if config.zero_grad:
             optimizer.zero_grad()
+
+        # Backward pass: compute gradient of the loss with respect to the weights this step used.
         loss.backward()
+
+        # Update the weights with SGD and momentum.
         grads = tuple(0.0 if p.grad is None else p.grad.item() for p in weights)
         optimizer.step()
 

@@ -43,8 +43,8 @@ def learning_rate_table() -> dict[str, dict[str, dict[str, float]]]:
 def index(request: Request) -> HTMLResponse:
     """The live view: controls, fit, loss, weights, the engine's code and the comparison of two runs."""
     defaults = RunConfig.model_fields
-    # The target formula and its presets arrive with a newer server: the page offers them only once it has them.
-    has_targets_api = any(getattr(route, "path", None) == TARGETS_PATH for route in request.app.routes)
+    # The page offers target presets only where the API has them; its schema (built once, cached) says so.
+    has_targets_api = TARGETS_PATH in request.app.openapi().get("paths", {})
     return templates.TemplateResponse(
         request,
         "index.html",

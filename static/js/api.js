@@ -55,3 +55,23 @@ export function sendCommand(runId, command) {
   if (!Object.values(Command).includes(command)) throw new Error(`not a run command: ${command}`);
   return request("POST", `/api/runs/${encodeURIComponent(runId)}/${command}`);
 }
+
+/** Every engine with its model, whether it keeps `.grad`, and the source lines of one step. */
+export function listEngines() {
+  return request("GET", "/api/engines");
+}
+
+/** The runs the server remembers, newest first. */
+export function listRuns() {
+  return request("GET", "/api/runs");
+}
+
+/** A run's every step as columns: step, loss, params{name: [...]}, grads{name: [...]}. */
+export function getHistory(runId) {
+  return request("GET", `/api/runs/${encodeURIComponent(runId)}/history`);
+}
+
+/** The target presets, `[{name, formula}]`, from the address the page was given (none on older servers). */
+export function listTargets(path) {
+  return request("GET", path);
+}

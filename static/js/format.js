@@ -5,6 +5,7 @@ const FIGURE_SPACE = "\u2007"; // as wide as a digit, so signed columns line up
 const SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹";
 const MISSING = "—";
 const NBSP = "\u00a0"; // a long formula may wrap before a sign, never between a sign and its number
+const CUBIC = "y = a + b x + c x² + d x³";
 
 const grouped = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const significant = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 5 });
@@ -65,20 +66,40 @@ export function formatInputNumber(v) {
   return short !== 0 && Math.abs(short) < 1e-3 ? short.toExponential() : String(short);
 }
 
+/** "1.1e−16", or "0" when two numbers agree exactly: differences between runs. */
+export function formatDifference(v) {
+  if (!Number.isFinite(v)) return MISSING;
+  if (v === 0) return "0";
+  const [mantissa, exponent] = Math.abs(v).toExponential(1).split("e");
+  return `${v < 0 ? MINUS : ""}${mantissa}e${exponent.replace("-", MINUS).replace("+", "")}`;
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /**
- * The model written out as in the lecture, with proper signs:
+ * An engine's model (its `model` text, "y = a + b P3(c + d x)") with each weight's value in place of its
+ * name and proper signs: "y = 0.0000 − 1.0000 P3(0.0000 + 0.3000 x)". A sign stays on the line of its number.
+ */
+export function formatModel(model, params, names = Object.keys(params), digits = 4) {
+  const lhs = model.includes("=") ? `${model.split("=")[0].trim()} = ` : "";
+  if (names.length === 0 || names.some((name) => !Number.isFinite(params[name]))) return `${lhs}${MISSING}`;
+  // An operator before the name takes the value's sign; a space after it, before a factor, is kept with it.
+  const alternatives = names.map(escapeRegExp).join("|");
+  const pattern = new RegExp(`([+\\-${MINUS}] )?\\b(${alternatives})\\b( (?=[^\\s+\\-${MINUS}=)]))?`, "g");
+  return model.replace(pattern, (_, operator, name, space) => {
+    const v = params[name];
+    const negative = (v < 0) !== (operator != null && operator[0] !== "+");
+    const sign = operator ? `${negative ? MINUS : "+"}${NBSP}` : negative ? MINUS : "";
+    return `${sign}${magnitude(v, digits)}${space ? NBSP : ""}`;
+  });
+}
+
+/**
+ * The cubic written out as in the lecture, with proper signs:
  * "y = −0.0034 + 0.8397 x + 0.0006 x² − 0.0915 x³".
  */
 export function formatCubic(params, digits = 4) {
-  const terms = [
-    [params.a, ""],
-    [params.b, `${NBSP}x`],
-    [params.c, `${NBSP}x²`],
-    [params.d, `${NBSP}x³`],
-  ];
-  if (terms.some(([v]) => !Number.isFinite(v))) return `y = ${MISSING}`;
-  const [[first, firstPower], ...rest] = terms;
-  let text = `y = ${first < 0 ? MINUS : ""}${magnitude(first, digits)}${firstPower}`;
-  for (const [v, power] of rest) text += ` ${v < 0 ? MINUS : "+"}${NBSP}${magnitude(v, digits)}${power}`;
-  return text;
+  return formatModel(CUBIC, params, ["a", "b", "c", "d"], digits);
 }

@@ -1,41 +1,98 @@
 // Wires the page together, and nothing else: REST answers and socket messages go into the store, the
-// store's changes go to the views, and the address names the run being followed.
-import { createRun, sendCommand } from "./api.js";
+// store's changes go to the views, and the address names the runs on screen (`#run=A&compare=B`).
+import { createRun, listEngines, listRuns, listTargets, sendCommand } from "./api.js";
+import { HistoryPoller } from "./compare.js";
+import { ENDED } from "./protocol.js";
 import { Local, Store } from "./store.js";
 import { RunSocket } from "./transport.js";
+import { CodePanel } from "./views/code_panel.js";
+import { ComparePanel } from "./views/compare_panel.js";
 import { Controls } from "./views/controls.js";
+import { DiffChart } from "./views/diff_chart.js";
 import { FitChart } from "./views/fit_chart.js";
+import { GradNormChart } from "./views/grad_norm_chart.js";
+import { Headline } from "./views/headline.js";
 import { LossChart } from "./views/loss_chart.js";
 import { StatusLine } from "./views/status_line.js";
 import { WeightsPanel } from "./views/weights_panel.js";
 
 const store = new Store();
 let socket = null;
+let compareSocket = null;
 
+const poller = new HistoryPoller({
+  isEnded(runId) {
+    const { state } = store;
+    const run = runId === state.runId ? state : runId === state.compare?.runId ? state.compare : null;
+    return run !== null && ENDED.has(run.status);
+  },
+  onDiff: (diff) => store.apply({ type: Local.DIFF, diff }),
+});
+
+async function refreshRuns() {
+  store.apply({ type: Local.RUNS, runs: await listRuns() });
+}
+
+const $ = (selector) => document.querySelector(selector);
 const views = [
-  new StatusLine(document.querySelector("#status")),
-  new Controls(document.querySelector("#controls"), {
+  new Headline($("#headline")),
+  new StatusLine($("#status")),
+  new Controls($("#controls"), {
     async start(config) {
       const run = await createRun(config);
-      history.pushState(null, "", `#run=${encodeURIComponent(run.id)}`);
-      follow(run.id);
+      address(run.id, null);
       store.apply({ type: Local.RUN_INFO, run });
+      refreshRuns();
     },
     async command(name) {
       store.apply({ type: Local.RUN_INFO, run: await sendCommand(store.state.runId, name) });
     },
+    select: (engine) => store.apply({ type: Local.SELECT_ENGINE, engine }),
   }),
-  new FitChart(document.querySelector("#fit-chart")),
-  new LossChart(document.querySelector("#loss-chart")),
-  new WeightsPanel(document.querySelector("#weights")),
+  new FitChart($("#fit")),
+  new LossChart($("#loss")),
+  new WeightsPanel($("#weights")),
+  new GradNormChart($("#grad-norm-chart")),
+  new CodePanel($("#code")),
+  new ComparePanel($("#compare"), {
+    compareWith: (runId) => address(store.state.runId, runId),
+    async runTwin(changes) {
+      const { runId, run } = store.state;
+      const twin = await createRun({ ...run.config, ...changes });
+      address(runId, twin.id);
+      store.apply({ type: Local.COMPARED, msg: { type: Local.RUN_INFO, run: twin } });
+      refreshRuns();
+    },
+    listRuns: refreshRuns,
+  }),
+  new DiffChart($("#diff-chart")),
 ];
 store.subscribe((state) => {
   for (const view of views) view.update(state);
 });
 
-/** The run the address names (`#run=ID`), so reloading or sharing the page follows the same run. */
-function runIdFromHash() {
-  return new URLSearchParams(location.hash.slice(1)).get("run");
+/** The runs the address names, so reloading or sharing the page shows the same runs. */
+function addressedRuns() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const run = params.get("run");
+  return { run, compare: run ? params.get("compare") : null }; // nothing to compare with without a run
+}
+
+/** Names the runs in the address (a new history entry) and follows them. */
+function address(run, compare) {
+  const params = new URLSearchParams();
+  if (run) params.set("run", run);
+  if (run && compare) params.set("compare", compare);
+  history.pushState(null, "", `#${params}`);
+  followAddress();
+}
+
+/** Follows whatever the address names that the page does not follow yet. */
+function followAddress() {
+  const { run, compare } = addressedRuns();
+  if (run !== store.state.runId) follow(run);
+  if (compare !== (store.state.compare?.runId ?? null)) followCompared(compare);
+  poller.watch(store.state.runId, store.state.compare?.runId ?? null);
 }
 
 /** Drops the current run, if any, and follows `runId` (null: none) from its first step. */
@@ -53,7 +110,23 @@ function follow(runId) {
   socket.open();
 }
 
-addEventListener("hashchange", () => {
-  if (runIdFromHash() !== store.state.runId) follow(runIdFromHash());
-});
-follow(runIdFromHash());
+/** Follows a second run beside the first, through its own socket, into the store's `compare`. */
+function followCompared(runId) {
+  compareSocket?.close();
+  compareSocket = null;
+  store.apply({ type: Local.COMPARE_JOIN, runId });
+  if (!runId) return;
+  compareSocket = new RunSocket(runId, {
+    since: () => store.state.compare?.losses.length ?? 0,
+    onMessage: (msg) => store.apply({ type: Local.COMPARED, msg }),
+    onConnection: (state) => store.apply({ type: Local.COMPARED, msg: { type: Local.CONNECTION, state } }),
+  });
+  compareSocket.open();
+}
+
+addEventListener("hashchange", followAddress);
+followAddress();
+listEngines().then((engines) => store.apply({ type: Local.ENGINES, engines }));
+refreshRuns();
+const targetsUrl = $("[data-targets-url]")?.dataset.targetsUrl; // only on a server that offers presets
+if (targetsUrl) listTargets(targetsUrl).then((targets) => store.apply({ type: Local.TARGETS, targets }));

@@ -36,8 +36,24 @@ export const COMMANDS_BY_STATUS = Object.freeze({
   [Status.PAUSED]: [Command.RESUME, Command.STEP, Command.STOP],
 });
 
-/** The cubic's weights: y = a + b·x + c·x² + d·x³. */
+/** The cubic's weights: y = a + b·x + c·x² + d·x³ (an engine's `param_names` may name others). */
 export const PARAM_NAMES = Object.freeze(["a", "b", "c", "d"]);
+
+/** The model of the lecture, for a run whose engine the page has not heard of yet. */
+export const CUBIC_MODEL = "y = a + b x + c x² + d x³";
+
+/**
+ * The phase of each line of an engine's `code` (`GET /api/engines`). RECORD lines only copy numbers out for
+ * the page: they are not part of the lecture's step.
+ */
+export const Phase = Object.freeze({
+  FORWARD: "forward",
+  LOSS: "loss",
+  BACKWARD: "backward",
+  UPDATE: "update",
+  ZERO: "zero",
+  RECORD: "record",
+});
 
 /** `RunConfig` fields the page lets a user set; the server fills in the rest. */
 export const RunConfigField = Object.freeze({
@@ -47,7 +63,21 @@ export const RunConfigField = Object.freeze({
   REDUCTION: "reduction",
   SEED: "seed",
   PACE: "pace",
+  POINTS: "points",
+  X_MIN: "x_min",
+  X_MAX: "x_max",
+  NOISE: "noise",
+  DTYPE: "dtype",
+  ZERO_GRAD: "zero_grad",
+  OPTIMIZER: "optimizer",
+  TARGET: "target", // only on a server that offers it (the page hides the field otherwise)
 });
+
+/** The engine whose `optimizer` field means something; every other engine ignores it. */
+export const OPTIMIZER_ENGINE = "torch-optim";
+
+/** The target of a run made before the server had a `target` field. */
+export const DEFAULT_TARGET = "sin(x)";
 
 /** The close code of a socket asked for a run the server does not know. */
 export const CLOSE_UNKNOWN_RUN = 4404;

@@ -1,15 +1,23 @@
 // The page's one state object. Every change goes through apply(msg): server messages (see protocol.js) and
-// the page's own messages (Local), so the views never have to know where a change came from.
+// the page's own messages (Local), so the views never have to know where a change came from. The followed
+// run's fields sit at the top; a second run, followed to compare with it, has the same fields under `compare`.
 import { Connection, ENDED, MessageType } from "./protocol.js";
 
 /** Messages the page itself applies, beside the server's. */
 export const Local = Object.freeze({
-  JOIN: "join", // { runId }: forget everything and follow this run (null: no run)
+  JOIN: "join", // { runId }: forget the followed run and follow this one (null: no run)
   RUN_INFO: "run-info", // { run }: a RunInfo answered by the REST API
   CONNECTION: "connection", // { state }: the socket's state, one of protocol.js's Connection
+  ENGINES: "engines", // { engines }: GET /api/engines, with each engine's model and code
+  SELECT_ENGINE: "select-engine", // { engine }: the engine the form now names
+  TARGETS: "targets", // { targets }: GET /api/targets, the target presets (none on an older server)
+  RUNS: "runs", // { runs }: GET /api/runs, the runs one could compare with
+  COMPARE_JOIN: "compare-join", // { runId }: follow this run beside the first (null: compare with none)
+  COMPARED: "compared", // { msg }: any run message above, or a server message, about the compared run
+  DIFF: "diff", // { diff }: the two runs' step-by-step difference (compare.js), or null
 });
 
-function emptyState(runId) {
+function emptyRun(runId) {
   return {
     runId,
     run: null, // the latest RunInfo: config, id, created_at
@@ -17,19 +25,33 @@ function emptyState(runId) {
     message: null,
     connection: null,
     data: null, // { x, y }: the training set as drawn
-    truth: null, // { x, y }: sin(x) on the drawing grid
+    truth: null, // { x, y }: the target on the drawing grid
     curveX: null,
-    curve: null, // the current cubic on curveX
+    curve: null, // the current model on curveX
     losses: [], // losses[i] is the loss of step i, every one of them, none twice
     step: -1, // the last step recorded
     params: null,
     grads: null,
     rate: null, // steps per second over the last second
+    gradNorms: { steps: [], norms: [] }, // ‖grads‖ of each frame received: a sample, not every step
+  };
+}
+
+function emptyPage() {
+  return {
+    ...emptyRun(null),
+    engines: [], // EngineInfo, in the server's order
+    selectedEngine: null, // what the form names
+    codeEngine: null, // the engine whose code is shown: the last one chosen, or the followed run's
+    targets: [], // [{name, formula}]: the target presets
+    runs: [], // RunInfo of every run the server remembers
+    compare: null, // the compared run, shaped as emptyRun
+    diff: null,
   };
 }
 
 export class Store {
-  #state = emptyState(null);
+  #state = emptyPage();
   #listeners = new Set();
 
   get state() {
@@ -44,68 +66,114 @@ export class Store {
 
   apply(msg) {
     const state = this.#state;
+    const hadRun = state.run != null;
+    let changed = true;
     switch (msg.type) {
       case Local.JOIN:
-        this.#state = emptyState(msg.runId);
+        Object.assign(state, emptyRun(msg.runId), { diff: null });
         break;
-      case Local.RUN_INFO:
-        if (msg.run.id !== state.runId) return;
-        state.run = msg.run;
-        this.#setStatus(msg.run.status, msg.run.message);
+      case Local.ENGINES:
+        state.engines = msg.engines;
         break;
-      case Local.CONNECTION:
-        state.connection = msg.state;
-        // The server no longer knows this run (it restarted): whatever status it had is gone with it.
-        if (msg.state === Connection.UNKNOWN_RUN) Object.assign(state, { status: null, message: null });
+      case Local.SELECT_ENGINE:
+        state.selectedEngine = state.codeEngine = msg.engine;
         break;
-      case MessageType.SNAPSHOT:
-        Object.assign(state, {
-          run: msg.run,
-          data: msg.data,
-          truth: msg.truth,
-          curveX: msg.curve_x,
-          curve: msg.curve,
-          step: msg.step,
-          params: msg.params,
-          grads: msg.grads,
-        });
-        this.#setStatus(msg.run.status, msg.run.message);
-        this.#placeLosses(msg.loss_from, msg.loss);
+      case Local.TARGETS:
+        state.targets = msg.targets;
         break;
-      case MessageType.FRAME:
-        Object.assign(state, {
-          step: msg.step,
-          params: msg.params,
-          grads: msg.grads,
-          curve: msg.curve,
-          rate: msg.rate,
-        });
-        this.#setStatus(msg.status, state.message);
-        this.#placeLosses(msg.from, msg.loss);
+      case Local.RUNS:
+        state.runs = msg.runs;
         break;
-      case MessageType.STATUS:
-        this.#setStatus(msg.status, msg.message);
+      case Local.COMPARE_JOIN:
+        state.compare = msg.runId ? emptyRun(msg.runId) : null;
+        state.diff = null;
+        break;
+      case Local.COMPARED:
+        changed = state.compare != null && applyToRun(state.compare, msg.msg);
+        break;
+      case Local.DIFF:
+        state.diff = msg.diff;
         break;
       default:
-        return; // a message type this page does not know yet: ignore it rather than break
+        changed = applyToRun(state, msg);
     }
+    if (!changed) return;
+    // The code shown follows a run as soon as the page learns its engine, until the form names another.
+    if (!hadRun && state.run) state.codeEngine = state.run.config?.engine ?? state.codeEngine;
     for (const listener of this.#listeners) listener(this.#state);
   }
+}
 
-  #setStatus(status, message) {
-    // A late REST answer must not bring an ended run back to life.
-    if (ENDED.has(this.#state.status) && !ENDED.has(status)) return;
-    this.#state.status = status;
-    this.#state.message = message ?? null;
+/** Applies a message about one run to that run's fields; false when it changes nothing. */
+function applyToRun(state, msg) {
+  switch (msg.type) {
+    case Local.RUN_INFO:
+      if (msg.run.id !== state.runId) return false;
+      state.run = msg.run;
+      setStatus(state, msg.run.status, msg.run.message);
+      return true;
+    case Local.CONNECTION:
+      state.connection = msg.state;
+      // The server no longer knows this run (it restarted): whatever status it had is gone with it.
+      if (msg.state === Connection.UNKNOWN_RUN) Object.assign(state, { status: null, message: null });
+      return true;
+    case MessageType.SNAPSHOT:
+      Object.assign(state, {
+        run: msg.run,
+        data: msg.data,
+        truth: msg.truth,
+        curveX: msg.curve_x,
+        curve: msg.curve,
+        step: msg.step,
+        params: msg.params,
+        grads: msg.grads,
+      });
+      setStatus(state, msg.run.status, msg.run.message);
+      placeLosses(state, msg.loss_from, msg.loss);
+      sampleGradNorm(state);
+      return true;
+    case MessageType.FRAME:
+      Object.assign(state, {
+        step: msg.step,
+        params: msg.params,
+        grads: msg.grads,
+        curve: msg.curve,
+        rate: msg.rate,
+      });
+      setStatus(state, msg.status, state.message);
+      placeLosses(state, msg.from, msg.loss);
+      sampleGradNorm(state);
+      return true;
+    case MessageType.STATUS:
+      setStatus(state, msg.status, msg.message);
+      return true;
+    default:
+      return false; // a message type this page does not know yet: ignore it rather than break
   }
+}
 
-  /**
-   * Puts the losses of steps from, from+1, ... in place: a resent overlap replaces, never doubles.
-   * `from` never lies past the end: every socket asks with since = the number of losses held.
-   */
-  #placeLosses(from, values) {
-    const losses = this.#state.losses;
-    losses.length = Math.min(losses.length, from);
-    for (const value of values) losses.push(value); // not push(...values): a snapshot may hold 1e5 of them
-  }
+function setStatus(state, status, message) {
+  // A late REST answer must not bring an ended run back to life.
+  if (ENDED.has(state.status) && !ENDED.has(status)) return;
+  state.status = status;
+  state.message = message ?? null;
+}
+
+/**
+ * Puts the losses of steps from, from+1, ... in place: a resent overlap replaces, never doubles.
+ * `from` never lies past the end: every socket asks with since = the number of losses held.
+ */
+function placeLosses(state, from, values) {
+  const losses = state.losses;
+  losses.length = Math.min(losses.length, from);
+  for (const value of values) losses.push(value); // not push(...values): a snapshot may hold 1e5 of them
+}
+
+/** Keeps the gradient's length at this frame's step; a reconnect's snapshot may repeat a step: kept once. */
+function sampleGradNorm(state) {
+  const grads = Object.values(state.grads ?? {});
+  const { steps, norms } = state.gradNorms;
+  if (grads.length === 0 || state.step <= (steps.at(-1) ?? -1)) return;
+  steps.push(state.step);
+  norms.push(Math.hypot(...grads));
 }

@@ -110,3 +110,76 @@ def test_the_cubic_is_written_as_in_the_lecture_with_real_minus_signs(module_pag
         "123,460",
         "3.200e15",
     ]
+
+
+def test_an_engines_own_model_is_written_out_with_its_weights(module_page: Page) -> None:
+    texts = run_js(
+        module_page,
+        """
+        const { formatModel, formatDifference } = await import("/static/js/format.js");
+        return [
+          formatModel("y = a + b P3(c + d x)", { a: 0, b: -1, c: -0.02, d: 0.3 }),
+          formatModel("y = a + b P3(c + d x)", { a: 0, b: 1, c: 0, d: Number.NaN }),
+          formatDifference(1.1102230246251565e-16), formatDifference(0), formatDifference(2.5e3),
+        ];
+        """,
+    )
+    nbsp, minus = "\u00a0", "\u2212"
+    assert texts == [
+        f"y = 0.0000 {minus}{nbsp}1.0000{nbsp}P3({minus}0.0200 +{nbsp}0.3000{nbsp}x)",
+        "y = —",
+        f"1.1e{minus}16",
+        "0",
+        "2.5e3",
+    ]
+
+
+def test_the_difference_of_two_histories_is_taken_step_by_step(module_page: Page) -> None:
+    diff = run_js(
+        module_page,
+        """
+        const { diffHistories } = await import("/static/js/compare.js");
+        const history = (params, grads) => ({
+          step: params.a.map((_, i) => i), loss: params.a.map(() => 1), params, grads,
+        });
+        // b is one step longer: only the steps both have are compared.
+        const a = history({ a: [1, 2], b: [4, 4] }, { a: [10, 20], b: [0, 0] });
+        const b = history({ a: [1, 2.5, 9], b: [4, 3, 9] }, { a: [10, 20, 9], b: [0, -1, 9] });
+        const d = diffHistories(a, b);
+        return { steps: d.steps, dWeight: Array.from(d.dWeight), dGrad: Array.from(d.dGrad), latest: d.latest,
+                 worst: d.worst };
+        """,
+    )
+    assert diff["steps"] == 2
+    assert diff["dWeight"] == [0, 1]  # |4 - 3| beats |2 - 2.5|
+    assert diff["dGrad"] == [0, 1]
+    assert diff["latest"] == {"step": 1, "dWeight": 1, "dGrad": 1, "relWeight": 0.25, "relGrad": 0.05}
+    assert diff["worst"] == {"dWeight": 1, "dGrad": 1, "relWeight": 0.25, "relGrad": 0.05}
+
+
+def test_store_follows_a_compared_run_apart_from_the_first(module_page: Page) -> None:
+    state = run_js(
+        module_page,
+        """
+        const { Store, Local } = await import("/static/js/store.js");
+        const store = new Store();
+        const frame = (step, grads) => ({ type: "frame", status: "running", from: step, loss: [step], step, rate: 1,
+                                          params: { a: 0 }, grads, curve: [] });
+        store.apply({ type: Local.JOIN, runId: "r1" });
+        store.apply({ type: Local.COMPARE_JOIN, runId: "r2" });
+        store.apply({ type: Local.COMPARED, msg: { type: "snapshot", run: { id: "r2", status: "running",
+          config: { engine: "numpy" } }, data: { x: [], y: [] }, truth: { x: [], y: [] }, curve_x: [], loss_from: 0,
+          loss: [5], step: 0, params: { a: 1 }, grads: { a: 3, b: 4 }, curve: [] } });
+        store.apply(frame(0, { a: 6, b: 8 }));
+        store.apply({ type: Local.COMPARED, msg: frame(1, { a: 0, b: 0 }) });
+        store.apply({ type: Local.COMPARED, msg: frame(1, { a: 1, b: 1 }) }); // a step seen twice: sampled once
+        return { losses: store.state.losses, compared: store.state.compare.losses,
+                 norms: store.state.gradNorms.norms, comparedNorms: store.state.compare.gradNorms.norms,
+                 codeEngine: store.state.codeEngine };
+        """,
+    )
+    assert state["losses"] == [0]
+    assert state["compared"] == [5, 1]
+    assert state["norms"] == [10]
+    assert state["comparedNorms"] == [5, 0]
+    assert state["codeEngine"] is None  # only the followed run's engine decides what code is shown

@@ -1,7 +1,7 @@
 // What the fit and loss charts share: a uPlot that fills its container and follows its size, and a look
 // taken from the stylesheet, which owns the palette (a canvas cannot read CSS by itself).
 import uPlot from "/static/vendor/uplot/uPlot.esm.js";
-import { formatTick } from "../format.js";
+import { formatPowerOfTen, formatTick } from "../format.js";
 
 /** The value of a CSS custom property set on :root, such as "--loss". */
 export function cssVar(name) {
@@ -20,11 +20,31 @@ export function axis(container, label, extra = {}) {
     font,
     labelFont: font,
     size: Math.round(fontSize * 4), // room for "10¹⁶" or "−1.5" beside the axis label
+    // Room between ticks grows with the font, or a projector's larger labels run into each other; the
+    // x axis (the first) needs a label's width, a y axis a line's height.
+    space: (_, axisIndex) => Math.round(fontSize * (axisIndex === 0 ? 4.5 : 2.4)),
     grid: line,
     ticks: line,
     values: (_, splits) => splits.map(formatTick),
     ...extra,
   };
+}
+
+/**
+ * A log axis lined and labelled at powers of ten only (the 2…9 lines of each decade bury the curve); when
+ * more decades are on screen than labels fit, only every second (third, ...) decade keeps its line and label.
+ */
+export function logAxis(container, label) {
+  const lineHeight = parseFloat(getComputedStyle(container).fontSize) * 1.5;
+  const shown = (self, splits) => {
+    const decades = splits.filter((v) => formatPowerOfTen(v)).length;
+    const every = Math.max(1, Math.ceil(decades / Math.max(1, self.over.clientHeight / lineHeight)));
+    return splits.map((v) => (formatPowerOfTen(v) && Math.round(Math.log10(v)) % every === 0 ? v : null));
+  };
+  const base = axis(container, label, {
+    values: (self, splits) => shown(self, splits).map((v) => (v === null ? "" : formatPowerOfTen(v))),
+  });
+  return { ...base, grid: { ...base.grid, filter: shown }, ticks: { ...base.ticks, filter: shown } };
 }
 
 /**

@@ -1,15 +1,31 @@
 // The run's settings and its buttons. It reads the form and reports what the user asked for; it does not
-// know the REST API: main.js hands it `start(config)` and `command(name)`, each returning a promise.
-import { formatInputNumber } from "../format.js";
+// know the REST API: main.js hands it `start(config)`, `command(name)` (each returning a promise) and
+// `select(engine)`, told whenever the form names another engine.
 import { COMMANDS_BY_STATUS, ENDED, RunConfigField } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
+import { EngineFields } from "./engine_fields.js";
 
 const NUMERIC_FIELDS = new Set([
   RunConfigField.STEPS,
   RunConfigField.LEARNING_RATE,
   RunConfigField.SEED,
   RunConfigField.PACE,
+  RunConfigField.POINTS,
+  RunConfigField.X_MIN,
+  RunConfigField.X_MAX,
+  RunConfigField.NOISE,
 ]);
+
+// "2pi", "-0.5 π", "pi": the range is most often a multiple of π, and −3.14159 is tedious to type.
+const MULTIPLE_OF_PI = /^([+\-\u2212]?)\s*(\d*\.?\d*)\s*\*?\s*(?:pi|π)$/i;
+
+/** A typed number, or a multiple of π, or NaN. */
+function parseNumber(text) {
+  const match = MULTIPLE_OF_PI.exec(text);
+  if (!match) return Number(text.replace("\u2212", "-"));
+  const [, sign, factor] = match;
+  return (sign && sign !== "+" ? -1 : 1) * (factor === "" ? 1 : Number(factor)) * Math.PI;
+}
 
 export class Controls {
   #form;
@@ -17,11 +33,16 @@ export class Controls {
   #startButton;
   #commandButtons;
   #formError;
+  #engineFields;
+  #targetPresets; // the preset select, or null on a server without targets
   #pending = false; // a request is on its way: no second click until it is answered
   #state = null;
   #requestDraw = oncePerFrame(() => this.#draw());
 
-  /** @param {{start: (config: object) => Promise, command: (name: string) => Promise}} actions */
+  /**
+   * @param {{start: (config: object) => Promise, command: (name: string) => Promise,
+   *   select: (engine: string) => void}} actions
+   */
   constructor(form, actions) {
     this.#form = form;
     this.#actions = actions;
@@ -37,18 +58,18 @@ export class Controls {
       const { command } = button.dataset;
       button.addEventListener("click", () => this.#perform(() => this.#actions.command(command)));
     }
-    form.elements.engine.addEventListener("change", () => this.#describeEngine());
-    for (const radio of form.elements.reduction) {
-      radio.addEventListener("change", () => this.#convertLearningRate(radio));
-    }
-    const reduction = form.querySelector("[name=reduction]:checked");
-    form.elements.learning_rate.placeholder = reduction.dataset.learningRate;
-    this.#describeEngine();
+    this.#engineFields = new EngineFields(form, (engine) => this.#actions.select(engine));
+    this.#targetPresets = form.querySelector("[data-target-presets]");
+    this.#targetPresets?.addEventListener("change", () => {
+      if (this.#targetPresets.value) form.elements.target.value = this.#targetPresets.value;
+      else form.elements.target.focus(); // "custom formula": the user is about to type one
+    });
     this.#draw();
   }
 
   update(state) {
     this.#state = state;
+    this.#showTargets(state.targets);
     this.#requestDraw();
   }
 
@@ -88,12 +109,12 @@ export class Controls {
     const config = {};
     for (const [name, raw] of new FormData(this.#form)) {
       const text = String(raw).trim();
-      if (text === "") continue;
-      const number = Number(text);
+      if (text === "" || name === RunConfigField.ZERO_GRAD) continue; // the box: see extraConfig()
+      const number = parseNumber(text);
       // Text that is no number goes as typed, so the server's message names the field.
       config[name] = NUMERIC_FIELDS.has(name) && Number.isFinite(number) ? number : text;
     }
-    return config;
+    return { ...config, ...this.#engineFields.extraConfig() };
   }
 
   /** Puts each field's message next to it; the rest (and messages about no field here) under the buttons. */
@@ -115,21 +136,19 @@ export class Controls {
     this.#formError.hidden = unplaced.length === 0;
   }
 
-  #describeEngine() {
-    const option = this.#form.elements.engine.selectedOptions[0];
-    this.#form.querySelector("[data-engine-description]").textContent = option?.dataset.description ?? "";
-  }
-
-  /**
-   * Keeps the step size when the reduction changes: a summed gradient is `points` times the mean one.
-   * A blank field shows, as its placeholder, the rate the server will use.
-   */
-  #convertLearningRate(radio) {
-    const input = this.#form.elements.learning_rate;
-    input.placeholder = radio.dataset.learningRate;
-    const rate = Number(input.value);
-    if (input.value.trim() === "" || !Number.isFinite(rate)) return;
-    const points = Number(this.#form.dataset.points);
-    input.value = formatInputNumber(radio.value === "mean" ? rate * points : rate / points);
+  /** Fills the preset select once the server's presets are known; it stays hidden without them. */
+  #showTargets(targets) {
+    const select = this.#targetPresets;
+    if (!select || !targets?.length || select.options.length > 0) return;
+    const current = this.#form.elements.target.value.trim() || this.#form.elements.target.placeholder;
+    select.append(new Option("custom formula", ""));
+    for (const { name, formula } of targets) select.append(new Option(`${name}: ${formula}`, formula));
+    select.value = targets.some(({ formula }) => formula === current) ? current : "";
+    select.hidden = false;
+    this.#form.querySelector("[data-target-presets-label]").hidden = false;
+    this.#form.elements.target.addEventListener("input", () => {
+      const typed = this.#form.elements.target.value.trim();
+      select.value = targets.some(({ formula }) => formula === typed) ? typed : "";
+    });
   }
 }

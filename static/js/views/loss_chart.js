@@ -1,27 +1,32 @@
-// Every loss so far against its step, on a log scale, over the whole run's length so it grows left to right.
+// Every loss so far against its step, on a log scale, over the whole run's length so it grows left to right;
+// when two runs are compared, the second run's losses too (dashed on top: where they agree, both show).
+import uPlot from "/static/vendor/uplot/uPlot.esm.js";
 import { decimateMinMax } from "../decimate.js";
-import { formatPowerOfTen } from "../format.js";
 import { oncePerFrame } from "./animation_frame.js";
-import { axis, createPlot, cssVar } from "./chart.js";
+import { axis, createPlot, cssVar, logAxis } from "./chart.js";
+import { describeRun, showKey } from "./run_label.js";
 
-/** A log axis labelled and lined at powers of ten only (the 2…9 lines of each decade bury the curve). */
-function lossAxis(container) {
-  const decades = (_, splits) => splits.map((v) => (formatPowerOfTen(v) ? v : null));
-  const base = axis(container, "loss", { values: (_, splits) => splits.map(formatPowerOfTen) });
-  return { ...base, grid: { ...base.grid, filter: decades }, ticks: { ...base.ticks, filter: decades } };
+/** The last step a run will reach, so its line grows across a fixed axis. */
+function lastStep({ run, losses }) {
+  return Math.max(1, (run?.config?.steps ?? 0) - 1, losses.length - 1);
 }
 
 export class LossChart {
   #container;
+  #keys;
   #plot;
   #state = null;
-  #drawn = { losses: 0, width: 0, lastStep: 0 }; // what the last setData was made from
+  #drawn = {}; // what the last setData was made from
   #pending = null; // what the next draw will put on screen, reported by #markDrawn
-  #lastStep = 1; // the x axis ends at the run's last step
+  #lastStep = 1; // the x axis ends at the longer run's last step
   #requestDraw = oncePerFrame(() => this.#draw());
 
-  constructor(container) {
+  /** `panel` holds the key ([data-key-*]) and the plot (.plot), which reports what it drew. */
+  constructor(panel) {
+    const container = panel.querySelector(".plot");
     this.#container = container;
+    this.#keys = { run: panel.querySelector("[data-key-run]"), compare: panel.querySelector("[data-key-compare]") };
+    const line = (stroke, width, dash) => ({ stroke, width, dash, spanGaps: true, points: { show: false } });
     this.#plot = createPlot(
       container,
       {
@@ -29,8 +34,12 @@ export class LossChart {
           x: { time: false, range: () => [0, this.#lastStep] },
           y: { distr: 3 }, // log10
         },
-        axes: [axis(container, "step"), lossAxis(container)],
-        series: [{}, { label: "loss", stroke: cssVar("--loss"), width: 2, points: { show: false } }],
+        axes: [axis(container, "step"), logAxis(container, "loss")],
+        series: [
+          {},
+          { label: "loss", ...line(cssVar("--loss"), 2) },
+          { label: "compared", ...line(cssVar("--compare"), 2, [8, 5]) },
+        ],
       },
       { onDraw: () => this.#markDrawn(), onResize: this.#requestDraw },
     );
@@ -43,29 +52,43 @@ export class LossChart {
 
   reset() {
     this.#state = null;
-    this.#drawn = { losses: 0, width: 0, lastStep: 0 };
+    this.#drawn = {};
     this.#lastStep = 1;
-    this.#pending = { points: 0, losses: 0 };
-    this.#plot.setData([[], []]);
+    this.#pending = { points: 0, losses: 0, compared: 0 };
+    this.#plot.setData([[], [], []]);
   }
 
   #draw() {
     if (!this.#state) return;
-    const { losses, run } = this.#state;
+    const { losses, compare } = this.#state;
+    const compared = compare?.losses ?? [];
+    this.#showKeys();
     const width = this.#plot.width;
-    this.#lastStep = Math.max(1, (run?.config?.steps ?? 0) - 1, losses.length - 1);
-    const drawn = { losses: losses.length, width, lastStep: this.#lastStep };
+    this.#lastStep = Math.max(lastStep(this.#state), compare ? lastStep(compare) : 1);
+    const drawn = { losses: losses.length, compared: compared.length, width, lastStep: this.#lastStep };
     if (Object.keys(drawn).every((key) => drawn[key] === this.#drawn[key])) return;
     // One bucket per pixel, each giving its lowest and highest loss: ~2 points per pixel whatever the length.
-    const { x, y } = decimateMinMax(losses, Math.max(1, Math.round(width)));
-    this.#pending = { points: x.length, losses: losses.length };
-    this.#plot.setData([x, y]);
+    const buckets = Math.max(1, Math.round(width));
+    const own = decimateMinMax(losses, buckets);
+    if (compare) {
+      const other = decimateMinMax(compared, buckets);
+      this.#plot.setData(uPlot.join([[own.x, own.y], [other.x, other.y]]));
+    } else {
+      this.#plot.setData([own.x, own.y, new Array(own.x.length).fill(null)]);
+    }
+    this.#pending = { points: own.x.length, losses: losses.length, compared: compared.length };
     this.#drawn = drawn;
+  }
+
+  #showKeys() {
+    const { run, compare } = this.#state;
+    showKey(this.#keys.run, run ? `loss: ${describeRun(run)}` : "loss per step");
+    showKey(this.#keys.compare, compare?.run ? `compared: ${describeRun(compare.run)}` : "");
   }
 
   #markDrawn() {
     if (!this.#pending) return;
-    const { points, losses } = this.#pending;
-    Object.assign(this.#container.dataset, { points, losses, step: losses - 1 });
+    const { points, losses, compared } = this.#pending;
+    Object.assign(this.#container.dataset, { points, losses, step: losses - 1, compared });
   }
 }

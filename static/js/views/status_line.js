@@ -1,7 +1,8 @@
 // One line that answers "what is the run doing?": status, progress, speed, settings, and why it ended badly.
 import { formatCount, formatInputNumber, formatRate } from "../format.js";
-import { Connection, Status } from "../protocol.js";
+import { Connection, DEFAULT_TARGET, Status } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
+import { describeEngine } from "./run_label.js";
 
 const CONNECTION_NOTES = {
   [Connection.CONNECTING]: "connecting…",
@@ -19,12 +20,16 @@ function shownStatus(state) {
   return state.connection === Connection.UNKNOWN_RUN ? "not found" : "joining";
 }
 
-/** "numpy · η 1e-6 (sum) · seed 7": enough to run the same thing again. */
+/** "numpy · η 1e-6 (sum) · seed 7", and whatever else differs from the lecture: enough to run it again. */
 function describeSettings(state) {
   const config = state?.run?.config;
   if (config) {
     const rate = formatInputNumber(config.learning_rate);
-    return `${config.engine} · η ${rate} (${config.reduction}) · seed ${config.seed}`;
+    const parts = [describeEngine(config), `η ${rate} (${config.reduction})`, `seed ${config.seed}`];
+    if (config.dtype && config.dtype !== "float64") parts.push(config.dtype);
+    if (config.noise > 0) parts.push(`noise σ ${formatInputNumber(config.noise)}`);
+    if (config.target && config.target !== DEFAULT_TARGET) parts.push(`target ${config.target}`);
+    return parts.join(" · ");
   }
   return state?.runId ? "" : "Choose the settings and press Start.";
 }

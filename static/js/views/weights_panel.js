@@ -1,32 +1,43 @@
-// The four weights with their gradients, the cubic they make written out as in the lecture, and the loss.
-import { formatCount, formatCubic, formatSigned, formatValue } from "../format.js";
+// The weights with their gradients, the engine's own model written out with them, and the loss. A run with
+// zero_grad off is marked "accumulating": its gradients pile up in .grad, and the bars show them grow.
+import { modelOf } from "../engines.js";
+import { formatCount, formatModel, formatSigned, formatValue } from "../format.js";
 import { PARAM_NAMES } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
 
+// The gradient bars' log scale, fixed so that growth shows as growth: |grad| of 10⁻² is empty, 10⁸ full.
+const BAR_LOW = -2;
+const BAR_HIGH = 8;
+
+/** How much of a bar |grad| fills, 0…1, on a log scale: a summed gradient spans many decades. */
+function barFraction(grad) {
+  const exponent = Math.log10(Math.abs(grad));
+  if (!Number.isFinite(exponent)) return 0;
+  return Math.min(1, Math.max(0, (exponent - BAR_LOW) / (BAR_HIGH - BAR_LOW)));
+}
+
 export class WeightsPanel {
   #container;
+  #body;
+  #names = [];
   #cells = {}; // name -> { value, grad }: the table cells of each weight
   #cubic;
   #loss;
   #lossStep;
+  #badge;
+  #note;
   #state = null;
   #requestDraw = oncePerFrame(() => this.#draw());
 
   constructor(container) {
     this.#container = container;
-    const body = container.querySelector("tbody");
-    for (const name of PARAM_NAMES) {
-      const row = body.insertRow();
-      row.dataset.param = name;
-      const header = document.createElement("th");
-      header.scope = "row";
-      header.textContent = name;
-      row.append(header);
-      this.#cells[name] = { value: row.insertCell(), grad: row.insertCell() };
-    }
+    this.#body = container.querySelector("tbody");
     this.#cubic = container.querySelector("[data-cubic]");
     this.#loss = container.querySelector("[data-loss]");
     this.#lossStep = container.querySelector("[data-loss-step]");
+    this.#badge = container.querySelector("[data-accumulating]");
+    this.#note = container.querySelector("[data-accumulating-note]");
+    this.#rows(PARAM_NAMES);
     this.reset();
   }
 
@@ -37,8 +48,26 @@ export class WeightsPanel {
 
   reset() {
     this.#state = null;
-    this.#show({ params: {}, grads: {}, losses: [] });
+    this.#show({ params: {}, grads: {}, losses: [], engines: [], run: null });
     this.#container.dataset.step = -1;
+  }
+
+  /** One row per weight of the engine, in its order. */
+  #rows(names) {
+    if (names.join() === this.#names.join()) return;
+    this.#names = [...names];
+    this.#body.replaceChildren();
+    this.#cells = {};
+    for (const name of names) {
+      const row = this.#body.insertRow();
+      row.dataset.param = name;
+      const header = document.createElement("th");
+      header.scope = "row";
+      header.textContent = name;
+      row.append(header);
+      this.#cells[name] = { value: row.insertCell(), grad: row.insertCell() };
+      this.#cells[name].grad.className = "grad";
+    }
   }
 
   #draw() {
@@ -47,14 +76,23 @@ export class WeightsPanel {
     this.#container.dataset.step = this.#state.step;
   }
 
-  #show({ params, grads, losses }) {
-    for (const name of PARAM_NAMES) {
-      this.#cells[name].value.textContent = formatSigned(params[name]);
-      this.#cells[name].grad.textContent = formatSigned(grads?.[name]);
+  #show({ params, grads, losses, engines, run }) {
+    const { model, names } = modelOf(engines, run);
+    this.#rows(names);
+    for (const name of names) {
+      const { value, grad } = this.#cells[name];
+      value.textContent = formatSigned(params[name]);
+      grad.textContent = formatSigned(grads?.[name]);
+      grad.style.setProperty("--bar", barFraction(grads?.[name]));
     }
-    this.#cubic.textContent = formatCubic(params);
+    this.#cubic.textContent = formatModel(model, params, names);
     // losses[k] was computed with the weights before step k's update: it belongs to step k.
     this.#loss.textContent = formatValue(losses.at(-1));
     this.#lossStep.textContent = losses.length ? formatCount(losses.length - 1) : "—";
+
+    const accumulating = run?.config?.zero_grad === false;
+    this.#container.dataset.accumulating = accumulating;
+    this.#badge.hidden = !accumulating;
+    this.#note.hidden = !accumulating;
   }
 }
