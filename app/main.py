@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 import torch
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
 
 from app import __version__
 from app.config import Settings, get_settings
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         torch.set_num_threads(1)  # tiny tensors: threads only fight the other runs for the two cores
         app.state.manager = RunManager(settings)
         app.state.hub = Hub(settings.frame_rate)
+        app.state.templates = Jinja2Templates(directory=settings.templates_dir)
         yield
         app.state.manager.shutdown()
         await app.state.hub.close()

@@ -2,7 +2,7 @@
 
 import math
 import secrets
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -18,9 +18,12 @@ EngineName = Literal[
     "torch-nn",
     "torch-optim",
     "dynamic-net",
+    "torch-mlp",
 ]
 Reduction = Literal["sum", "mean"]
 Optimizer = Literal["sgd", "momentum", "rmsprop", "adam"]
+Activation = Literal["sigmoid", "relu", "tanh", "softmax"]
+Width = Annotated[int, Field(ge=1, le=256)]
 DType = Literal["float64", "float32"]
 
 DEFAULT_POINTS = 2000
@@ -28,16 +31,25 @@ DEFAULT_POINTS = 2000
 DEFAULT_LEARNING_RATE: dict[Reduction, float] = {"sum": 1e-6, "mean": 1e-6 * DEFAULT_POINTS}
 # The tutorial's rates where they differ from the lecture's (for the summed loss).
 ENGINE_LEARNING_RATE: dict[str, float] = {"torch-function": 5e-6, "dynamic-net": 1e-8}
+# Networks train with Adam, whose step does not scale with the gradient, so neither with the reduction.
+NETWORK_LEARNING_RATE = 1e-2
 # RMSprop and Adam scale each step by the gradient's size, so their rate does not depend on the reduction.
 OPTIMIZER_LEARNING_RATE: dict[Optimizer, float] = {"rmsprop": 1e-3, "adam": 1e-2}
 
 
 def default_learning_rate(engine: EngineName, reduction: Reduction, optimizer: Optimizer) -> float:
     """The tutorial's learning rate for this engine, optimizer and reduction."""
+    if engine == "torch-mlp":
+        return NETWORK_LEARNING_RATE
     if engine == "torch-optim" and optimizer in OPTIMIZER_LEARNING_RATE:
         return OPTIMIZER_LEARNING_RATE[optimizer]
     scale = ENGINE_LEARNING_RATE.get(engine, DEFAULT_LEARNING_RATE["sum"]) / DEFAULT_LEARNING_RATE["sum"]
     return DEFAULT_LEARNING_RATE[reduction] * scale
+
+
+def default_layers() -> list[int | Activation]:
+    """One hidden layer of 16 units with tanh: small, and smooth enough to bend into sin(x)."""
+    return [16, "tanh"]
 
 
 class RunConfig(BaseModel):
@@ -71,6 +83,12 @@ class RunConfig(BaseModel):
     zero_grad: bool = Field(
         True,
         description="Reset the gradients after every update; off, they pile up across steps (the common mistake).",
+    )
+    layers: list[Width | Activation] = Field(
+        default_factory=default_layers,
+        max_length=8,
+        description="Hidden layers of the torch-mlp network between input x and output y: widths of Linear "
+        "layers and activations, e.g. [16, 'tanh'] is Linear(1, 16), Tanh(), Linear(16, 1).",
     )
     optimizer: Optimizer = Field(
         "sgd", description="torch.optim algorithm of the torch-optim engine (momentum is SGD with momentum 0.9)."

@@ -26,6 +26,12 @@ LossOracle = Callable[..., float]
 PointsOracle = Callable[[RunConfig], list[float]]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in this thread until the session
+    ends, and asyncio.run() in any later test would refuse to start beside it."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid)
+
+
 def plain_loss(params: Sequence[float], xs: Sequence[float], reduction: str = "sum") -> float:
     """Squared error of the cubic against sin, summed (or averaged) with a plain Python loop: the oracle."""
     a, b, c, d = params

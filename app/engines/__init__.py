@@ -6,6 +6,7 @@ from app.engines.numpy_cubic import ENGINE as NUMPY
 from app.engines.tiny_autograd import ENGINE as TINY_AUTOGRAD
 from app.engines.torch_autograd import ENGINE as TORCH_AUTOGRAD
 from app.engines.torch_function import ENGINE as TORCH_FUNCTION
+from app.engines.torch_mlp import ENGINE as TORCH_MLP
 from app.engines.torch_nn import ENGINE as TORCH_NN
 from app.engines.torch_optim import ENGINE as TORCH_OPTIM
 from app.engines.torch_tensors import ENGINE as TORCH_TENSORS
@@ -22,6 +23,7 @@ ENGINES: dict[str, EngineSpec] = {
         TORCH_NN,
         TORCH_OPTIM,
         DYNAMIC_NET,
+        TORCH_MLP,
     )
 }
 

@@ -34,10 +34,17 @@ class EngineSpec:
     description: str
     param_names: tuple[str, ...]
     initial_params: Callable[[RunConfig], tuple[float, ...]]
-    predict: Callable[[tuple[float, ...], Array], Array]  # the model's output at x for these weights
     train: TrainFn
+    # The model's output at x for these weights; None for networks, whose recorded numbers are layer norms.
+    predict: Callable[[tuple[float, ...], Array], Array] | None = None
     model: str = "y = a + b x + c x² + d x³"  # the model as the lecture writes it
     stores_grads: bool = True  # whether gradients live in .grad between steps (and so can pile up)
+    # Engines whose weights depend on the config (networks) name them per config, and report each layer's norm.
+    names_for: Callable[[RunConfig], tuple[str, ...]] | None = None
+
+    def names(self, config: RunConfig) -> tuple[str, ...]:
+        """The names of the numbers this engine records for `config`."""
+        return self.names_for(config) if self.names_for else self.param_names
 
 
 def as_floats(values: Array) -> tuple[float, ...]:

@@ -17,6 +17,8 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
     for t in range(config.steps):
         # Forward pass: compute predicted y = a + b x + c x^2 + d x^3
         y_pred = a + b * x + c * x**2 + d * x**3
+
+        # Compute loss
         loss = np.square(y_pred - y).sum() * scale
 
         # Backprop to compute gradients of a, b, c, d with respect to loss

@@ -21,7 +21,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _weights(run: Run, record: StepRecord | None) -> dict[str, dict[str, float]]:
     """The weights after the record's update and the gradient it used (empty before the first step)."""
-    names = run.engine.param_names
+    names = run.param_names
     if record is None:
         return {"params": _named(names, run.engine.initial_params(run.config)), "grads": {}}
     return {"params": _named(names, record.updated), "grads": _named(names, record.grads)}
@@ -36,7 +36,7 @@ def summary(run: Run) -> RunSummary:
         "status": run.status,
         "message": run.message,
         "config": run.config.model_dump(),
-        "param_names": list(run.engine.param_names),
+        "param_names": list(run.param_names),
         "step": latest.step if latest else -1,
         "steps_done": run.history.count,
         "loss": latest.loss if latest else None,

@@ -41,7 +41,8 @@ class Run:
         self.engine = engine
         self.problem = problem
         self.curve_x = curve_x
-        self.history = History(config.steps, engine.param_names)
+        self.param_names = engine.names(config)
+        self.history = History(config.steps, self.param_names)
         self.status: RunStatus = "queued"
         self.message: str | None = None
         self.created_at = datetime.now(UTC)

@@ -41,11 +41,11 @@ def engine_infos() -> list[EngineInfo]:
             name=spec.name,
             description=spec.description,
             model=spec.model,
-            param_names=list(spec.param_names),
+            param_names=list(spec.names(RunConfig(engine=name))),
             stores_grads=spec.stores_grads,
             code=[CodeLineInfo(text=line.text, phase=line.phase) for line in step_code(spec.train)],
         )
-        for spec in ENGINES.values()
+        for name, spec in ENGINES.items()
     ]
 
 

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
+from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
 
 from app.config import Settings, get_settings
@@ -16,6 +17,11 @@ def get_manager(request: HTTPConnection) -> RunManager:
     return request.app.state.manager  # type: ignore[no-any-return]
 
 
+def get_templates(request: HTTPConnection) -> Jinja2Templates:
+    """The app's page templates, from its settings' templates_dir."""
+    return request.app.state.templates  # type: ignore[no-any-return]
+
+
 def get_hub(request: HTTPConnection) -> Hub:
     """The app's frame hub."""
     return request.app.state.hub  # type: ignore[no-any-return]
@@ -23,6 +29,7 @@ def get_hub(request: HTTPConnection) -> Hub:
 
 ManagerDep = Annotated[RunManager, Depends(get_manager)]
 HubDep = Annotated[Hub, Depends(get_hub)]
+TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

@@ -4,9 +4,7 @@ from typing import get_args
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
-from app.config import get_settings
 from app.engines import ENGINES
 from app.run_config import (
     DEFAULT_LEARNING_RATE,
@@ -18,11 +16,9 @@ from app.run_config import (
     default_learning_rate,
 )
 from app.schemas import Health
+from app.web.deps import TemplatesDep
 
 router = APIRouter()
-templates = Jinja2Templates(directory=get_settings().templates_dir)
-
-TARGETS_PATH = "/api/targets"
 
 
 def learning_rate_table() -> dict[str, dict[str, dict[str, float]]]:
@@ -40,11 +36,9 @@ def learning_rate_table() -> dict[str, dict[str, dict[str, float]]]:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def index(request: Request) -> HTMLResponse:
+def index(request: Request, templates: TemplatesDep) -> HTMLResponse:
     """The live view: controls, fit, loss, weights, the engine's code and the comparison of two runs."""
     defaults = RunConfig.model_fields
-    # The page offers target presets only where the API has them; its schema (built once, cached) says so.
-    has_targets_api = TARGETS_PATH in request.app.openapi().get("paths", {})
     return templates.TemplateResponse(
         request,
         "index.html",
@@ -55,8 +49,7 @@ def index(request: Request) -> HTMLResponse:
             "learning_rate_table": learning_rate_table(),
             "optimizers": get_args(Optimizer),
             "dtypes": get_args(DType),
-            "has_target": "target" in defaults,
-            "targets_url": TARGETS_PATH if has_targets_api else None,
+            "targets_url": request.url_for("list_targets").path,
         },
     )
 

@@ -1,0 +1,129 @@
+// One step of the shown engine's training loop, as the server read it from the engine's own source: each
+// line tagged with its phase, and, as frames arrive, the phases of a step marked one after the other.
+import { findEngine } from "../engines.js";
+import { Phase } from "../protocol.js";
+import { oncePerFrame } from "./animation_frame.js";
+import { PhaseSweep } from "./phase_sweep.js";
+
+const PHASE_LABELS = {
+  [Phase.FORWARD]: "forward",
+  [Phase.LOSS]: "loss",
+  [Phase.BACKWARD]: "backward",
+  [Phase.UPDATE]: "update",
+  [Phase.ZERO]: "zero grads",
+  [Phase.RECORD]: "record",
+};
+
+/** The phases a step goes through, in the order the loop runs them (torch.optim zeroes before backward). */
+function phaseOrder(code) {
+  const order = [];
+  for (const { text, phase } of code) {
+    if (phase !== Phase.RECORD && text.trim() !== "" && !order.includes(phase)) order.push(phase);
+  }
+  return order;
+}
+
+export class CodePanel {
+  #container;
+  #lines;
+  #key;
+  #title;
+  #source;
+  #sweepNote;
+  #sweep;
+  #state = null;
+  #shown = null; // the EngineInfo whose lines are on screen
+  #sweepStep = null; // the step of the followed run last swept, so a redraw without a new frame sweeps nothing
+  #requestDraw = oncePerFrame(() => this.#draw());
+
+  constructor(container) {
+    this.#container = container;
+    this.#lines = container.querySelector("[data-code-lines]");
+    this.#key = container.querySelector("[data-phase-key]");
+    this.#title = container.querySelector("[data-code-engine]");
+    this.#source = container.querySelector("[data-code-source]");
+    this.#sweepNote = container.querySelector("[data-code-sweep-note]");
+    this.#sweep = new PhaseSweep((current, done) => this.#mark(current, done));
+  }
+
+  update(state) {
+    this.#state = state;
+    this.#requestDraw();
+  }
+
+  reset() {
+    this.#sweepStep = null;
+    this.#sweep.stop();
+  }
+
+  #draw() {
+    const state = this.#state;
+    const engine = findEngine(state.engines, state.codeEngine ?? state.selectedEngine);
+    if (engine !== this.#shown) this.#show(engine);
+    if (!engine) return;
+    const following = state.run?.config?.engine === engine.name;
+    this.#source.textContent = following ? "— the followed run" : "— press Start to run it";
+    this.#sweepNote.textContent = following
+      ? "As each frame arrives, the phases of one step light up in turn; a paused run keeps its last step marked."
+      : "";
+    this.#container.dataset.zeroSkipped = following && state.run.config.zero_grad === false;
+    if (!following) {
+      if (this.#sweepStep !== null) this.reset();
+      return;
+    }
+    // A frame (or the snapshot) brought a step this panel has not swept: the loop went round once more.
+    if (state.step >= 0 && state.step !== this.#sweepStep) {
+      this.#sweepStep = state.step;
+      this.#sweep.frame();
+    }
+  }
+
+  /** Puts the engine's lines on screen, each tagged with its phase; a tag opens each run of one phase. */
+  #show(engine) {
+    this.#shown = engine;
+    this.#sweepStep = null;
+    this.#lines.replaceChildren();
+    this.#key.replaceChildren();
+    this.#title.textContent = engine?.name ?? "";
+    this.#container.dataset.engine = engine?.name ?? "";
+    if (!engine) {
+      this.#sweep.setPhases([]);
+      return;
+    }
+    let previous = null;
+    for (const { text, phase } of engine.code) {
+      const item = document.createElement("li");
+      const blank = text.trim() === "";
+      item.className = `code-line phase-${phase}${blank ? " blank" : ""}`;
+      item.dataset.phase = phase;
+      const tag = document.createElement("span");
+      tag.className = "phase-tag";
+      if (!blank && phase !== previous) tag.textContent = PHASE_LABELS[phase] ?? phase;
+      const code = document.createElement("code");
+      code.textContent = text;
+      item.append(tag, code);
+      if (phase === Phase.RECORD) item.title = "Only copies numbers out for this page: not part of the step.";
+      this.#lines.append(item);
+      if (!blank) previous = phase;
+    }
+    const present = [...phaseOrder(engine.code), Phase.RECORD].filter((p) => engine.code.some((l) => l.phase === p));
+    for (const phase of present) {
+      const chip = document.createElement("li");
+      chip.className = `phase-chip phase-${phase}`;
+      chip.dataset.phase = phase;
+      chip.textContent = PHASE_LABELS[phase] ?? phase;
+      this.#key.append(chip);
+    }
+    this.#sweep.setPhases(phaseOrder(engine.code));
+  }
+
+  /** The sweep's marks: the phase being run, and those this step has already been through. */
+  #mark(current, done) {
+    this.#container.dataset.sweepPhase = current ?? (done.size ? "done" : "");
+    for (const element of this.#container.querySelectorAll("[data-phase]")) {
+      const { phase } = element.dataset;
+      element.classList.toggle("current", phase === current);
+      element.classList.toggle("done", done.has(phase));
+    }
+  }
+}

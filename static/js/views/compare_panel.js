@@ -1,0 +1,177 @@
+// Two runs, one question: do they compute the same thing? The panel picks a run to compare with (or starts
+// the followed run's config again on another engine) and shows how far the two runs' weights and gradients
+// lie apart. It does not know the REST API: main.js hands it `compareWith(runId)` and `runTwin(changes)`.
+import { formatCount, formatDifference } from "../format.js";
+import { ENDED } from "../protocol.js";
+import { oncePerFrame } from "./animation_frame.js";
+import { describeEngine, describeListedRun, describeRun } from "./run_label.js";
+
+const SAME_ENGINE = "="; // the twin select's value for "this engine, zero_grad the other way"
+
+/** Replaces a select's options when they differ from `options` ([value, text]), keeping `value` chosen. */
+function fillSelect(select, options, value) {
+  const now = [...select.options].map((option) => [option.value, option.text]);
+  if (JSON.stringify(now) !== JSON.stringify(options)) {
+    select.replaceChildren(...options.map(([v, text]) => new Option(text, v)));
+  }
+  if (options.some(([v]) => v === value)) select.value = value;
+}
+
+export class ComparePanel {
+  #container;
+  #parts;
+  #actions;
+  #pending = false;
+  #state = null;
+  #requestDraw = oncePerFrame(() => this.#draw());
+
+  /**
+   * @param {{compareWith: (runId: string|null) => void, runTwin: (changes: object) => Promise,
+   *   listRuns: () => Promise}} actions
+   */
+  constructor(container, actions) {
+    this.#container = container;
+    this.#actions = actions;
+    const part = (name) => container.querySelector(`[data-${name}]`);
+    this.#parts = {
+      hint: part("compare-hint"),
+      select: part("compare-select"),
+      twin: part("twin-select"),
+      twinStart: part("twin-start"),
+      error: part("compare-error"),
+      body: part("compare-body"),
+      summary: part("compare-summary"),
+      numbers: part("compare-numbers"),
+    };
+    this.#parts.select.addEventListener("change", () => this.#actions.compareWith(this.#parts.select.value || null));
+    this.#parts.select.addEventListener("focus", () => this.#actions.listRuns()); // statuses change meanwhile
+    this.#parts.twinStart.addEventListener("click", () => this.#startTwin());
+  }
+
+  update(state) {
+    this.#state = state;
+    this.#requestDraw();
+  }
+
+  reset() {
+    this.#showError("");
+    this.#requestDraw();
+  }
+
+  async #startTwin() {
+    const config = this.#state?.run?.config;
+    const choice = this.#parts.twin.value;
+    if (!config || !choice) return;
+    const changes = choice === SAME_ENGINE ? { zero_grad: !config.zero_grad } : this.#onEngine(choice);
+    this.#pending = true;
+    this.#showError("");
+    this.#draw();
+    try {
+      await this.#actions.runTwin(changes);
+    } catch (error) {
+      if (!error?.fields) throw error; // not an answer from the server but a bug: let it surface
+      const fields = Object.entries(error.fields).map(([name, text]) => `${name}: ${text}`);
+      this.#showError([error.message, ...fields].join(" "));
+    } finally {
+      this.#pending = false;
+      this.#draw();
+    }
+  }
+
+  /** The same config on another engine; one that keeps no .grad cannot leave it unzeroed. */
+  #onEngine(name) {
+    const engine = this.#state.engines.find((e) => e.name === name);
+    return engine?.stores_grads === false ? { engine: name, zero_grad: true } : { engine: name };
+  }
+
+  #showError(text) {
+    this.#parts.error.textContent = text;
+    this.#parts.error.hidden = !text;
+  }
+
+  #draw() {
+    const state = this.#state;
+    const run = state?.run;
+    const { select, twin, twinStart, hint } = this.#parts;
+    hint.hidden = Boolean(run);
+
+    const others = (state?.runs ?? []).filter((listed) => listed.id !== state.runId);
+    const compareId = state?.compare?.runId ?? "";
+    // The list is fetched now and then; the compared run's socket knows its status better.
+    const live = (other) =>
+      other.id === compareId && state.compare.status ? { ...other, status: state.compare.status } : other;
+    // A run named in the address but not (yet) in the list still shows as chosen.
+    const listed = others.map((other) => [other.id, describeListedRun(live(other))]);
+    if (compareId && !listed.some(([id]) => id === compareId)) listed.unshift([compareId, compareId]);
+    fillSelect(select, [["", others.length ? "no other run" : "no other run yet"], ...listed], compareId);
+    select.disabled = !run;
+
+    const engines = (state?.engines ?? []).filter((engine) => engine.name !== run?.config?.engine);
+    const current = state?.engines.find((engine) => engine.name === run?.config?.engine);
+    const options = engines.map((engine) => [engine.name, engine.name]);
+    if (current?.stores_grads) {
+      const flipped = run.config.zero_grad ? "off" : "on";
+      options.push([SAME_ENGINE, `${describeEngine({ ...run.config, zero_grad: true })}, zero_grad ${flipped}`]);
+    }
+    fillSelect(twin, options, twin.value);
+    twin.disabled = !run;
+    twinStart.disabled = !run || this.#pending;
+
+    this.#showComparison(state);
+  }
+
+  #showComparison(state) {
+    const compare = state?.compare;
+    this.#parts.body.hidden = !compare;
+    this.#container.dataset.comparing = Boolean(compare);
+    if (!compare) return;
+    const status = (runState) => runState.status ?? "joining";
+    const name = (runState) => (runState.run ? describeRun(runState.run) : runState.runId);
+    this.#parts.summary.replaceChildren(
+      ...[
+        ["A", name(state), status(state)],
+        ["B", name(compare), status(compare)],
+      ].map(([letter, text, runStatus]) => {
+        const line = document.createElement("span");
+        line.className = `compare-run run-${letter.toLowerCase()}`;
+        line.textContent = `${letter}: ${text} (${runStatus})`;
+        return line;
+      }),
+    );
+    this.#showNumbers(state.diff, ENDED.has(state.status) && ENDED.has(compare.status));
+  }
+
+  /** The latest step both runs have, and the largest differences over all steps so far. */
+  #showNumbers(diff, ended) {
+    const numbers = this.#parts.numbers;
+    if (!diff || diff.steps === 0) {
+      numbers.replaceChildren(Object.assign(document.createElement("dd"), { textContent: "waiting for steps…" }));
+      Object.assign(this.#container.dataset, { steps: 0, dweight: "", dgrad: "", relDweight: "", relDgrad: "" });
+      return;
+    }
+    const { latest, worst, steps } = diff;
+    const both = (absolute, relative) => `${formatDifference(absolute)} (relative ${formatDifference(relative)})`;
+    const now = `at step ${formatCount(latest.step)}`;
+    const rows = [
+      [`steps compared${ended ? "" : " so far"}`, formatCount(steps)],
+      [`${now}: max |Δweight|`, both(latest.dWeight, latest.relWeight)],
+      [`${now}: max |Δgrad|`, both(latest.dGrad, latest.relGrad)],
+      ["over all steps: max |Δweight|", both(worst.dWeight, worst.relWeight)],
+      ["over all steps: max |Δgrad|", both(worst.dGrad, worst.relGrad)],
+    ];
+    numbers.replaceChildren(
+      ...rows.flatMap(([term, value]) => [
+        Object.assign(document.createElement("dt"), { textContent: term }),
+        Object.assign(document.createElement("dd"), { textContent: value }),
+      ]),
+    );
+    // The numbers themselves, for tests and for anyone reading the page's markup.
+    Object.assign(this.#container.dataset, {
+      steps,
+      dweight: worst.dWeight,
+      dgrad: worst.dGrad,
+      relDweight: worst.relWeight,
+      relDgrad: worst.relGrad,
+    });
+  }
+}

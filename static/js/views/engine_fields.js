@@ -1,0 +1,96 @@
+// The form's fields that depend on the engine: its model and description, the optimizer (torch-optim only),
+// the zero_grad switch (meaningless where no `.grad` is kept) and the learning rate the server would pick.
+import { formatInputNumber } from "../format.js";
+import { OPTIMIZER_ENGINE } from "../protocol.js";
+
+export class EngineFields {
+  #form;
+  #onSelect;
+  #rates; // engine -> reduction -> optimizer -> η, the server's default (app/run_config.py)
+  #wantsZeroGrad; // the user's last choice, kept while an engine without .grad forces the box on
+
+  /** `onSelect(engine)` is told each engine the form names, the first one too. */
+  constructor(form, onSelect) {
+    this.#form = form;
+    this.#onSelect = onSelect;
+    this.#rates = JSON.parse(form.querySelector("[data-learning-rates]").textContent);
+    const { engine, optimizer, zero_grad: zeroGrad } = form.elements;
+    this.#wantsZeroGrad = zeroGrad.checked;
+    engine.addEventListener("change", () => this.#engineChanged());
+    optimizer.addEventListener("change", () => this.#showDefaultRate());
+    zeroGrad.addEventListener("change", () => {
+      this.#wantsZeroGrad = zeroGrad.checked;
+    });
+    for (const radio of form.elements.reduction) {
+      radio.addEventListener("change", () => this.#reductionChanged(radio.value));
+    }
+    this.#engineChanged();
+  }
+
+  /** The fields to send that FormData cannot tell: an unticked box sends nothing, but false is the point. */
+  extraConfig() {
+    const zeroGrad = this.#form.elements.zero_grad;
+    return zeroGrad.disabled || zeroGrad.checked ? {} : { zero_grad: false };
+  }
+
+  #option() {
+    return this.#form.elements.engine.selectedOptions[0];
+  }
+
+  #engineChanged() {
+    const option = this.#option();
+    const name = option?.value ?? "";
+    this.#form.querySelector("[data-engine-model]").textContent = option?.dataset.model ?? "";
+    this.#form.querySelector("[data-engine-description]").textContent = option?.dataset.description ?? "";
+
+    // Disabled as well as hidden, so FormData leaves out an optimizer the engine would ignore.
+    const usesOptimizer = name === OPTIMIZER_ENGINE;
+    this.#form.querySelector("[data-optimizer-group]").hidden = !usesOptimizer;
+    this.#form.elements.optimizer.disabled = !usesOptimizer;
+
+    const storesGrads = option?.dataset.storesGrads !== "false";
+    const zeroGrad = this.#form.elements.zero_grad;
+    zeroGrad.disabled = !storesGrads;
+    zeroGrad.checked = storesGrads ? this.#wantsZeroGrad : true; // there is nothing to forget to zero
+    zeroGrad.closest("label").classList.toggle("disabled", !storesGrads);
+    this.#form.querySelector("[data-zero-grad-hint]").textContent = storesGrads
+      ? "Untick to make the common mistake: backward() adds to .grad, so gradients pile up step after step."
+      : `${name} computes fresh gradients every step and keeps none in .grad: there is nothing to forget to zero.`;
+
+    this.#showDefaultRate();
+    this.#onSelect(name);
+  }
+
+  #choice() {
+    const { engine, optimizer } = this.#form.elements;
+    const reduction = this.#form.querySelector("[name=reduction]:checked")?.value ?? "sum";
+    return { engine: engine.value, reduction, optimizer: optimizer.value };
+  }
+
+  /** The rate the server uses for a blank field, or undefined for an engine the page was not told about. */
+  #defaultRate({ engine, reduction, optimizer }) {
+    return this.#rates[engine]?.[reduction]?.[optimizer];
+  }
+
+  #showDefaultRate() {
+    const rate = this.#defaultRate(this.#choice());
+    this.#form.elements.learning_rate.placeholder = rate === undefined ? "" : formatInputNumber(rate);
+  }
+
+  /**
+   * Keeps the step size when the reduction changes: a summed gradient is `points` times the mean one. An
+   * optimizer that scales its steps by the gradient's size (RMSprop, Adam) needs no conversion.
+   */
+  #reductionChanged(reduction) {
+    this.#showDefaultRate();
+    const input = this.#form.elements.learning_rate;
+    const choice = this.#choice();
+    const sum = this.#defaultRate({ ...choice, reduction: "sum" });
+    const mean = this.#defaultRate({ ...choice, reduction: "mean" });
+    const rate = Number(input.value);
+    if (input.value.trim() === "" || !Number.isFinite(rate) || sum === mean) return;
+    const typed = Number(this.#form.elements.points.value);
+    const points = typed >= 2 ? typed : Number(this.#form.dataset.points);
+    input.value = formatInputNumber(reduction === "mean" ? rate * points : rate / points);
+  }
+}

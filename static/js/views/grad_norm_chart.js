@@ -1,0 +1,64 @@
+// The gradient's length at each frame received, on a log scale: falling as a run converges, growing when
+// zero_grad is off and .grad piles up. Frames sample the steps (~30 a second), so this is a sample, and says so.
+import uPlot from "/static/vendor/uplot/uPlot.esm.js";
+import { oncePerFrame } from "./animation_frame.js";
+import { axis, createPlot, cssVar, logAxis } from "./chart.js";
+
+/** A log axis needs positive values: a zero gradient leaves a gap rather than breaking the scale. */
+function positive(norms) {
+  return norms.map((v) => (v > 0 ? v : null));
+}
+
+export class GradNormChart {
+  #container;
+  #plot;
+  #state = null;
+  #drawn = { a: 0, b: 0 }; // how many samples of each run the last setData held
+  #requestDraw = oncePerFrame(() => this.#draw());
+
+  constructor(container) {
+    this.#container = container;
+    const line = (stroke, dash) => ({ stroke, width: 2, dash, spanGaps: true, points: { show: false } });
+    this.#plot = createPlot(
+      container,
+      {
+        scales: { x: { time: false }, y: { distr: 3 } },
+        axes: [axis(container, "step"), logAxis(container, "norm")],
+        series: [
+          {},
+          { label: "‖∇‖", ...line(cssVar("--grad-norm")) },
+          { label: "compared", ...line(cssVar("--compare"), [6, 4]) },
+        ],
+      },
+      { onDraw: () => this.#markDrawn() },
+    );
+  }
+
+  update(state) {
+    this.#state = state;
+    this.#requestDraw();
+  }
+
+  reset() {
+    this.#state = null;
+    this.#drawn = { a: 0, b: 0 };
+    this.#plot.setData([[], [], []]);
+    this.#container.dataset.samples = 0;
+  }
+
+  #draw() {
+    const state = this.#state;
+    if (!state) return;
+    const a = state.gradNorms;
+    const b = state.compare?.gradNorms ?? { steps: [], norms: [] };
+    const drawn = { a: a.steps.length, b: b.steps.length };
+    if (drawn.a === this.#drawn.a && drawn.b === this.#drawn.b) return;
+    this.#drawn = drawn;
+    // The two runs' frames fall on different steps; uPlot.join lines them up on one x.
+    this.#plot.setData(uPlot.join([[a.steps, positive(a.norms)], [b.steps, positive(b.norms)]]));
+  }
+
+  #markDrawn() {
+    Object.assign(this.#container.dataset, { samples: this.#drawn.a, last: this.#state?.gradNorms.norms.at(-1) ?? "" });
+  }
+}

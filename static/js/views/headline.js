@@ -1,0 +1,37 @@
+// The page's one-line summary names the model and the target of what is on screen: the followed run's, or,
+// with none, what the form would start.
+import { findEngine, modelOf, targetOf } from "../engines.js";
+import { oncePerFrame } from "./animation_frame.js";
+
+export class Headline {
+  #model;
+  #target;
+  #state = null;
+  #requestDraw = oncePerFrame(() => this.#draw());
+
+  constructor(container) {
+    this.#model = container.querySelector("[data-model]");
+    this.#target = container.querySelector("[data-target]");
+  }
+
+  update(state) {
+    this.#state = state;
+    this.#requestDraw();
+  }
+
+  reset() {
+    this.#requestDraw(); // keeps the text: the next run's engine is known once its info arrives
+  }
+
+  #draw() {
+    const state = this.#state;
+    if (!state?.engines.length) return; // the page was rendered with the default engine's model
+    if (state.run) {
+      this.#model.textContent = modelOf(state.engines, state.run).model;
+      this.#target.textContent = targetOf(state.run);
+    } else {
+      const selected = findEngine(state.engines, state.selectedEngine);
+      if (selected) this.#model.textContent = selected.model;
+    }
+  }
+}

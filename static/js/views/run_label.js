@@ -1,0 +1,29 @@
+// How a run is named in keys, lists and summaries: by what makes it differ from its neighbours.
+import { OPTIMIZER_ENGINE } from "../protocol.js";
+
+/** "torch-optim (adam) · zero_grad off": the engine, with the settings that change what it computes. */
+export function describeEngine(config) {
+  if (!config) return "";
+  const optimizer = config.engine === OPTIMIZER_ENGINE ? ` (${config.optimizer})` : "";
+  const zeroGrad = config.zero_grad === false ? " · zero_grad off" : "";
+  return `${config.engine}${optimizer}${zeroGrad}`;
+}
+
+/** "numpy · seed 7", for a chart's key. */
+export function describeRun(run) {
+  return `${describeEngine(run.config)} · seed ${run.config.seed}`;
+}
+
+/** "numpy · seed 7 · finished · 8f3kQ2", for a list to pick a run from. */
+export function describeListedRun(run) {
+  return `${describeRun(run)} · ${run.status} · ${run.id}`;
+}
+
+/**
+ * Names a run in a chart's key; an empty name hides the entry. Unchanged text is left alone: keys are
+ * refreshed with every frame, and rewriting a text node makes the browser lay the page out again.
+ */
+export function showKey(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+  element.hidden = text === "";
+}

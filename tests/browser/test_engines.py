@@ -1,0 +1,192 @@
+"""The engines on the page: each one's own code with its phases marked live, zero_grad, and the data fields."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import urllib.error
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Page, expect
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import AppClient, PageWatch
+
+pytestmark = pytest.mark.browser
+
+LIVE_TIMEOUT = 15_000  # ms; every wait ends as soon as its condition holds
+
+# Records every phase the code panel's sweep marks, from before the first frame arrives.
+WATCH_SWEEP = """
+window.sweptPhases = [];
+new MutationObserver(() => {
+  const phase = document.querySelector("#code").dataset.sweepPhase;
+  if (phase && window.sweptPhases.at(-1) !== phase) window.sweptPhases.push(phase);
+}).observe(document.querySelector("#code"), { attributes: true, attributeFilter: ["data-sweep-phase"] });
+"""
+
+
+def start_run(page: Page, **fields: object) -> str:
+    """Fills the form's text fields by id, presses Start and returns the new run's id from the address."""
+    for name, value in fields.items():
+        page.fill(f"#{name}", str(value))
+    page.click("[data-start]")
+    page.wait_for_function("location.hash.startsWith('#run=')")
+    return str(page.evaluate("new URLSearchParams(location.hash.slice(1)).get('run')"))
+
+
+def shown_code(page: Page) -> list[str]:
+    return page.locator("#code [data-code-lines] code").all_inner_texts()
+
+
+def test_each_engine_shows_its_own_code_and_a_step_sweeps_through_its_phases(
+    page: Page, server_url: str, api: AppClient
+) -> None:
+    engines = {engine["name"]: engine for engine in api.get("/api/engines")}
+    page.goto(server_url)
+    code = page.locator("#code")
+
+    # The page shows the server's lines, as they are: no copy of them lives in the page's scripts.
+    telltales = {"numpy": "grad_y_pred", "torch-autograd": "loss.backward()", "torch-optim": "optimizer.step()"}
+    for name, telltale in telltales.items():
+        page.select_option("#engine", name)
+        expect(code).to_have_attribute("data-engine", name)
+        expect(code.locator("[data-code-lines]")).to_contain_text(telltale)
+        assert shown_code(page) == [line["text"] for line in engines[name]["code"]]
+        expect(page.locator("#engine-model")).to_have_text(engines[name]["model"])
+    expect(code.locator("[data-code-lines]")).not_to_contain_text("grad_y_pred")
+    expect(page.locator("#optimizer")).to_be_visible()  # torch-optim's own option
+    # Lines that only copy numbers out for the page are marked as such.
+    record = code.locator(".code-line.phase-record").first
+    expect(record).to_have_attribute("title", re.compile("only copies numbers out for this page", re.I))
+
+    page.select_option("#engine", "torch-function")
+    expect(page.locator("#optimizer")).to_be_hidden()
+    expect(page.locator("#engine-model")).to_have_text("y = a + b P3(c + d x)")
+    expect(page.locator("#learning_rate")).to_have_attribute("placeholder", "5e-6")  # the tutorial's rate for it
+
+    # While a run streams, the phases of a step are marked one after the other, in the loop's own order.
+    page.select_option("#engine", "torch-optim")
+    page.evaluate(WATCH_SWEEP)
+    start_run(page, steps=400, pace=25, seed=3)
+    expect(code.locator(".code-line.current").first).to_be_visible(timeout=LIVE_TIMEOUT)
+    page.wait_for_function("window.sweptPhases.includes('backward') && window.sweptPhases.includes('update')")
+    swept = page.evaluate("window.sweptPhases")
+    first_sweep = swept[: swept.index("update") + 1]
+    assert first_sweep[-5:] == ["forward", "loss", "zero", "backward", "update"], swept  # torch.optim zeroes first
+    expect(page.locator("#headline [data-model]")).to_have_text(engines["torch-optim"]["model"])
+
+    # Paused, the last step's phases stay marked as done and nothing moves.
+    page.click("[data-command=pause]")
+    expect(page.locator("#status")).to_have_attribute("data-status", "paused")
+    expect(code).to_have_attribute("data-sweep-phase", "done", timeout=LIVE_TIMEOUT)
+    expect(code.locator(".code-line.current")).to_have_count(0)
+    assert code.locator(".code-line.done").count() > 0
+
+
+def test_with_reduced_motion_a_step_is_marked_without_a_sweep(page: Page, server_url: str) -> None:
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(server_url)
+    page.select_option("#engine", "torch-autograd")
+    page.evaluate(WATCH_SWEEP)
+    start_run(page, steps=60, pace=30)
+    expect(page.locator("#status")).to_have_attribute("data-status", "finished", timeout=LIVE_TIMEOUT)
+    assert page.locator("#code .code-line.done").count() > 0
+    assert set(page.evaluate("window.sweptPhases")) == {"done"}
+
+
+def test_zero_grad_off_shows_the_gradients_piling_up(page: Page, server_url: str, api: AppClient) -> None:
+    page.goto(server_url)
+    page.select_option("#engine", "torch-autograd")
+    weights = page.locator("#weights")
+    expect(weights.locator("[data-accumulating]")).to_be_hidden()
+    page.uncheck("#zero_grad")
+    run_id = start_run(page, steps=400, pace=200, seed=7)
+
+    expect(weights).to_have_attribute("data-accumulating", "true")
+    expect(weights.locator("[data-accumulating]")).to_be_visible()
+    expect(weights.locator("[data-accumulating-note]")).to_contain_text("zero_grad is off")
+    expect(page.locator("#code")).to_have_attribute("data-zero-skipped", "true")
+    expect(page.locator("#status [data-part=settings]")).to_contain_text("zero_grad off")
+    assert api.get(f"/api/runs/{run_id}")["config"]["zero_grad"] is False
+
+    # The gradient's length is drawn once per frame received, and ends at what the weights panel shows.
+    page.wait_for_function("Number(document.querySelector('#grad-norm-chart').dataset.samples) > 5")
+    expect(page.locator("#status")).to_have_attribute("data-status", "finished", timeout=LIVE_TIMEOUT)
+    norm = math.hypot(*api.get(f"/api/runs/{run_id}")["grads"].values())
+    page.wait_for_function(
+        "norm => Math.abs(Number(document.querySelector('#grad-norm-chart').dataset.last) / norm - 1) < 1e-9",
+        arg=norm,
+    )
+
+
+def test_zero_grad_is_disabled_where_no_grad_is_kept_and_the_servers_refusal_is_shown(
+    page: Page, server_url: str, api: AppClient, watch: PageWatch
+) -> None:
+    watch.expected_errors.append("status of 422")
+    try:
+        api.post("/api/runs", {"engine": "numpy", "zero_grad": False})
+        pytest.fail("the server accepted zero_grad=false on numpy")
+    except urllib.error.HTTPError as error:
+        assert error.code == 422
+        [problem] = json.load(error)["detail"]
+
+    page.goto(server_url)
+    page.select_option("#engine", "numpy")
+    box = page.locator("#zero_grad")
+    expect(box).to_be_disabled()
+    expect(box).to_be_checked()
+    expect(page.locator("#zero_grad-hint")).to_contain_text("nothing to forget to zero")
+
+    # The user's choice comes back with an engine that keeps .grad.
+    page.select_option("#engine", "tiny-autograd")
+    expect(box).to_be_enabled()
+    box.uncheck()
+    page.select_option("#engine", "torch-tensors")
+    expect(box).to_be_checked()
+    page.select_option("#engine", "torch-nn")
+    expect(box).not_to_be_checked()
+
+    # A page that sends it anyway (an old tab, a tinkerer) shows the server's refusal under the box.
+    page.select_option("#engine", "numpy")
+    box.evaluate("box => { box.disabled = false; box.checked = false; }")
+    page.click("[data-start]")
+    expect(page.locator("#zero_grad-error")).to_have_text(problem["msg"])
+    expect(box).to_have_attribute("aria-invalid", "true")
+    assert "#run=" not in page.url
+
+
+def test_data_fields_reach_the_run_and_a_bad_target_is_marked(
+    page: Page, server_url: str, api: AppClient, watch: PageWatch
+) -> None:
+    watch.expected_errors.append("status of 422")
+    page.goto(server_url)
+    if page.locator("#target").count() == 0:
+        pytest.skip("this server has no target field")
+    page.fill("#target", "sin(x) + __import__('os')")
+    page.fill("#x_min", "2pi")
+    page.fill("#x_max", "pi")
+    page.click("[data-start]")
+    expect(page.locator("#target-error")).to_be_visible()
+    expect(page.locator("#target")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#x_max-error")).to_contain_text("x_max must be larger")
+    assert "#run=" not in page.url
+
+    # A preset fills the formula; π multiples, noise and float32 go through as typed.
+    presets = api.get("/api/targets")
+    bell = next(preset["formula"] for preset in presets if preset["formula"] == "exp(-x**2)")
+    page.select_option("#target-preset", bell)
+    expect(page.locator("#target")).to_have_value(bell)
+    page.fill("#x_min", "-2pi")
+    page.fill("#x_max", "2π")
+    page.select_option("#dtype", "float32")
+    run_id = start_run(page, points=300, noise=0.05, steps=30)
+    config = api.get(f"/api/runs/{run_id}")["config"]
+    assert config["target"] == bell
+    assert config["x_min"] == pytest.approx(-2 * math.pi) and config["x_max"] == pytest.approx(2 * math.pi)
+    assert (config["points"], config["noise"], config["dtype"]) == (300, 0.05, "float32")
+    expect(page.locator("#target-error")).to_be_hidden()
+    expect(page.locator("#fit [data-key-target]")).to_have_text(bell)
+    expect(page.locator("#headline [data-target]")).to_have_text(bell)
