@@ -20,13 +20,11 @@ class DynamicNet(torch.nn.Module):
         super().__init__()
         self.a, self.b, self.c, self.d, self.e = (torch.nn.Parameter(torch.tensor(w, dtype=dtype)) for w in weights)
         self.rng = rng
-        self.order = 3
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """a + b x + c x² + d x³, plus e·x⁴ and e·x⁵ as the draw of the step says (order 3, 4 or 5)."""
+        """a + b x + c x² + d x³, plus e·x⁴ and e·x⁵ as the step's draw says (order 3, 4 or 5, as the tutorial)."""
         y = self.a + self.b * x + self.c * x**2 + self.d * x**3
-        self.order = self.rng.randint(3, 5)
-        for exp in range(4, self.order + 1):
+        for exp in range(4, self.rng.randint(4, 6)):
             y = y + self.e * x**exp
         return y
 

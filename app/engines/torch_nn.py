@@ -25,13 +25,11 @@ def features(x: torch.Tensor) -> torch.Tensor:
     return x.unsqueeze(-1).pow(p)
 
 
-def as_cubic(model: torch.nn.Sequential, of_grad: bool = False) -> tuple[float, ...]:
-    """The Linear layer read as the lecture's a, b, c, d (its bias and three weights), or their gradients."""
-    linear = model[0]
-    bias, weight = (linear.bias.grad, linear.weight.grad) if of_grad else (linear.bias, linear.weight)
+def as_cubic(bias: torch.Tensor | None, weight: torch.Tensor | None) -> tuple[float, ...]:
+    """The Linear layer's bias and 1-by-3 weight (or their gradients) read as the lecture's a, b, c, d."""
     if bias is None or weight is None:
         return (0.0, 0.0, 0.0, 0.0)
-    return (bias.item(), *weight.detach()[0].tolist())
+    return (bias.item(), *weight.tolist()[0])
 
 
 def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
@@ -41,7 +39,8 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
     model = polynomial_model(config)
     loss_fn = torch.nn.MSELoss(reduction=config.reduction)
     learning_rate = config.lr
-    before = as_cubic(model)
+    bias, weight = model[0].bias, model[0].weight  # updated in place: the same tensors all run long
+    before = as_cubic(bias, weight)
     detail: bool | None = True
     for t in range(config.steps):
         # Forward pass: compute predicted y by passing x to the model.
@@ -58,12 +57,12 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
         loss.backward()
 
         # Update the weights using gradient descent.
-        grads = as_cubic(model, of_grad=True)
+        grads = as_cubic(bias.grad, weight.grad)
         with torch.no_grad():
             for param in model.parameters():
                 param -= learning_rate * param.grad
 
-        after = as_cubic(model)
+        after = as_cubic(bias, weight)
         detail = yield StepRecord(
             step=t,
             loss=loss.item(),

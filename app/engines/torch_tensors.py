@@ -13,7 +13,7 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
     x, y = data_tensors(problem)
     a, b, c, d = (torch.tensor(w, dtype=DTYPES[config.dtype]) for w in initial_cubic(config))
     learning_rate = config.lr
-    scale = 1.0 if config.reduction == "sum" else 1.0 / x.numel()
+    n = x.numel()
     before = values((a, b, c, d))
     detail: bool | None = True
     for t in range(config.steps):
@@ -21,10 +21,13 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
         y_pred = a + b * x + c * x**2 + d * x**3
 
         # Compute loss
-        loss = (y_pred - y).pow(2).sum() * scale
+        loss = (y_pred - y).pow(2).sum()
 
         # Backprop to compute gradients of a, b, c, d with respect to loss
-        grad_y_pred = 2.0 * (y_pred - y) * scale
+        grad_y_pred = 2.0 * (y_pred - y)
+        if config.reduction == "mean":  # the slides' mean: loss and its gradient divided by the point count
+            loss = loss / n
+            grad_y_pred = grad_y_pred / n
         grad_a = grad_y_pred.sum()
         grad_b = (grad_y_pred * x).sum()
         grad_c = (grad_y_pred * x**2).sum()
