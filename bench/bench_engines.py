@@ -15,9 +15,10 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from bench_variants import BARE  # run as a script, bench/ is on the path
 
 from app.engines import ENGINES
-from app.engines.problem import initial_weights, make_problem
+from app.engines.problem import make_problem
 from app.run_config import RunConfig
 from app.runs.run import Run
 
@@ -25,47 +26,10 @@ STEPS = 2000
 SEED = 1
 
 
-def bare_numpy() -> float:
-    """The lecture's numpy loop, verbatim but for the fixed seed."""
-    x = np.linspace(-math.pi, math.pi, 2000)
-    y = np.sin(x)
-    a, b, c, d = initial_weights(SEED)
-    learning_rate = 1e-6
-    for _ in range(STEPS):
-        y_pred = a + b * x + c * x**2 + d * x**3
-        loss = np.square(y_pred - y).sum()
-        grad_y_pred = 2.0 * (y_pred - y)
-        grad_a = grad_y_pred.sum()
-        grad_b = (grad_y_pred * x).sum()
-        grad_c = (grad_y_pred * x**2).sum()
-        grad_d = (grad_y_pred * x**3).sum()
-        a -= learning_rate * grad_a
-        b -= learning_rate * grad_b
-        c -= learning_rate * grad_c
-        d -= learning_rate * grad_d
-    return float(loss)
-
-
-def bare_torch() -> float:
-    """The lecture's torch autograd loop, verbatim but for the fixed seed."""
-    x = torch.linspace(-math.pi, math.pi, 2000, dtype=torch.float64)
-    y = torch.sin(x)
-    a, b, c, d = (torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in initial_weights(SEED))
-    learning_rate = 1e-6
-    for _ in range(STEPS):
-        y_pred = a + b * x + c * x**2 + d * x**3
-        loss = (y_pred - y).pow(2).sum()
-        loss.backward()
-        with torch.no_grad():
-            a -= learning_rate * a.grad
-            b -= learning_rate * b.grad
-            c -= learning_rate * c.grad
-            d -= learning_rate * d.grad
-            a.grad = None
-            b.grad = None
-            c.grad = None
-            d.grad = None
-    return float(loss.item())
+def bare(engine: str) -> Callable[[], float]:
+    """The tutorial's own loop for this engine (from bench_variants.py), with the same seed and data."""
+    config = RunConfig(engine=engine, seed=SEED)  # type: ignore[arg-type]
+    return lambda: BARE[engine](config)
 
 
 def engine_only(name: str) -> Callable[[], float]:
@@ -132,13 +96,13 @@ def main() -> None:
     torch.set_num_threads(1)
     compare(
         "numpy",
-        bare_numpy,
+        bare("numpy"),
         {"engine generator": engine_only("numpy"), "whole run (thread, history)": whole_run("numpy")},
         repeats,
     )
     compare(
         "torch-autograd",
-        bare_torch,
+        bare("torch-autograd"),
         {
             "engine generator": engine_only("torch-autograd"),
             "whole run (thread, history)": whole_run("torch-autograd"),
