@@ -2,7 +2,7 @@
 
 import math
 import secrets
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -23,7 +23,8 @@ EngineName = Literal[
 Reduction = Literal["sum", "mean"]
 Optimizer = Literal["sgd", "momentum", "rmsprop", "adam"]
 Activation = Literal["sigmoid", "relu", "tanh", "softmax"]
-Width = Annotated[int, Field(ge=1, le=256)]
+MAX_WIDTH = 256
+Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
 DType = Literal["float64", "float32"]
 
 DEFAULT_POINTS = 2000
@@ -100,6 +101,20 @@ class RunConfig(BaseModel):
         if rate is not None and not math.isfinite(rate):
             raise ValueError("the learning rate must be a finite positive number")
         return rate
+
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _known_layers(cls, layers: object) -> object:
+        # One plain message per bad entry, rather than pydantic's two for a failed int-or-name union.
+        if isinstance(layers, list):
+            for i, layer in enumerate(layers):
+                width = isinstance(layer, int) and not isinstance(layer, bool) and 1 <= layer <= MAX_WIDTH
+                if not (width or layer in get_args(Activation)):
+                    raise ValueError(
+                        f"layer {i + 1} ({layer!r}) is not a width from 1 to {MAX_WIDTH} "
+                        f"nor one of {', '.join(get_args(Activation))}"
+                    )
+        return layers
 
     @field_validator("x_max")
     @classmethod

@@ -20,7 +20,7 @@ PHASE_OF_COMMENT: tuple[tuple[str, Phase], ...] = (
     (r"\bloss\b", "loss"),
 )
 # Lines that only copy numbers out for the page: shown, but marked as not part of the lecture's step.
-RECORDING = re.compile(r"^\s*(grads|after|before) = ")
+RECORDING = re.compile(r"^\s*(grads|after|before|curve) = ")
 LOOP = re.compile(r"^\s*for t in range\(")
 YIELD = re.compile(r"^\s*detail = yield ")
 

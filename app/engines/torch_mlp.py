@@ -44,6 +44,13 @@ def norms(tensors: Sequence[torch.Tensor | None]) -> tuple[float, ...]:
     return tuple(0.0 if t is None else torch.linalg.vector_norm(t.detach()).item() for t in tensors)
 
 
+def predict_on(model: torch.nn.Module, grid: torch.Tensor) -> Array:
+    """The network's output at the drawing grid, outside autograd."""
+    with torch.no_grad():
+        curve: Array = model(grid).numpy()
+    return curve
+
+
 def initial_norms(config: RunConfig) -> tuple[float, ...]:
     """The norms of the network's starting weights."""
     return norms(list(build_network(config).parameters()))
@@ -79,10 +86,7 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
         optimizer.step()
 
         after = norms(params)
-        curve = None
-        if detail:
-            with torch.no_grad():
-                curve = model(grid).numpy()
+        curve = predict_on(model, grid) if detail else None
         detail = yield StepRecord(step=t, loss=loss.item(), params=before, grads=grads, updated=after, curve=curve)
         before = after
 

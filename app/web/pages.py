@@ -35,6 +35,18 @@ def learning_rate_table() -> dict[str, dict[str, dict[str, float]]]:
     }
 
 
+def layer_rules() -> dict[str, object]:
+    """What `layers` accepts, read from RunConfig's own schema so the form's hint cannot drift from it."""
+    schema = RunConfig.model_json_schema()["properties"]["layers"]
+    width, activation = schema["items"]["anyOf"]
+    return {
+        "min_width": width["minimum"],
+        "max_width": width["maximum"],
+        "activations": activation["enum"],
+        "max_entries": schema["maxItems"],
+    }
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request, templates: TemplatesDep) -> HTMLResponse:
     """The live view: controls, fit, loss, weights, the engine's code and the comparison of two runs."""
@@ -44,9 +56,11 @@ def index(request: Request, templates: TemplatesDep) -> HTMLResponse:
         "index.html",
         {
             "engines": list(ENGINES.values()),
-            "defaults": {name: field.default for name, field in defaults.items()},
+            # call_default_factory: `layers` has a factory (a fresh list per config), not a plain default.
+            "defaults": {name: field.get_default(call_default_factory=True) for name, field in defaults.items()},
             "learning_rates": DEFAULT_LEARNING_RATE,
             "learning_rate_table": learning_rate_table(),
+            "layer_rules": layer_rules(),
             "optimizers": get_args(Optimizer),
             "dtypes": get_args(DType),
             "targets_url": request.url_for("list_targets").path,

@@ -16,15 +16,39 @@ class ApiError extends Error {
   }
 }
 
+/**
+ * Messages about one entry of a list field (`loc: ["body", "layers", 1, "int"]`, one per type the entry
+ * could have been) become one: 'entry 2 ("gelu"): Input should be a valid integer, …; or Input should be …'.
+ */
+function entryMessages(problems) {
+  const entries = new Map();
+  for (const { loc, msg, input } of problems) {
+    const key = loc[2];
+    if (!entries.has(key)) entries.set(key, { input, messages: [] });
+    entries.get(key).messages.push(msg);
+  }
+  return [...entries].map(([index, { input, messages }]) => {
+    const typed = input === undefined ? "" : ` (${JSON.stringify(input)})`;
+    return `entry ${index + 1}${typed}: ${messages.join("; or ")}`;
+  });
+}
+
 /** FastAPI's `detail`: a string, or a list of `{loc: ["body", field, ...], msg}`. */
 function errorFromDetail(detail, status) {
   if (!Array.isArray(detail)) return new ApiError(String(detail ?? `HTTP ${status}`), status);
-  const fields = {};
+  const messages = {}; // field -> its messages
+  const entries = {}; // field -> problems with one of its list's entries
   const general = [];
-  for (const { loc = [], msg } of detail) {
+  for (const problem of detail) {
+    const { loc = [], msg } = problem;
     const field = loc[0] === "body" ? loc[1] : undefined;
-    if (typeof field === "string") fields[field] = fields[field] ? `${fields[field]}; ${msg}` : msg;
-    else general.push(msg);
+    if (typeof field !== "string") general.push(msg);
+    else if (Number.isInteger(loc[2])) (entries[field] ??= []).push(problem);
+    else (messages[field] ??= []).push(msg);
+  }
+  const fields = {};
+  for (const field of new Set([...Object.keys(messages), ...Object.keys(entries)])) {
+    fields[field] = [...(messages[field] ?? []), ...entryMessages(entries[field] ?? [])].join("; ");
   }
   return new ApiError(general.join("; ") || "Please correct the marked fields.", status, fields);
 }

@@ -71,10 +71,17 @@ export const RunConfigField = Object.freeze({
   ZERO_GRAD: "zero_grad",
   OPTIMIZER: "optimizer",
   TARGET: "target", // only on a server that offers it (the page hides the field otherwise)
+  LAYERS: "layers", // a JSON list, [16, "tanh"]; only the network engine reads it
 });
 
 /** The engine whose `optimizer` field means something; every other engine ignores it. */
 export const OPTIMIZER_ENGINE = "torch-optim";
+
+/**
+ * The engine that trains a network (`layers`): its weights are tensors, so its params and grads are one L2 norm
+ * per tensor ("0.weight", "0.bias", ...), not the cubic's a, b, c, d.
+ */
+export const NETWORK_ENGINE = "torch-mlp";
 
 /** The target of a run made before the server had a `target` field. */
 export const DEFAULT_TARGET = "sin(x)";

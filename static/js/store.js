@@ -169,7 +169,10 @@ function placeLosses(state, from, values) {
   for (const value of values) losses.push(value); // not push(...values): a snapshot may hold 1e5 of them
 }
 
-/** Keeps the gradient's length at this frame's step; a reconnect's snapshot may repeat a step: kept once. */
+/**
+ * Keeps the gradient's length at this frame's step; a reconnect's snapshot may repeat a step: kept once.
+ * A network's grads are already one norm per tensor, and the hypot of those is the whole gradient's norm.
+ */
 function sampleGradNorm(state) {
   const grads = Object.values(state.grads ?? {});
   const { steps, norms } = state.gradNorms;

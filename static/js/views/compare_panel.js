@@ -147,9 +147,18 @@ export class ComparePanel {
     if (!diff || diff.steps === 0) {
       numbers.replaceChildren(Object.assign(document.createElement("dd"), { textContent: "waiting for steps…" }));
       Object.assign(this.#container.dataset, { steps: 0, dweight: "", dgrad: "", relDweight: "", relDgrad: "" });
+      this.#container.dataset.sharedWeights = "";
       return;
     }
     const { latest, worst, steps } = diff;
+    // A network and a cubic, say: a zero difference over no weights would read as "identical".
+    this.#container.dataset.sharedWeights = diff.names.length > 0;
+    if (diff.names.length === 0) {
+      const text = "The two runs have no weights in common: compare their losses and fits above.";
+      numbers.replaceChildren(Object.assign(document.createElement("dd"), { textContent: text, className: "note" }));
+      Object.assign(this.#container.dataset, { steps, dweight: "", dgrad: "", relDweight: "", relDgrad: "" });
+      return;
+    }
     const both = (absolute, relative) => `${formatDifference(absolute)} (relative ${formatDifference(relative)})`;
     const now = `at step ${formatCount(latest.step)}`;
     const rows = [

@@ -109,7 +109,8 @@ export class Controls {
     const config = {};
     for (const [name, raw] of new FormData(this.#form)) {
       const text = String(raw).trim();
-      if (text === "" || name === RunConfigField.ZERO_GRAD) continue; // the box: see extraConfig()
+      // The box and the layer list: see extraConfig().
+      if (text === "" || name === RunConfigField.ZERO_GRAD || name === RunConfigField.LAYERS) continue;
       const number = parseNumber(text);
       // Text that is no number goes as typed, so the server's message names the field.
       config[name] = NUMERIC_FIELDS.has(name) && Number.isFinite(number) ? number : text;

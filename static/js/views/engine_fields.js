@@ -1,11 +1,13 @@
 // The form's fields that depend on the engine: its model and description, the optimizer (torch-optim only),
-// the zero_grad switch (meaningless where no `.grad` is kept) and the learning rate the server would pick.
+// the network's layers (torch-mlp only), the zero_grad switch (meaningless where no `.grad` is kept) and the learning rate the server would pick.
 import { formatInputNumber } from "../format.js";
-import { OPTIMIZER_ENGINE } from "../protocol.js";
+import { NETWORK_ENGINE, OPTIMIZER_ENGINE } from "../protocol.js";
+import { LayerField } from "./layer_field.js";
 
 export class EngineFields {
   #form;
   #onSelect;
+  #layers;
   #rates; // engine -> reduction -> optimizer -> η, the server's default (app/run_config.py)
   #wantsZeroGrad; // the user's last choice, kept while an engine without .grad forces the box on
 
@@ -13,6 +15,7 @@ export class EngineFields {
   constructor(form, onSelect) {
     this.#form = form;
     this.#onSelect = onSelect;
+    this.#layers = new LayerField(form.querySelector("[data-layers-group]"));
     this.#rates = JSON.parse(form.querySelector("[data-learning-rates]").textContent);
     const { engine, optimizer, zero_grad: zeroGrad } = form.elements;
     this.#wantsZeroGrad = zeroGrad.checked;
@@ -27,10 +30,13 @@ export class EngineFields {
     this.#engineChanged();
   }
 
-  /** The fields to send that FormData cannot tell: an unticked box sends nothing, but false is the point. */
+  /**
+   * The fields to send that FormData cannot tell: an unticked box sends nothing, but false is the point; and
+   * the layers go as a list, not as the text typed.
+   */
   extraConfig() {
     const zeroGrad = this.#form.elements.zero_grad;
-    return zeroGrad.disabled || zeroGrad.checked ? {} : { zero_grad: false };
+    return { ...(zeroGrad.disabled || zeroGrad.checked ? {} : { zero_grad: false }), ...this.#layers.config() };
   }
 
   #option() {
@@ -47,6 +53,7 @@ export class EngineFields {
     const usesOptimizer = name === OPTIMIZER_ENGINE;
     this.#form.querySelector("[data-optimizer-group]").hidden = !usesOptimizer;
     this.#form.elements.optimizer.disabled = !usesOptimizer;
+    this.#layers.show(name === NETWORK_ENGINE);
 
     const storesGrads = option?.dataset.storesGrads !== "false";
     const zeroGrad = this.#form.elements.zero_grad;

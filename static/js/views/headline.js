@@ -1,6 +1,7 @@
 // The page's one-line summary names the model and the target of what is on screen: the followed run's, or,
-// with none, what the form would start.
-import { findEngine, modelOf, targetOf } from "../engines.js";
+// with none, what the form would start. A network's model, "y = network(x)", is followed by its layers.
+import { findEngine, layersOf, modelOf, targetOf } from "../engines.js";
+import { describeLayers } from "../layers.js";
 import { oncePerFrame } from "./animation_frame.js";
 
 export class Headline {
@@ -27,7 +28,9 @@ export class Headline {
     const state = this.#state;
     if (!state?.engines.length) return; // the page was rendered with the default engine's model
     if (state.run) {
-      this.#model.textContent = modelOf(state.engines, state.run).model;
+      const layers = layersOf(state.run);
+      const model = modelOf(state.engines, state.run).model;
+      this.#model.textContent = layers ? `${model}, ${describeLayers(layers)},` : model; // "…, to sin(x)"
       this.#target.textContent = targetOf(state.run);
     } else {
       const selected = findEngine(state.engines, state.selectedEngine);

@@ -1,12 +1,17 @@
 // How a run is named in keys, lists and summaries: by what makes it differ from its neighbours.
-import { OPTIMIZER_ENGINE } from "../protocol.js";
+import { describeLayers } from "../layers.js";
+import { NETWORK_ENGINE, OPTIMIZER_ENGINE } from "../protocol.js";
 
-/** "torch-optim (adam) · zero_grad off": the engine, with the settings that change what it computes. */
+/**
+ * "torch-optim (adam) · zero_grad off", "torch-mlp (1 → 16 → Tanh → 1)": the engine, with the settings that
+ * change what it computes.
+ */
 export function describeEngine(config) {
   if (!config) return "";
-  const optimizer = config.engine === OPTIMIZER_ENGINE ? ` (${config.optimizer})` : "";
+  let detail = config.engine === OPTIMIZER_ENGINE ? ` (${config.optimizer})` : "";
+  if (config.engine === NETWORK_ENGINE && config.layers) detail = ` (${describeLayers(config.layers)})`;
   const zeroGrad = config.zero_grad === false ? " · zero_grad off" : "";
-  return `${config.engine}${optimizer}${zeroGrad}`;
+  return `${config.engine}${detail}${zeroGrad}`;
 }
 
 /** "numpy · seed 7", for a chart's key. */

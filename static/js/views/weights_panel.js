@@ -1,9 +1,15 @@
 // The weights with their gradients, the engine's own model written out with them, and the loss. A run with
 // zero_grad off is marked "accumulating": its gradients pile up in .grad, and the bars show them grow.
-import { modelOf } from "../engines.js";
+// A network's weights are tensors: one row per tensor with its L2 norm and its gradient's, and the
+// architecture in place of the equation (a network has no formula to fill its numbers into).
+import { layersOf, modelOf } from "../engines.js";
 import { formatCount, formatModel, formatSigned, formatValue } from "../format.js";
-import { PARAM_NAMES } from "../protocol.js";
+import { describeLayers } from "../layers.js";
+import { NETWORK_ENGINE, PARAM_NAMES } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
+
+const HEADS = { name: "weight", value: "value", grad: "gradient" };
+const NORM_HEADS = { name: "tensor", value: "‖W‖", grad: "‖∇W‖" };
 
 // The gradient bars' log scale, fixed so that growth shows as growth: |grad| of 10⁻² is empty, 10⁸ full.
 const BAR_LOW = -2;
@@ -26,6 +32,8 @@ export class WeightsPanel {
   #lossStep;
   #badge;
   #note;
+  #caption;
+  #heads;
   #state = null;
   #requestDraw = oncePerFrame(() => this.#draw());
 
@@ -37,6 +45,8 @@ export class WeightsPanel {
     this.#lossStep = container.querySelector("[data-loss-step]");
     this.#badge = container.querySelector("[data-accumulating]");
     this.#note = container.querySelector("[data-accumulating-note]");
+    this.#caption = container.querySelector("[data-weights-caption]");
+    this.#heads = container.querySelectorAll("thead [data-head]");
     this.#rows(PARAM_NAMES);
     this.reset();
   }
@@ -71,13 +81,30 @@ export class WeightsPanel {
   }
 
   #draw() {
-    if (!this.#state?.params) return;
-    this.#show(this.#state);
-    this.#container.dataset.step = this.#state.step;
+    const state = this.#state;
+    if (!state) return;
+    if (state.params) this.#show(state);
+    else {
+      // No weights yet: the rows of the run's engine, or of the one the form names (a network's tensors).
+      const run = state.run ?? (state.selectedEngine ? { engine: state.selectedEngine } : null);
+      this.#show({ ...state, params: {}, grads: {}, run });
+    }
+    this.#container.dataset.step = state.step;
+  }
+
+  /** Names a network's columns as the norms they are. */
+  #mode(network) {
+    if (this.#container.dataset.network === String(network)) return;
+    this.#container.dataset.network = network;
+    this.#caption.hidden = !network;
+    const heads = network ? NORM_HEADS : HEADS;
+    for (const head of this.#heads) head.textContent = heads[head.dataset.head];
   }
 
   #show({ params, grads, losses, engines, run }) {
     const { model, names } = modelOf(engines, run);
+    const network = run?.engine === NETWORK_ENGINE || run?.config?.engine === NETWORK_ENGINE;
+    this.#mode(network);
     this.#rows(names);
     for (const name of names) {
       const { value, grad } = this.#cells[name];
@@ -85,7 +112,8 @@ export class WeightsPanel {
       grad.textContent = formatSigned(grads?.[name]);
       grad.style.setProperty("--bar", barFraction(grads?.[name]));
     }
-    this.#cubic.textContent = formatModel(model, params, names);
+    const layers = layersOf(run);
+    this.#cubic.textContent = network ? (layers ? describeLayers(layers) : model) : formatModel(model, params, names);
     // losses[k] was computed with the weights before step k's update: it belongs to step k.
     this.#loss.textContent = formatValue(losses.at(-1));
     this.#lossStep.textContent = losses.length ? formatCount(losses.length - 1) : "—";
