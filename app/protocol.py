@@ -17,6 +17,14 @@ class Series(TypedDict):
     y: list[float]
 
 
+class View(TypedDict):
+    """How to draw the data: "fit" is y against x; "outputs" each prediction against its target."""
+
+    kind: Literal["fit", "outputs"]
+    x_label: str
+    y_label: str
+
+
 class RunSummary(TypedDict):
     """A run as REST's RunInfo shows it (the same fields, JSON-ready)."""
 
@@ -41,6 +49,7 @@ class Snapshot(TypedDict):
 
     type: Literal["snapshot"]
     run: RunSummary
+    view: View
     data: Series
     truth: Series
     curve_x: list[float]

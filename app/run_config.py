@@ -19,6 +19,7 @@ EngineName = Literal[
     "torch-optim",
     "dynamic-net",
     "torch-mlp",
+    "lecture-net",
 ]
 Reduction = Literal["sum", "mean"]
 Optimizer = Literal["sgd", "momentum", "rmsprop", "adam"]
@@ -31,7 +32,7 @@ DEFAULT_POINTS = 2000
 # The lecture's rate for the summed loss, and the rate that takes the same step on the mean of 2000 points.
 DEFAULT_LEARNING_RATE: dict[Reduction, float] = {"sum": 1e-6, "mean": 1e-6 * DEFAULT_POINTS}
 # The tutorial's rates where they differ from the lecture's (for the summed loss).
-ENGINE_LEARNING_RATE: dict[str, float] = {"torch-function": 5e-6, "dynamic-net": 1e-8}
+ENGINE_LEARNING_RATE: dict[str, float] = {"torch-function": 5e-6, "dynamic-net": 1e-8, "lecture-net": 1.25e-4}
 # Networks train with Adam, whose step does not scale with the gradient, so neither with the reduction.
 NETWORK_LEARNING_RATE = 1e-2
 # RMSprop and Adam scale each step by the gradient's size, so their rate does not depend on the reduction.

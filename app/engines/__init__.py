@@ -2,6 +2,7 @@
 
 from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.dynamic_net import ENGINE as DYNAMIC_NET
+from app.engines.lecture_net import ENGINE as LECTURE_NET
 from app.engines.numpy_cubic import ENGINE as NUMPY
 from app.engines.tiny_autograd import ENGINE as TINY_AUTOGRAD
 from app.engines.torch_autograd import ENGINE as TORCH_AUTOGRAD
@@ -24,6 +25,7 @@ ENGINES: dict[str, EngineSpec] = {
         TORCH_OPTIM,
         DYNAMIC_NET,
         TORCH_MLP,
+        LECTURE_NET,
     )
 }
 

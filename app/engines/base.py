@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engines.problem import Array, Problem
+from app.engines.problem import Array, Drawing, Problem, make_drawing, make_problem
 from app.run_config import RunConfig
 
 
@@ -41,6 +41,9 @@ class EngineSpec:
     stores_grads: bool = True  # whether gradients live in .grad between steps (and so can pile up)
     # Engines whose weights depend on the config (networks) name them per config, and report each layer's norm.
     names_for: Callable[[RunConfig], tuple[str, ...]] | None = None
+    # Engines with data of their own shape (several inputs and outputs) make and draw it themselves.
+    make_problem: Callable[[RunConfig], Problem] = make_problem
+    drawing: Callable[[RunConfig, Problem, Array], Drawing] = make_drawing
 
     def names(self, config: RunConfig) -> tuple[str, ...]:
         """The names of the numbers this engine records for `config`."""

@@ -1,6 +1,7 @@
 """The regression problem every engine solves: points of sin(x) and seeded initial weights."""
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -12,13 +13,30 @@ Array = NDArray[np.floating]
 CUBIC_PARAMS = ("a", "b", "c", "d")
 
 
+DATA_POINTS_DRAWN = 500
+View = Literal["fit", "outputs"]
+
+
 @dataclass(frozen=True)
 class Problem:
-    """Training inputs x and targets y in the run's dtype, and the noiseless target as a function."""
+    """Training inputs x and targets y in the run's dtype, and the noiseless target as a function of x."""
 
     x: Array
     y: Array
-    target: Formula
+    target: Formula | None = None  # None where the targets are no formula of one x (several outputs)
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What the page draws around the model's curve: the grid it is computed on, the truth there, the data."""
+
+    grid: Array  # where the engine evaluates its curve
+    truth: Array  # the noiseless target on the grid
+    data_x: Array  # training points to scatter (a subsample)
+    data_y: Array
+    view: View = "fit"  # "fit": y against x; "outputs": each prediction against its target
+    x_label: str = "x"
+    y_label: str = "y"
 
 
 def make_problem(config: RunConfig) -> Problem:
@@ -29,6 +47,13 @@ def make_problem(config: RunConfig) -> Problem:
     if config.noise > 0:  # a stream of its own, so noise never shifts the initial weights
         y = y + config.noise * np.random.default_rng([config.initial_seed, 1]).standard_normal(x.size)
     return Problem(x=x.astype(config.dtype), y=y.astype(config.dtype), target=target)
+
+
+def make_drawing(config: RunConfig, problem: Problem, grid: Array) -> Drawing:
+    """The fit of y against x: the target on the grid and at most DATA_POINTS_DRAWN evenly spaced data points."""
+    assert problem.target is not None
+    shown = np.linspace(0, problem.x.size - 1, min(problem.x.size, DATA_POINTS_DRAWN)).round().astype(int)
+    return Drawing(grid=grid, truth=problem.target.evaluate(grid), data_x=problem.x[shown], data_y=problem.y[shown])
 
 
 def initial_weights(seed: int, count: int = 4) -> tuple[float, ...]:

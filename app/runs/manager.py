@@ -9,7 +9,6 @@ import numpy as np
 
 from app.config import Settings
 from app.engines import ENGINES
-from app.engines.problem import make_problem
 from app.run_config import RunConfig
 from app.runs.run import Run, RunStateError
 
@@ -57,7 +56,7 @@ class RunManager:
                 run_id=secrets.token_urlsafe(6),
                 config=config,
                 engine=engine,
-                problem=make_problem(config),
+                problem=engine.make_problem(config),
                 curve_x=np.linspace(config.x_min, config.x_max, limits.curve_points),
                 detail_interval=1.0 / limits.frame_rate,
             )

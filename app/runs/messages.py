@@ -2,13 +2,9 @@
 
 from datetime import datetime
 
-import numpy as np
-
 from app.engines.base import StepRecord
 from app.protocol import Frame, RunSummary, Series, Snapshot, StatusMessage
 from app.runs.run import Run
-
-DATA_POINTS_DRAWN = 500
 
 
 def _named(names: tuple[str, ...], values: tuple[float, ...] | None) -> dict[str, float]:
@@ -54,14 +50,14 @@ def _curve(run: Run) -> list[float]:
 def snapshot(run: Run, since: int, record: StepRecord | None) -> Snapshot:
     """Everything to draw the run as of `record`, with the losses from step `since` on."""
     upto = record.step + 1 if record else 0
-    x, y = run.problem.x, run.problem.y
-    shown = np.linspace(0, x.size - 1, min(x.size, DATA_POINTS_DRAWN)).round().astype(int)
+    drawing = run.drawing
     since = min(max(since, 0), upto)
     return {
         "type": "snapshot",
         "run": summary(run),
-        "data": Series(x=x[shown].tolist(), y=y[shown].tolist()),
-        "truth": Series(x=run.curve_x.tolist(), y=run.problem.target.evaluate(run.curve_x).tolist()),
+        "view": {"kind": drawing.view, "x_label": drawing.x_label, "y_label": drawing.y_label},
+        "data": Series(x=drawing.data_x.tolist(), y=drawing.data_y.tolist()),
+        "truth": Series(x=drawing.grid.tolist(), y=drawing.truth.tolist()),
         "curve_x": run.curve_x.tolist(),
         "loss_from": since,
         "loss": run.history.losses(since, upto),

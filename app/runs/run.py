@@ -40,7 +40,8 @@ class Run:
         self.config = config
         self.engine = engine
         self.problem = problem
-        self.curve_x = curve_x
+        self.drawing = engine.drawing(config, problem, curve_x)
+        self.curve_x = self.drawing.grid
         self.param_names = engine.names(config)
         self.history = History(config.steps, self.param_names)
         self.status: RunStatus = "queued"

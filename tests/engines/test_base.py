@@ -19,7 +19,9 @@ def test_sending_true_asks_for_the_curve_at_the_updated_weights(engine: str) -> 
     """The first record and any record after send(True) carry the model at `updated`; send(False) gives none."""
     spec = ENGINES[engine]
     config = RunConfig(engine=engine, seed=0, steps=6, points=30)
-    stream = spec.train(config, make_problem(config), CURVE_X)
+    problem = spec.make_problem(config)
+    grid = spec.drawing(config, problem, CURVE_X).grid  # CURVE_X, or the engine's own (lecture-net: its targets)
+    stream = spec.train(config, problem, grid)
     received = [next(stream)]
     for ask in (False, True, False, False, True):
         received.append(stream.send(ask))
@@ -30,7 +32,7 @@ def test_sending_true_asks_for_the_curve_at_the_updated_weights(engine: str) -> 
     for record in received:
         if record.curve is None:
             continue
-        assert record.curve.shape == CURVE_X.shape and np.isfinite(record.curve).all()
+        assert record.curve.shape == grid.shape and np.isfinite(record.curve).all()
         if spec.predict is not None:  # networks record layer norms, from which no curve can be recomputed
             np.testing.assert_allclose(record.curve, spec.predict(record.updated, CURVE_X), rtol=1e-12, atol=1e-12)
 
@@ -51,7 +53,7 @@ def test_params_are_before_and_updated_after_the_step(engine: str) -> None:
     spec = ENGINES[engine]
     config = RunConfig(engine=engine, seed=1, steps=4, points=30, learning_rate=1e-3)
     weights = spec.initial_params(config)
-    for t, record in enumerate(spec.train(config, make_problem(config), CURVE_X)):
+    for t, record in enumerate(spec.train(config, spec.make_problem(config), CURVE_X)):
         assert record.step == t
         assert record.params == pytest.approx(weights, rel=1e-12)
         assert record.updated != record.params
@@ -71,7 +73,7 @@ def test_updated_is_params_minus_learning_rate_times_gradient(engine: str) -> No
 def test_engine_yields_exactly_the_configured_steps(engine: str) -> None:
     """A stream ends after `steps` records, each with plain Python floats."""
     config = RunConfig(engine=engine, seed=0, steps=7, points=10)
-    received = list(ENGINES[engine].train(config, make_problem(config), CURVE_X))
+    received = list(ENGINES[engine].train(config, ENGINES[engine].make_problem(config), CURVE_X))
     assert len(received) == 7
     for record in received:
         assert type(record.loss) is float
