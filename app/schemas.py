@@ -23,6 +23,7 @@ class EngineInfo(BaseModel):
     description: str
     model: str
     param_names: list[str]
+    inputs: int = Field(description="1: y = target(x) on the x range; 2: (x1, x2) -> (y1, y2) drawn from the seed.")
     stores_grads: bool = Field(description="Gradients live in .grad between steps, so zero_grad=false piles them up.")
     code: list[CodeLineInfo] = Field(description="The body of the engine's training loop, from its own source.")
 

@@ -42,6 +42,7 @@ class EngineSpec:
     # Engines whose weights depend on the config (networks) name them per config, and report each layer's norm.
     names_for: Callable[[RunConfig], tuple[str, ...]] | None = None
     # Engines with data of their own shape (several inputs and outputs) make and draw it themselves.
+    inputs: int = 1  # 1: y = f(x) from the target formula; 2: pairs (x1, x2) -> (y1, y2), no formula
     make_problem: Callable[[RunConfig], Problem] = make_problem
     drawing: Callable[[RunConfig, Problem, Array], Drawing] = make_drawing
 

@@ -118,6 +118,7 @@ ENGINE = EngineSpec(
     train=train,
     model="y = Linear(3, 2)(Sigmoid(Linear(2, 3)(x))), x and y in 2-D",
     names_for=layer_names,
+    inputs=2,
     make_problem=make_pairs,
     drawing=pairs_drawing,
 )

@@ -43,6 +43,7 @@ def engine_infos() -> list[EngineInfo]:
             model=spec.model,
             param_names=list(spec.names(RunConfig(engine=name))),
             stores_grads=spec.stores_grads,
+            inputs=spec.inputs,
             code=[CodeLineInfo(text=line.text, phase=line.phase) for line in step_code(spec.train)],
         )
         for name, spec in ENGINES.items()
