@@ -1,9 +1,22 @@
 // What the page knows of an engine comes from `GET /api/engines` (in the store as `engines`): never a copy here.
-import { CUBIC_MODEL, DEFAULT_TARGET, NETWORK_ENGINE, PARAM_NAMES } from "./protocol.js";
+import { describeLayers } from "./layers.js";
+import { CUBIC_MODEL, DEFAULT_TARGET, LECTURE_NET, NETWORK_ENGINE, NETWORK_ENGINES, PARAM_NAMES } from "./protocol.js";
+
+/** What a two-input engine learns instead of a formula (it reads no `target`). */
+export const TEACHER_TARGET = "the outputs of a teacher network drawn from the seed";
 
 /** The EngineInfo named `name`, or null while the list has not arrived (or for an engine it lacks). */
 export function findEngine(engines, name) {
   return engines.find((engine) => engine.name === name) ?? null;
+}
+
+function engineOf(run) {
+  return run?.config?.engine ?? run?.engine ?? null;
+}
+
+/** How many inputs an engine's model takes: 1 (y = f(x)) unless the server says otherwise. */
+export function inputsOf(engines, name) {
+  return findEngine(engines, name)?.inputs ?? 1;
 }
 
 /**
@@ -11,17 +24,31 @@ export function findEngine(engines, name) {
  * own names come first: a network's depend on its layers, and the engine list names the default network's.
  */
 export function modelOf(engines, run) {
-  const engine = run ? findEngine(engines, run.config?.engine ?? run.engine) : null;
+  const engine = run ? findEngine(engines, engineOf(run)) : null;
   return { model: engine?.model ?? CUBIC_MODEL, names: run?.param_names ?? engine?.param_names ?? PARAM_NAMES };
 }
 
 /** The layers of a run of the network engine ([16, "tanh"]), or null for any other run (or none). */
 export function layersOf(run) {
-  const engine = run?.config?.engine ?? run?.engine;
-  return engine === NETWORK_ENGINE ? (run.config?.layers ?? null) : null;
+  return engineOf(run) === NETWORK_ENGINE ? (run.config?.layers ?? null) : null;
 }
 
-/** The formula a run learns: its config's `target`, or sin(x) on a server that predates the field. */
-export function targetOf(run) {
+/** Whether a run's (or a named engine's) weights are tensors, shown as one norm each. */
+export function isNetwork(run) {
+  return NETWORK_ENGINES.has(engineOf(run));
+}
+
+/** "1 → 16 → Tanh → 1", "2 → 3 → Sigmoid → 2": a network run's architecture, or null for any other run. */
+export function architectureOf(run) {
+  if (engineOf(run) === LECTURE_NET.name) {
+    return describeLayers(LECTURE_NET.layers, LECTURE_NET.inputs, LECTURE_NET.outputs);
+  }
+  const layers = layersOf(run);
+  return layers ? describeLayers(layers) : null;
+}
+
+/** What a run learns: its config's `target` (sin(x) on a server that predates the field), or a teacher's outputs. */
+export function targetOf(run, engines) {
+  if (inputsOf(engines, engineOf(run)) > 1) return TEACHER_TARGET;
   return run?.config?.target ?? DEFAULT_TARGET;
 }

@@ -34,9 +34,9 @@ function activationName(layer) {
 }
 
 /** "1 → 16 → Tanh → 1": the widths each Linear maps to, and the activations between them. */
-export function describeLayers(layers) {
+export function describeLayers(layers, inputs = 1, outputs = 1) {
   const inner = layers.map((layer) => (typeof layer === "number" ? String(layer) : activationName(layer)));
-  return ["1", ...inner, "1"].join(" → ");
+  return [String(inputs), ...inner, String(outputs)].join(" → ");
 }
 
 /** "Linear(1, 16) → Tanh → Linear(16, 1)": the torch modules the server builds, in order. */

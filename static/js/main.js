@@ -3,6 +3,7 @@
 import { createRun, listEngines, listRuns, listTargets, sendCommand } from "./api.js";
 import { HistoryPoller } from "./compare.js";
 import { ENDED } from "./protocol.js";
+import { twinConfig } from "./run_config.js";
 import { Local, Store } from "./store.js";
 import { RunSocket } from "./transport.js";
 import { CodePanel } from "./views/code_panel.js";
@@ -17,6 +18,8 @@ import { StatusLine } from "./views/status_line.js";
 import { WeightsPanel } from "./views/weights_panel.js";
 
 const store = new Store();
+// The server's η by engine, reduction and optimizer (app/web/pages.py): a twin run must not inherit a default.
+const rates = JSON.parse(document.querySelector("[data-learning-rates]").textContent);
 let socket = null;
 let compareSocket = null;
 
@@ -58,7 +61,7 @@ const views = [
     compareWith: (runId) => address(store.state.runId, runId),
     async runTwin(changes) {
       const { runId, run } = store.state;
-      const twin = await createRun({ ...run.config, ...changes });
+      const twin = await createRun(twinConfig(run.config, changes, { engines: store.state.engines, rates }));
       address(runId, twin.id);
       store.apply({ type: Local.COMPARED, msg: { type: Local.RUN_INFO, run: twin } });
       refreshRuns();

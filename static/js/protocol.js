@@ -70,7 +70,7 @@ export const RunConfigField = Object.freeze({
   DTYPE: "dtype",
   ZERO_GRAD: "zero_grad",
   OPTIMIZER: "optimizer",
-  TARGET: "target", // only on a server that offers it (the page hides the field otherwise)
+  TARGET: "target", // only on a server that offers it, and only for a one-input engine (hidden otherwise)
   LAYERS: "layers", // a JSON list, [16, "tanh"]; only the network engine reads it
 });
 
@@ -82,6 +82,29 @@ export const OPTIMIZER_ENGINE = "torch-optim";
  * per tensor ("0.weight", "0.bias", ...), not the cubic's a, b, c, d.
  */
 export const NETWORK_ENGINE = "torch-mlp";
+
+/**
+ * The lecture's own slide network, Sequential(Linear(2, 3), Sigmoid(), Linear(3, 2)): two inputs, two
+ * outputs, fixed layers (it reads no `layers`), its data drawn from the seed (it reads no `target`).
+ */
+export const LECTURE_NET = Object.freeze({
+  name: "lecture-net",
+  layers: Object.freeze([3, "sigmoid"]),
+  inputs: 2,
+  outputs: 2,
+});
+
+/** Engines whose weights are tensors, reported as one L2 norm per tensor. */
+export const NETWORK_ENGINES = new Set([NETWORK_ENGINE, LECTURE_NET.name]);
+
+/** A snapshot's `view.kind`: how to read its data, truth and curve. */
+export const ViewKind = Object.freeze({
+  FIT: "fit", // y against x
+  OUTPUTS: "outputs", // each prediction (curve) against its target (curve_x): a perfect model lies on y = x
+});
+
+/** The view of a snapshot from a server that predates the field. */
+export const FIT_VIEW = Object.freeze({ kind: ViewKind.FIT, x_label: "x", y_label: "y" });
 
 /** The target of a run made before the server had a `target` field. */
 export const DEFAULT_TARGET = "sin(x)";

@@ -1,7 +1,7 @@
 // The page's one state object. Every change goes through apply(msg): server messages (see protocol.js) and
 // the page's own messages (Local), so the views never have to know where a change came from. The followed
 // run's fields sit at the top; a second run, followed to compare with it, has the same fields under `compare`.
-import { Connection, ENDED, MessageType } from "./protocol.js";
+import { Connection, ENDED, FIT_VIEW, MessageType } from "./protocol.js";
 
 /** Messages the page itself applies, beside the server's. */
 export const Local = Object.freeze({
@@ -24,6 +24,7 @@ function emptyRun(runId) {
     status: null,
     message: null,
     connection: null,
+    view: null, // { kind, x_label, y_label }: how to read data, truth and curve (protocol.js ViewKind)
     data: null, // { x, y }: the training set as drawn
     truth: null, // { x, y }: the target on the drawing grid
     curveX: null,
@@ -120,6 +121,7 @@ function applyToRun(state, msg) {
     case MessageType.SNAPSHOT:
       Object.assign(state, {
         run: msg.run,
+        view: msg.view ?? FIT_VIEW,
         data: msg.data,
         truth: msg.truth,
         curveX: msg.curve_x,

@@ -2,11 +2,22 @@
 // the followed run's config again on another engine) and shows how far the two runs' weights and gradients
 // lie apart. It does not know the REST API: main.js hands it `compareWith(runId)` and `runTwin(changes)`.
 import { formatCount, formatDifference } from "../format.js";
-import { ENDED } from "../protocol.js";
+import { ENDED, ViewKind } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
 import { describeEngine, describeListedRun, describeRun } from "./run_label.js";
 
 const SAME_ENGINE = "="; // the twin select's value for "this engine, zero_grad the other way"
+
+/** How each view kind reads the model, for the note on two runs that cannot share the fit chart. */
+const VIEW_READINGS = { [ViewKind.FIT]: "y against x", [ViewKind.OUTPUTS]: "predictions against targets" };
+
+/** A note when the two runs' models are drawn on different axes (so the fit chart shows the first only). */
+function viewNote(first, second) {
+  const [a, b] = [first?.view?.kind, second?.view?.kind];
+  if (!a || !b || a === b) return "";
+  const reading = (kind) => VIEW_READINGS[kind] ?? kind;
+  return `The fit chart shows A only: A's model is drawn as ${reading(a)}, B's as ${reading(b)}.`;
+}
 
 /** Replaces a select's options when they differ from `options` ([value, text]), keeping `value` chosen. */
 function fillSelect(select, options, value) {
@@ -138,6 +149,12 @@ export class ComparePanel {
         return line;
       }),
     );
+    const note = viewNote(state, compare);
+    this.#container.dataset.viewsDiffer = Boolean(note);
+    if (note) {
+      const line = Object.assign(document.createElement("span"), { className: "compare-note", textContent: note });
+      this.#parts.summary.append(line);
+    }
     this.#showNumbers(state.diff, ENDED.has(state.status) && ENDED.has(compare.status));
   }
 

@@ -1,7 +1,9 @@
 // The form's fields that depend on the engine: its model and description, the optimizer (torch-optim only),
-// the network's layers (torch-mlp only), the zero_grad switch (meaningless where no `.grad` is kept) and the learning rate the server would pick.
+// the network's layers (torch-mlp only), the target formula (one-input engines only), the zero_grad switch
+// (meaningless where no `.grad` is kept) and the learning rate the server would pick.
 import { formatInputNumber } from "../format.js";
 import { NETWORK_ENGINE, OPTIMIZER_ENGINE } from "../protocol.js";
+import { defaultRate } from "../run_config.js";
 import { LayerField } from "./layer_field.js";
 
 export class EngineFields {
@@ -54,6 +56,7 @@ export class EngineFields {
     this.#form.querySelector("[data-optimizer-group]").hidden = !usesOptimizer;
     this.#form.elements.optimizer.disabled = !usesOptimizer;
     this.#layers.show(name === NETWORK_ENGINE);
+    this.#showData(Number(option?.dataset.inputs ?? 1));
 
     const storesGrads = option?.dataset.storesGrads !== "false";
     const zeroGrad = this.#form.elements.zero_grad;
@@ -68,6 +71,18 @@ export class EngineFields {
     this.#onSelect(name);
   }
 
+  /**
+   * A two-input engine draws its data from the seed: no target formula to learn (hidden and disabled, so it is
+   * not sent), and the x range is where both inputs are drawn.
+   */
+  #showData(inputs) {
+    const pairs = inputs > 1;
+    this.#form.querySelector("[data-target-group]").hidden = pairs;
+    this.#form.elements.target.disabled = pairs;
+    this.#form.querySelector("[data-data-hint]").hidden = pairs;
+    this.#form.querySelector("[data-pairs-hint]").hidden = !pairs;
+  }
+
   #choice() {
     const { engine, optimizer } = this.#form.elements;
     const reduction = this.#form.querySelector("[name=reduction]:checked")?.value ?? "sum";
@@ -75,8 +90,8 @@ export class EngineFields {
   }
 
   /** The rate the server uses for a blank field, or undefined for an engine the page was not told about. */
-  #defaultRate({ engine, reduction, optimizer }) {
-    return this.#rates[engine]?.[reduction]?.[optimizer];
+  #defaultRate(choice) {
+    return defaultRate(this.#rates, choice);
   }
 
   #showDefaultRate() {

@@ -1,16 +1,36 @@
-// The training data (dots), the target (dashed) and the current model (solid) over x; when two runs are
-// compared, the second run's model too (dashed on top, so that where the two agree both colours show).
+// What the model has learned, read the way the run's snapshot says (`view.kind`). "fit": the training data
+// (dots), the target (dashed) and the current model (solid) over x. "outputs" (two inputs, two outputs): each
+// prediction against its target, as dots, with the diagonal prediction = target that a perfect model would lie
+// on. When two runs of the same kind are compared, the second run's model too (dashed, or rings, on top, so
+// that where the two agree both colours show); a second run of the other kind is not overlaid.
 import uPlot from "/static/vendor/uplot/uPlot.esm.js";
 import { targetOf } from "../engines.js";
+import { FIT_VIEW, ViewKind } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
 import { axis, createPlot, cssVar } from "./chart.js";
 import { describeRun, showKey } from "./run_label.js";
 
 const DEFAULT_Y_RANGE = [-1.5, 1.5];
 const Y_PADDING = 0.35; // of the target's span, each side: room for the cubic to arrive from afar
+const OUTPUTS_PADDING = 0.08; // of the span of targets and predictions, each side
+const SHRINK_BELOW = 0.7; // outputs: the range narrows once what it must hold spans less than this of it
 
-/** A y range fixed by the data, so the axes hold still while the cubic moves into place. */
-function paddedRange(...series) {
+/** How each kind titles and explains the panel; `aria` describes the chart to a screen reader. */
+const LOOKS = {
+  [ViewKind.FIT]: {
+    title: "Fit",
+    caption: "",
+    aria: "The data, the target and the current model over x",
+  },
+  [ViewKind.OUTPUTS]: {
+    title: "Predictions against targets",
+    caption: "Each dot is one output of one sample. A perfect model puts every dot on the diagonal.",
+    aria: "Each prediction of the current model against its target, and the diagonal where they are equal",
+  },
+};
+
+/** The smallest [low, high] holding every finite value of `series`, or null when there is none. */
+function extent(...series) {
   let low = Infinity;
   let high = -Infinity;
   for (const ys of series) {
@@ -19,48 +39,66 @@ function paddedRange(...series) {
       if (y > high) high = y;
     }
   }
-  if (!(high > low)) return DEFAULT_Y_RANGE;
-  const pad = (high - low) * Y_PADDING;
-  return [low - pad, high + pad];
+  return high >= low ? [low, high] : null;
+}
+
+/** A range fixed by the data, so the axes hold still while the model moves into place. */
+function paddedRange(padding, ...series) {
+  const span = extent(...series);
+  if (!span || !(span[1] > span[0])) return DEFAULT_Y_RANGE;
+  const pad = (span[1] - span[0]) * padding;
+  return [span[0] - pad, span[1] + pad];
 }
 
 export class FitChart {
   #container;
+  #title;
+  #caption;
   #keys;
   #plot;
   #state = null;
-  #drawnData = null;
-  #drawnCurve = null;
-  #drawnCompare = null;
+  #view = null; // the view drawn now (null: none yet, drawn as a fit)
+  #drawn = { data: null, curve: null, compare: null, compareShown: "" };
   #pending = null; // what the next draw will put on screen, reported by #markDrawn
   #yRange = DEFAULT_Y_RANGE;
   #requestDraw = oncePerFrame(() => this.#draw());
 
-  /** `panel` holds the key ([data-key-*]) and the plot (.plot), which reports what it drew. */
+  /** `panel` holds the title (h2), caption, key ([data-key-*]) and the plot (.plot), which reports what it drew. */
   constructor(panel) {
     const container = panel.querySelector(".plot");
     this.#container = container;
+    this.#title = panel.querySelector("h2");
+    this.#caption = panel.querySelector("[data-fit-caption]");
     this.#keys = {
+      data: panel.querySelector("[data-key-data]"),
       target: panel.querySelector("[data-key-target]"),
       run: panel.querySelector("[data-key-run]"),
       compare: panel.querySelector("[data-key-compare]"),
     };
     const line = (stroke, width, dash) => ({ stroke, width, dash, spanGaps: true, points: { show: false } });
+    // paths: null draws no line between the points: a scatter.
+    const dots = (points) => ({ paths: () => null, points: { show: true, ...points } });
+    const outputs = () => this.#view?.kind === ViewKind.OUTPUTS;
+    // Outputs: x and y share one range, so the diagonal runs from corner to corner.
+    const xRange = (_, low, high) => (outputs() ? this.#yRange : [low, high]);
+    const label = (name) => () => (this.#view ?? FIT_VIEW)[name];
     this.#plot = createPlot(
       container,
       {
-        scales: { x: { time: false }, y: { range: () => this.#yRange } },
-        axes: [axis(container, "x"), axis(container, "y")],
+        scales: { x: { time: false, range: xRange }, y: { range: () => this.#yRange } },
+        axes: [axis(container, "x", { label: label("x_label") }), axis(container, "y", { label: label("y_label") })],
         series: [
           {},
-          {
-            label: "data",
-            paths: () => null, // dots only
-            points: { show: true, size: 4, width: 0, fill: cssVar("--fit-data") },
-          },
+          { label: "data", ...dots({ size: 4, width: 0, fill: cssVar("--fit-data") }) },
           { label: "target", ...line(cssVar("--fit-truth"), 2, [6, 4]) },
           { label: "model", ...line(cssVar("--fit-cubic"), 3) },
           { label: "compared", ...line(cssVar("--compare"), 2.5, [8, 5]) },
+          { label: "predictions", ...dots({ size: 7, width: 0, fill: cssVar("--fit-cubic") }) },
+          // Rings: a compared prediction on the same spot leaves the first run's dot visible inside it.
+          {
+            label: "compared predictions",
+            ...dots({ size: 9, width: 1.5, stroke: cssVar("--compare"), fill: "transparent" }),
+          },
         ],
       },
       { onDraw: () => this.#markDrawn() },
@@ -73,44 +111,108 @@ export class FitChart {
   }
 
   reset() {
-    this.#state = this.#drawnData = this.#drawnCurve = this.#drawnCompare = null;
+    this.#state = null;
+    this.#drawn = { data: null, curve: null, compare: null, compareShown: "" };
     this.#yRange = DEFAULT_Y_RANGE;
-    this.#pending = { points: 0, step: -1 };
-    this.#plot.setData([[], [], [], [], []]);
+    this.#pending = { points: 0, step: -1, modelPoints: 0, compare: "" };
+    this.#look(null);
+    this.#plot.setData([[], [], [], [], [], [], []]);
   }
 
   #draw() {
     const state = this.#state;
+    const view = state?.data ? (state.view ?? FIT_VIEW) : null;
+    const viewChanged = view?.kind !== this.#view?.kind;
+    this.#look(view);
     this.#showKeys(state);
-    const compare = state?.compare?.curve ?? null;
-    const unchanged = state?.data === this.#drawnData && state?.curve === this.#drawnCurve;
-    if (!state?.data || (unchanged && compare === this.#drawnCompare)) return;
-    if (state.data !== this.#drawnData) this.#yRange = paddedRange(state.data.y, state.truth.y);
-    const curve = state.curve ?? []; // empty before the server has drawn one: no line yet
+    const comparable = (state?.compare?.view?.kind ?? view?.kind) === view?.kind;
+    const compare = comparable ? (state?.compare?.curve ?? null) : null;
+    // What became of a compared run: drawn, or not (another view kind), or none ("").
+    const compareShown = state?.compare?.view ? (comparable ? "drawn" : "other-view") : "";
+    const drawn = this.#drawn;
+    const unchanged =
+      state?.data === drawn.data &&
+      state?.curve === drawn.curve &&
+      compare === drawn.compare &&
+      compareShown === drawn.compareShown;
+    if (!state?.data || (unchanged && !viewChanged)) return;
+    const outputs = view.kind === ViewKind.OUTPUTS;
+    const curve = state.curve ?? []; // empty before the server has drawn one: nothing yet
+    const compareX = state.compare?.curveX?.slice(0, compare?.length ?? 0) ?? [];
+    this.#fitRange(state, outputs, compare);
+    const none = [[], []];
+    const model = [state.curveX.slice(0, curve.length), curve];
+    const compared = [compareX, compare ?? []];
     // The series have different x; uPlot.join lines them up on one x, leaving holes it draws across.
+    // Outputs leave out the data: it lies on the diagonal, under the truth's line.
     const tables = [
-      [state.data.x, state.data.y],
+      outputs ? none : [state.data.x, state.data.y],
       [state.truth.x, state.truth.y],
-      [state.curveX.slice(0, curve.length), curve],
-      [state.compare?.curveX?.slice(0, compare?.length ?? 0) ?? [], compare ?? []],
+      outputs ? none : model,
+      outputs ? none : compared,
+      outputs ? model : none,
+      outputs ? compared : none,
     ];
-    this.#pending = { points: state.data.x.length + state.truth.x.length + curve.length, step: state.step };
+    const data = outputs ? 0 : state.data.x.length;
+    this.#pending = {
+      points: data + state.truth.x.length + curve.length,
+      step: state.step,
+      modelPoints: outputs ? curve.length : 0,
+      compare: compareShown,
+    };
     this.#plot.setData(uPlot.join(tables));
-    this.#drawnData = state.data;
-    this.#drawnCurve = state.curve;
-    this.#drawnCompare = compare;
+    this.#drawn = { data: state.data, curve: state.curve, compare, compareShown };
+  }
+
+  /**
+   * Fit: y fixed by the data and target when they arrive. Outputs: the targets' range, widened to hold every
+   * prediction (untrained ones lie far off the diagonal), and narrowed again only once the predictions need
+   * much less room, so the axes do not follow every frame.
+   */
+  #fitRange(state, outputs, compare) {
+    if (!outputs) {
+      if (state.data !== this.#drawn.data) this.#yRange = paddedRange(Y_PADDING, state.data.y, state.truth.y);
+      return;
+    }
+    const [low, high] = paddedRange(OUTPUTS_PADDING, state.truth.y, state.curve ?? [], compare ?? []);
+    const [shownLow, shownHigh] = this.#yRange;
+    const newData = state.data !== this.#drawn.data;
+    const outside = low < shownLow || high > shownHigh;
+    if (newData || outside || high - low < (shownHigh - shownLow) * SHRINK_BELOW) this.#yRange = [low, high];
+  }
+
+  /** Titles, captions and labels the panel for the kind of view; only when the kind changes. */
+  #look(view) {
+    if (view?.kind === this.#view?.kind && view?.x_label === this.#view?.x_label) return;
+    this.#view = view;
+    const kind = view?.kind ?? ViewKind.FIT;
+    const look = LOOKS[kind] ?? LOOKS[ViewKind.FIT];
+    this.#title.textContent = look.title;
+    this.#caption.textContent = look.caption;
+    this.#caption.hidden = !look.caption;
+    this.#container.setAttribute("aria-label", look.aria);
+    Object.assign(this.#container.dataset, { view: kind, xLabel: view?.x_label ?? "x", yLabel: view?.y_label ?? "y" });
+    const outputs = kind === ViewKind.OUTPUTS;
+    this.#keys.run.classList.toggle("dots", outputs);
+    this.#keys.compare.classList.toggle("dots", outputs);
   }
 
   #showKeys(state) {
+    const outputs = this.#view?.kind === ViewKind.OUTPUTS;
     const compared = state?.compare?.run;
-    showKey(this.#keys.target, targetOf(state?.run));
-    showKey(this.#keys.run, state?.run ? `model: ${describeRun(state.run)}` : "model");
-    showKey(this.#keys.compare, compared ? `compared: ${describeRun(compared)}` : "");
+    const comparable = (state?.compare?.view?.kind ?? this.#view?.kind) === this.#view?.kind;
+    showKey(this.#keys.data, outputs ? "" : "data");
+    const target = outputs ? "perfect fit (prediction = target)" : targetOf(state?.run, state?.engines ?? []);
+    showKey(this.#keys.target, target);
+    const model = outputs ? "predictions" : "model";
+    showKey(this.#keys.run, state?.run ? `${model}: ${describeRun(state.run)}` : model);
+    // A compared run of the other kind is not drawn here: the compare panel says so.
+    showKey(this.#keys.compare, compared && comparable ? `compared: ${describeRun(compared)}` : "");
   }
 
   #markDrawn() {
     if (!this.#pending) return;
-    this.#container.dataset.points = this.#pending.points;
-    this.#container.dataset.step = this.#pending.step;
+    const { points, step, modelPoints, compare } = this.#pending;
+    Object.assign(this.#container.dataset, { points, step, modelPoints, compare });
   }
 }

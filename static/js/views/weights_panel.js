@@ -2,10 +2,9 @@
 // zero_grad off is marked "accumulating": its gradients pile up in .grad, and the bars show them grow.
 // A network's weights are tensors: one row per tensor with its L2 norm and its gradient's, and the
 // architecture in place of the equation (a network has no formula to fill its numbers into).
-import { layersOf, modelOf } from "../engines.js";
+import { architectureOf, isNetwork, modelOf } from "../engines.js";
 import { formatCount, formatModel, formatSigned, formatValue } from "../format.js";
-import { describeLayers } from "../layers.js";
-import { NETWORK_ENGINE, PARAM_NAMES } from "../protocol.js";
+import { PARAM_NAMES } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
 
 const HEADS = { name: "weight", value: "value", grad: "gradient" };
@@ -103,7 +102,7 @@ export class WeightsPanel {
 
   #show({ params, grads, losses, engines, run }) {
     const { model, names } = modelOf(engines, run);
-    const network = run?.engine === NETWORK_ENGINE || run?.config?.engine === NETWORK_ENGINE;
+    const network = isNetwork(run);
     this.#mode(network);
     this.#rows(names);
     for (const name of names) {
@@ -112,8 +111,7 @@ export class WeightsPanel {
       grad.textContent = formatSigned(grads?.[name]);
       grad.style.setProperty("--bar", barFraction(grads?.[name]));
     }
-    const layers = layersOf(run);
-    this.#cubic.textContent = network ? (layers ? describeLayers(layers) : model) : formatModel(model, params, names);
+    this.#cubic.textContent = network ? (architectureOf(run) ?? model) : formatModel(model, params, names);
     // losses[k] was computed with the weights before step k's update: it belongs to step k.
     this.#loss.textContent = formatValue(losses.at(-1));
     this.#lossStep.textContent = losses.length ? formatCount(losses.length - 1) : "—";
