@@ -1,6 +1,6 @@
 """The WebSocket messages, one typed shape each (docs/protocol.md describes them; static/js/protocol.js mirrors)."""
 
-from typing import Literal
+from typing import Any, Literal, NotRequired
 
 from typing_extensions import TypedDict  # pydantic validates only this TypedDict on Python < 3.12
 
@@ -15,6 +15,19 @@ class Series(TypedDict):
 
     x: list[float]
     y: list[float]
+
+
+class GraphShape(TypedDict):
+    """The autograd graph's nodes and edges (gradient flows from source to target), sent once per shape."""
+
+    signature: str
+    nodes: list[dict[str, Any]]  # {"id", "name", "kind": "op" | "leaf" | "constant", "label"}
+    edges: list[list[Any]]  # [source id, target id, input index]
+
+
+# Per captured step, keyed by node id (grad_out by "source>target:index"): forward, saved, order, grad_in,
+# grad_out, leaf_grads, and the step it was captured at. Each value a tensor summary (docs/protocol.md).
+GraphValues = dict[str, Any]
 
 
 class View(TypedDict):
@@ -59,6 +72,8 @@ class Snapshot(TypedDict):
     params: dict[str, float]
     grads: dict[str, float]
     curve: list[float]
+    graph: GraphShape | None
+    graph_values: GraphValues | None
 
 
 # What is new since the viewer's previous frame: every loss from step "from" on, the weights and the curve.
@@ -75,6 +90,8 @@ Frame = TypedDict(
         "grads": dict[str, float],
         "curve": list[float],
         "rate": float,
+        "graph_values": GraphValues | None,
+        "graph": NotRequired[GraphShape],
     },
 )
 

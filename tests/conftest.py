@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from app.engines import ENGINES, EngineSpec
-from app.engines.problem import make_problem
 from app.run_config import RunConfig
 from app.runs.run import Run, RunStateError
 
@@ -94,11 +93,12 @@ def make_run() -> Iterator[MakeRun]:
         start: bool = True,
         detail_interval: float = 1 / 30,
     ) -> Run:
+        spec = engine or ENGINES[config.engine]
         run = Run(
             run_id=f"run-{len(made)}",
             config=config,
-            engine=engine or ENGINES[config.engine],
-            problem=make_problem(config),
+            engine=spec,
+            problem=spec.make_problem(config),
             curve_x=np.linspace(config.x_min, config.x_max, CURVE_POINTS),
             detail_interval=detail_interval,
         )

@@ -8,6 +8,7 @@ import torch
 from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.problem import Array, Problem, initial_weights
 from app.engines.torch_common import DTYPES, data_tensors
+from app.graph.torch_capture import name_leaves
 from app.run_config import RunConfig
 
 PARAMS = ("a", "b", "c", "d", "e")
@@ -45,6 +46,7 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
     """Yield one record per step of the tutorial's loop: model(x), MSELoss, SGD with momentum."""
     x, y = data_tensors(problem)
     model = DynamicNet(initial_dynamic(config), DTYPES[config.dtype], random.Random(config.initial_seed))
+    name_leaves(dict(model.named_parameters()))
     criterion = torch.nn.MSELoss(reduction=config.reduction)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9)
     weights = list(model.parameters())

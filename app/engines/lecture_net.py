@@ -7,6 +7,7 @@ from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.problem import Array, Drawing, Problem
 from app.engines.torch_common import DTYPES, data_tensors
 from app.engines.torch_mlp import norms
+from app.graph.torch_capture import name_leaves
 from app.run_config import RunConfig
 
 DRAWN_SAMPLES = 100  # samples whose two predictions the page plots against their targets
@@ -79,6 +80,7 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
     x, y = data_tensors(problem)
     rows, cols = drawn(problem)
     model = seeded_network(config.initial_seed, DTYPES[config.dtype])
+    name_leaves(dict(model.named_parameters()))
     loss_fn = torch.nn.MSELoss(reduction=config.reduction)
     learning_rate = config.lr
     params = list(model.parameters())

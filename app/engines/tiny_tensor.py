@@ -1,6 +1,8 @@
 """The lecture's Tensor made real in numpy: overloaded operators cache their inputs, backward() walks them back."""
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
@@ -10,6 +12,11 @@ from numpy.typing import ArrayLike, NDArray
 Data = NDArray[np.floating[Any]]
 GradFn = Callable[[Data], Data]
 Operand: TypeAlias = "Tensor | ArrayLike"
+
+# What a graph capture is told about each node backward() runs: the node (its .grad just updated), the
+# gradient that arrived, and the gradient passed to each saved tensor (None for a constant).
+Trace = Callable[["Tensor", Data, tuple[Data | None, ...]], None]
+_tracing = threading.local()  # per thread, like torch's function modes: other runs never see a capture
 
 # Our op names as torch calls the nodes of its graph, so a captured graph can be compared with torch's own.
 TORCH_NAMES = {op: f"{op.capitalize()}Backward0" for op in ("add", "sub", "mul", "div", "neg", "pow", "sum", "mean")}
@@ -131,13 +138,30 @@ class Tensor:
             raise RuntimeError("backward() without a gradient needs a scalar output")
         # Gradients flow through this dict, not through .grad, so a second backward is not fed the first's sums.
         pending: dict[int, Data] = {id(self): np.ones_like(self.data) if grad is None else _as_data(grad, self.data)}
+        trace: Trace | None = getattr(_tracing, "trace", None)
         for node in reversed(_topological(self)):
             g = pending.pop(id(node))
             node.grad = np.array(g, dtype=node.data.dtype) if node.grad is None else node.grad + g
+            passed: list[Data | None] = []
             for t, fn in zip(node.saved_tensors, node.grad_fns, strict=True):
+                local = None
                 if t.requires_grad:  # constants are never asked for their gradient, as torch skips them
                     local = _unbroadcast(fn(g), t.shape)
                     pending[id(t)] = pending[id(t)] + local if id(t) in pending else local
+                passed.append(local)
+            if trace is not None:
+                trace(node, g, tuple(passed))
+
+
+@contextmanager
+def traced(trace: Trace) -> Iterator[None]:
+    """Within the block, every backward() run in this thread reports each node to `trace`, in the order it runs."""
+    outer = getattr(_tracing, "trace", None)
+    _tracing.trace = trace
+    try:
+        yield
+    finally:
+        _tracing.trace = outer
 
 
 def _topological(root: Tensor, constants: bool = False) -> list[Tensor]:

@@ -4,22 +4,27 @@ from collections.abc import Iterable
 
 import torch
 
-from app.engines.problem import Problem
+from app.engines.problem import CUBIC_PARAMS, Problem
+from app.graph.torch_capture import name_leaves
 from app.run_config import RunConfig
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
 def data_tensors(problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:
-    """x and y as tensors sharing the problem's memory (and its dtype)."""
-    return torch.from_numpy(problem.x), torch.from_numpy(problem.y)
+    """x and y as tensors sharing the problem's memory (and its dtype), named for the graph's drawing."""
+    x, y = torch.from_numpy(problem.x), torch.from_numpy(problem.y)
+    name_leaves({"x": x, "y": y})
+    return x, y
 
 
-def leaves(values: Iterable[float], config: RunConfig) -> list[torch.Tensor]:
-    """Scalar weights that autograd tracks, one per value."""
-    return [torch.tensor(v, dtype=DTYPES[config.dtype], requires_grad=True) for v in values]
+def leaves(values: Iterable[float], config: RunConfig, names: Iterable[str] = CUBIC_PARAMS) -> list[torch.Tensor]:
+    """Scalar weights that autograd tracks, one per value, named a, b, c, d for the graph's drawing."""
+    tensors = [torch.tensor(v, dtype=DTYPES[config.dtype], requires_grad=True) for v in values]
+    name_leaves(dict(zip(names, tensors, strict=True)))
+    return tensors
 
 
 def values(tensors: Iterable[torch.Tensor | None]) -> tuple[float, ...]:
     """Scalar tensors as Python floats (a missing gradient reads as 0, as autograd would have it)."""
-    return tuple(0.0 if t is None else t.item() for t in tensors)
+    return tuple([0.0 if t is None else t.item() for t in tensors])  # a list: quicker than a generator here

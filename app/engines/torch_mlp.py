@@ -7,6 +7,7 @@ import torch
 from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.problem import Array, Problem
 from app.engines.torch_common import DTYPES, data_tensors
+from app.graph.torch_capture import name_leaves
 from app.run_config import RunConfig
 
 ACTIVATIONS: dict[str, type[torch.nn.Module]] = {
@@ -62,6 +63,7 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
     xx = x.unsqueeze(-1)
     grid = torch.from_numpy(curve_x).to(x.dtype).unsqueeze(-1)
     model = build_network(config)
+    name_leaves({**dict(model.named_parameters()), "x": xx})
     loss_fn = torch.nn.MSELoss(reduction=config.reduction)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     params = list(model.parameters())

@@ -5,6 +5,7 @@ import torch
 from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
 from app.engines.torch_common import DTYPES, data_tensors
+from app.graph.torch_capture import name_leaves
 from app.run_config import RunConfig
 
 
@@ -37,6 +38,7 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
     x, y = data_tensors(problem)
     xx = features(x)
     model = polynomial_model(config)
+    name_leaves({**dict(model.named_parameters()), "x, x², x³": xx})
     loss_fn = torch.nn.MSELoss(reduction=config.reduction)
     learning_rate = config.lr
     bias, weight = model[0].bias, model[0].weight  # updated in place: the same tensors all run long

@@ -8,6 +8,7 @@ from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
 from app.engines.torch_common import data_tensors
 from app.engines.torch_nn import as_cubic, features, polynomial_model
+from app.graph.torch_capture import name_leaves
 from app.run_config import RunConfig
 
 
@@ -30,6 +31,7 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
     x, y = data_tensors(problem)
     xx = features(x)
     model = polynomial_model(config)
+    name_leaves({**dict(model.named_parameters()), "x, x², x³": xx})
     loss_fn = torch.nn.MSELoss(reduction=config.reduction)
     optimizer = make_optimizer(config, model.parameters())
     bias, weight = model[0].bias, model[0].weight  # updated in place: the same tensors all run long

@@ -25,6 +25,7 @@ class Feed:
         self._status = run.status
         self._task: asyncio.Task[None] | None = None
         self._progress: deque[tuple[float, int]] = deque()
+        self._graph: str | None = None  # the signature of the graph shape the viewers were last sent
 
     @property
     def _sent(self) -> int:
@@ -35,6 +36,7 @@ class Feed:
         if self._task is None:
             self._status = self.run.status  # read before `latest`: once ended, latest is final
             self._record = self.run.latest
+            self._graph = self.run.graph["signature"] if self.run.graph else None
         viewer = Viewer(self.run)
         viewer.offer_text(dumps(messages.snapshot(self.run, since, self._record)))
         if self._status in ENDED:
@@ -63,7 +65,10 @@ class Feed:
         record = self.run.latest
         if record is not None and record.step + 1 > self._sent:
             rate = self._rate(record.step + 1)
-            text = dumps(messages.frame(self.run, self._sent, record, rate))
+            graph = self.run.graph
+            changed = graph is not None and graph["signature"] != self._graph
+            text = dumps(messages.frame(self.run, self._sent, record, rate, with_graph=changed))
+            self._graph = graph["signature"] if graph else None
             for viewer in self.viewers:
                 viewer.offer_frame(self._sent, record, rate, text)
             self._record = record

@@ -1,9 +1,10 @@
 """Builds the protocol's messages from a run's state (app/protocol.py has their shapes)."""
 
 from datetime import datetime
+from typing import cast
 
 from app.engines.base import StepRecord
-from app.protocol import Frame, RunSummary, Series, Snapshot, StatusMessage
+from app.protocol import Frame, GraphShape, RunSummary, Series, Snapshot, StatusMessage
 from app.runs.run import Run
 
 
@@ -64,12 +65,15 @@ def snapshot(run: Run, since: int, record: StepRecord | None) -> Snapshot:
         "step": upto - 1,
         **_weights(run, record),  # type: ignore[typeddict-item]
         "curve": _curve(run),
+        "graph": run.graph,
+        "graph_values": run.graph_values,
     }
 
 
-def frame(run: Run, start: int, record: StepRecord, rate: float) -> Frame:
-    """The losses of steps start..record.step with the weights and gradient of `record` and the curve."""
-    return {
+def frame(run: Run, start: int, record: StepRecord, rate: float, with_graph: bool) -> Frame:
+    """The losses of steps start..record.step with the weights and gradient of `record`, the curve, the latest
+    captured graph values, and the graph's shape too when `with_graph` (it changed, or the viewer fell behind)."""
+    message: Frame = {
         "type": "frame",
         "status": run.status,
         "from": start,
@@ -78,7 +82,11 @@ def frame(run: Run, start: int, record: StepRecord, rate: float) -> Frame:
         **_weights(run, record),  # type: ignore[typeddict-item]
         "curve": _curve(run),
         "rate": rate,
+        "graph_values": run.graph_values,
     }
+    if with_graph and run.graph is not None:
+        message["graph"] = cast(GraphShape, run.graph)
+    return message
 
 
 def status(run: Run, final: bool) -> StatusMessage:

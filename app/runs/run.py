@@ -4,12 +4,14 @@ import math
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from app.engines.base import EngineSpec, StepRecord
 from app.engines.problem import Problem
+from app.graph.capture import capture_step
+from app.graph.model import BackwardTrace, Graph, graph_shape, graph_values
 from app.run_config import RunConfig
 from app.runs.history import History
 
@@ -51,6 +53,9 @@ class Run:
         self.ended_at: datetime | None = None
         self.latest: StepRecord | None = None
         self.curve: np.ndarray | None = None
+        # The autograd graph of the latest step that became a frame: its shape, and its values ready for the wire.
+        self.graph: dict[str, Any] | None = None
+        self.graph_values: dict[str, Any] | None = None
         self._detail_interval = detail_interval
         self._cond = threading.Condition()
         self._stop = False
@@ -130,7 +135,12 @@ class Run:
             if not self._wait_turn(t):
                 self._end("stopped")
                 return
-            record = stream.send(want_detail)
+            if want_detail is False:
+                record = stream.send(want_detail)
+            else:  # a step that becomes a frame: its graph and backward pass are captured too
+                record, graph, trace = capture_step(stream, want_detail)
+                if graph is not None:
+                    self._keep_graph(record, graph, trace)
             if not self._finite(record):
                 self._diverged(record, first_loss)
                 return
@@ -176,6 +186,11 @@ class Run:
                 if delay <= 0:
                     return True
                 self._cond.wait(delay)
+
+    def _keep_graph(self, record: StepRecord, graph: Graph, trace: BackwardTrace | None) -> None:
+        if self.graph is None or self.graph["signature"] != graph.signature:
+            self.graph = graph_shape(graph)
+        self.graph_values = {**graph_values(graph, trace), "step": record.step}
 
     @staticmethod
     def _finite(record: StepRecord) -> bool:

@@ -71,5 +71,5 @@ class Viewer:
                     return
             elif item.text is not None:
                 yield item.text
-            else:  # only a viewer that fell behind costs per-viewer work
-                yield dumps(messages.frame(self.run, item.start, item.record, item.rate))
+            else:  # only a viewer that fell behind costs per-viewer work (and gets the graph's shape again)
+                yield dumps(messages.frame(self.run, item.start, item.record, item.rate, with_graph=True))

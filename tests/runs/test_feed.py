@@ -80,11 +80,11 @@ def test_viewer_merges_frames_while_behind(driver: Driver) -> None:
     run = driver.run
     viewer = Viewer(run)
     driver.steps(4)
-    viewer.offer_frame(0, run.latest, 10.0, dumps(messages.frame(run, 0, run.latest, 10.0)))  # type: ignore[arg-type]
+    viewer.offer_frame(0, run.latest, 10.0, dumps(messages.frame(run, 0, run.latest, 10.0, with_graph=False)))  # type: ignore[arg-type]
     driver.steps(4)
-    viewer.offer_frame(4, run.latest, 20.0, dumps(messages.frame(run, 4, run.latest, 20.0)))  # type: ignore[arg-type]
+    viewer.offer_frame(4, run.latest, 20.0, dumps(messages.frame(run, 4, run.latest, 20.0, with_graph=False)))  # type: ignore[arg-type]
     driver.steps(2)
-    viewer.offer_frame(8, run.latest, 30.0, dumps(messages.frame(run, 8, run.latest, 30.0)))  # type: ignore[arg-type]
+    viewer.offer_frame(8, run.latest, 30.0, dumps(messages.frame(run, 8, run.latest, 30.0, with_graph=False)))  # type: ignore[arg-type]
     driver.status("finished")
     viewer.offer_text(dumps(messages.status(run, final=True)), final=True)
 
@@ -102,7 +102,7 @@ def test_viewer_sends_a_waiting_frame_as_its_shared_text(driver: Driver) -> None
     run = driver.run
     viewer = Viewer(run)
     driver.steps(3)
-    text = dumps(messages.frame(run, 0, run.latest, 5.0))  # type: ignore[arg-type]
+    text = dumps(messages.frame(run, 0, run.latest, 5.0, with_graph=False))  # type: ignore[arg-type]
     viewer.offer_frame(0, run.latest, 5.0, text)  # type: ignore[arg-type]
     viewer.offer_text('{"type":"status","final":true}', final=True)
     viewer.offer_text("never sent: after the final status")
@@ -118,11 +118,11 @@ def test_frames_never_merge_across_a_status(driver: Driver) -> None:
     run = driver.run
     viewer = Viewer(run)
     driver.steps(2)
-    viewer.offer_frame(0, run.latest, 1.0, dumps(messages.frame(run, 0, run.latest, 1.0)))  # type: ignore[arg-type]
+    viewer.offer_frame(0, run.latest, 1.0, dumps(messages.frame(run, 0, run.latest, 1.0, with_graph=False)))  # type: ignore[arg-type]
     driver.status("paused")
     viewer.offer_text(dumps(messages.status(run, final=False)))
     driver.steps(3)
-    viewer.offer_frame(2, run.latest, 1.0, dumps(messages.frame(run, 2, run.latest, 1.0)))  # type: ignore[arg-type]
+    viewer.offer_frame(2, run.latest, 1.0, dumps(messages.frame(run, 2, run.latest, 1.0, with_graph=False)))  # type: ignore[arg-type]
     driver.status("stopped")
     viewer.offer_text(dumps(messages.status(run, final=True)), final=True)
 

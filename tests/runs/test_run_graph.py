@@ -1,0 +1,55 @@
+"""A run keeps the autograd graph of the steps that become frames, ready for the wire."""
+
+from collections.abc import Callable
+
+import pytest
+
+from app.run_config import RunConfig
+from app.runs.run import Run
+
+MakeRun = Callable[..., Run]
+WaitUntil = Callable[..., None]
+
+
+def finished(make_run: MakeRun, wait_until: WaitUntil, **config: object) -> Run:
+    """A run of `config` (tiny data), waited for until it has ended."""
+    run = make_run(RunConfig.model_validate({"points": 16, "seed": 0, **config}))
+    wait_until(lambda: run.ended, what="the run to end")
+    assert run.status == "finished", run.message
+    return run
+
+
+def test_torch_run_keeps_its_graph_and_the_backward_pass_of_a_framed_step(
+    make_run: MakeRun, wait_until: WaitUntil
+) -> None:
+    """The cubic's graph (leaves a..d), and at the captured step: the order run and the gradients at the leaves."""
+    run = finished(make_run, wait_until, engine="torch-autograd", steps=30)
+    assert run.graph is not None and run.graph_values is not None
+    leaves = sorted(n["label"] for n in run.graph["nodes"] if n["kind"] == "leaf")
+    assert leaves == ["a", "b", "c", "d"]
+    values = run.graph_values
+    assert values["signature"] == run.graph["signature"]
+    assert set(values["order"]) == {n["id"] for n in run.graph["nodes"] if n["kind"] != "constant"}
+    step = values["step"]
+    assert step == run.config.steps - 1  # the last step always becomes a frame
+    recorded = dict(zip(run.param_names, run.history.grads[step], strict=True))
+    for name, grad in values["leaf_grads"].items():
+        assert grad == pytest.approx(recorded[name], rel=1e-12)
+
+
+def test_tiny_autograd_run_has_a_graph_too_and_numpy_none(make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """tiny-autograd's own Tensor graph is captured like torch's; the hand-derived numpy engine has no graph."""
+    tiny = finished(make_run, wait_until, engine="tiny-autograd", steps=5)
+    assert tiny.graph is not None
+    assert {n["name"] for n in tiny.graph["nodes"]} >= {"SumBackward0", "PowBackward0", "AccumulateGrad"}
+    plain = finished(make_run, wait_until, engine="numpy", steps=5)
+    assert plain.graph is None and plain.graph_values is None
+
+
+def test_capturing_frames_changes_no_number(make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """A run that captures at every step records exactly what one that captures at few steps records."""
+    config = {"engine": "torch-nn", "steps": 25}
+    often = make_run(RunConfig.model_validate({"points": 16, "seed": 3, **config}), detail_interval=0.0)
+    rarely = make_run(RunConfig.model_validate({"points": 16, "seed": 3, **config}), detail_interval=60.0)
+    wait_until(lambda: often.ended and rarely.ended, what="both runs to end")
+    assert often.history.columns() == rarely.history.columns()
