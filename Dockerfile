@@ -18,6 +18,8 @@ COPY templates ./templates
 COPY static ./static
 COPY --from=vendor /src/node_modules/uplot/dist/uPlot.esm.js /src/node_modules/uplot/dist/uPlot.min.css \
      /src/node_modules/uplot/LICENSE ./static/vendor/uplot/
+COPY --from=vendor /src/node_modules/@dagrejs/dagre/dist/dagre.esm.js /src/node_modules/@dagrejs/dagre/LICENSE \
+     ./static/vendor/dagre/
 RUN useradd --system --uid 10001 autograd
 USER autograd
 EXPOSE 8000

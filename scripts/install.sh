@@ -11,9 +11,10 @@ extra=""
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".${extra}"
 
 # Browser libraries: fetched by npm at install time, served by the app itself (no Node at run time).
-if [ ! -f static/vendor/uplot/uPlot.esm.js ] || [ package-lock.json -nt static/vendor/uplot/uPlot.esm.js ]; then
+if [ ! -f static/vendor/dagre/dagre.esm.js ] || [ package-lock.json -nt static/vendor/dagre/dagre.esm.js ]; then
   npm ci --no-audit --no-fund --silent
-  mkdir -p static/vendor/uplot
+  mkdir -p static/vendor/uplot static/vendor/dagre
   cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css node_modules/uplot/LICENSE \
     static/vendor/uplot/
+  cp node_modules/@dagrejs/dagre/dist/dagre.esm.js node_modules/@dagrejs/dagre/LICENSE static/vendor/dagre/
 fi
