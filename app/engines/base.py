@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engines.problem import Array, Drawing, Problem, make_drawing, make_problem
+from app.graph.model import BackwardTrace, Graph
 from app.run_config import RunConfig
 
 
@@ -42,6 +43,8 @@ class EngineSpec:
     # Engines whose weights depend on the config (networks) name them per config, and report each layer's norm.
     names_for: Callable[[RunConfig], tuple[str, ...]] | None = None
     # Engines with data of their own shape (several inputs and outputs) make and draw it themselves.
+    # Engines without autograd draw their hand-derived backward pass as a graph of the lecture's equations.
+    hand_graph: Callable[["StepRecord", Problem, RunConfig], tuple[Graph, BackwardTrace]] | None = None
     inputs: int = 1  # 1: y = f(x) from the target formula; 2: pairs (x1, x2) -> (y1, y2), no formula
     make_problem: Callable[[RunConfig], Problem] = make_problem
     drawing: Callable[[RunConfig, Problem, Array], Drawing] = make_drawing

@@ -4,6 +4,7 @@ import numpy as np
 
 from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
+from app.graph.hand_graph import hand_graph
 from app.run_config import RunConfig
 
 
@@ -54,4 +55,5 @@ ENGINE = EngineSpec(
     predict=cubic,
     train=train,
     stores_grads=False,
+    hand_graph=hand_graph,
 )

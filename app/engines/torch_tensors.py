@@ -5,6 +5,7 @@ import torch
 from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
 from app.engines.torch_common import DTYPES, data_tensors, values
+from app.graph.hand_graph import hand_graph
 from app.run_config import RunConfig
 
 
@@ -59,4 +60,5 @@ ENGINE = EngineSpec(
     predict=cubic,
     train=train,
     stores_grads=False,
+    hand_graph=hand_graph,
 )

@@ -139,6 +139,8 @@ class Run:
                 record = stream.send(want_detail)
             else:  # a step that becomes a frame: its graph and backward pass are captured too
                 record, graph, trace = capture_step(stream, want_detail)
+                if graph is None and self.engine.hand_graph is not None:
+                    graph, trace = self.engine.hand_graph(record, self.problem, self.config)
                 if graph is not None:
                     self._keep_graph(record, graph, trace)
             if not self._finite(record):

@@ -37,13 +37,27 @@ def test_torch_run_keeps_its_graph_and_the_backward_pass_of_a_framed_step(
         assert grad == pytest.approx(recorded[name], rel=1e-12)
 
 
-def test_tiny_autograd_run_has_a_graph_too_and_numpy_none(make_run: MakeRun, wait_until: WaitUntil) -> None:
-    """tiny-autograd's own Tensor graph is captured like torch's; the hand-derived numpy engine has no graph."""
+def test_tiny_autograd_run_has_a_graph_too(make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """tiny-autograd's own Tensor graph is captured like torch's."""
     tiny = finished(make_run, wait_until, engine="tiny-autograd", steps=5)
     assert tiny.graph is not None
     assert {n["name"] for n in tiny.graph["nodes"]} >= {"SumBackward0", "PowBackward0", "AccumulateGrad"}
-    plain = finished(make_run, wait_until, engine="numpy", steps=5)
-    assert plain.graph is None and plain.graph_values is None
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch-tensors"])
+def test_hand_derived_engines_draw_the_lectures_equations(
+    engine: str, make_run: MakeRun, wait_until: WaitUntil
+) -> None:
+    """Without autograd, the graph is the lecture's equations, and its leaf gradients are torch-autograd's."""
+    hand = finished(make_run, wait_until, engine=engine, steps=12)
+    auto = finished(make_run, wait_until, engine="torch-autograd", steps=12)
+    assert hand.graph is not None and hand.graph_values is not None and auto.graph_values is not None
+    labels = {n["label"] for n in hand.graph["nodes"]}
+    assert {"dL/dŷ = 2(ŷ − y)", "∂L/∂b = Σ dL/dŷ·x", "a", "d", "x³"} <= labels
+    assert list(hand.graph_values["order"][:2]) == ["n0", "n1"]  # the loss, then dL/dŷ, then the four sums
+    assert hand.graph_values["step"] == auto.graph_values["step"] == 11
+    for name, grad in hand.graph_values["leaf_grads"].items():
+        assert grad == pytest.approx(auto.graph_values["leaf_grads"][name], rel=1e-9)
 
 
 def test_capturing_frames_changes_no_number(make_run: MakeRun, wait_until: WaitUntil) -> None:
