@@ -1,0 +1,36 @@
+"""A run's QR code, as a browser draws it, decodes to the run's short link, and the link opens the run."""
+
+import io
+import json
+import urllib.request
+
+import numpy as np
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Browser, expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_qr_code_decodes_to_the_short_link_that_opens_the_run(browser: Browser, server_url: str) -> None:
+    """Chromium renders the SVG; an independent decoder reads the link; following it shows that run."""
+    request = urllib.request.Request(
+        f"{server_url}/api/runs",
+        data=json.dumps({"steps": 50}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    run = json.load(urllib.request.urlopen(request, timeout=10))
+
+    page = browser.new_page()
+    try:
+        page.goto(f"{server_url}/api/runs/{run['id']}/qr.svg")
+        pixels = np.asarray(Image.open(io.BytesIO(page.locator("svg").screenshot())).convert("L"))
+        decoded = zxingcpp.read_barcodes(pixels)
+        assert [code.text for code in decoded] == [f"{server_url}/r/{run['id']}"]
+
+        page.goto(decoded[0].text)
+        assert page.url.endswith(f"/#run={run['id']}")
+        expect(page.locator("#status")).to_have_attribute("data-status", "finished", timeout=15_000)
+    finally:
+        page.close()
