@@ -12,6 +12,7 @@ import { Controls } from "./views/controls.js";
 import { DiffChart } from "./views/diff_chart.js";
 import { FitChart } from "./views/fit_chart.js";
 import { GradNormChart } from "./views/grad_norm_chart.js";
+import { GraphPanel } from "./views/graph_panel.js";
 import { Headline } from "./views/headline.js";
 import { LossChart } from "./views/loss_chart.js";
 import { StatusLine } from "./views/status_line.js";
@@ -56,6 +57,7 @@ const views = [
   new LossChart($("#loss")),
   new WeightsPanel($("#weights")),
   new GradNormChart($("#grad-norm-chart")),
+  new GraphPanel($("#graph")),
   new CodePanel($("#code")),
   new ComparePanel($("#compare"), {
     compareWith: (runId) => address(store.state.runId, runId),

@@ -35,6 +35,8 @@ function emptyRun(runId) {
     grads: null,
     rate: null, // steps per second over the last second
     gradNorms: { steps: [], norms: [] }, // ‖grads‖ of each frame received: a sample, not every step
+    graph: null, // GraphShape: the autograd graph of the last captured step (null: none, or no autograd)
+    graphValues: null, // GraphValues of that graph: forward values, gradients and autograd's order
   };
 }
 
@@ -129,6 +131,8 @@ function applyToRun(state, msg) {
         step: msg.step,
         params: msg.params,
         grads: msg.grads,
+        graph: msg.graph ?? null,
+        graphValues: msg.graph_values ?? null,
       });
       setStatus(state, msg.run.status, msg.run.message);
       placeLosses(state, msg.loss_from, msg.loss);
@@ -142,6 +146,9 @@ function applyToRun(state, msg) {
         curve: msg.curve,
         rate: msg.rate,
       });
+      // The shape comes only when it changed; values come with every frame that captured a graph.
+      if (msg.graph !== undefined) state.graph = msg.graph;
+      if (msg.graph_values) state.graphValues = msg.graph_values;
       setStatus(state, msg.status, state.message);
       placeLosses(state, msg.from, msg.loss);
       sampleGradNorm(state);

@@ -1,0 +1,44 @@
+// The lecturer's remote: with the run paused, ← and → (or the two buttons) walk one backward pass node by node.
+// The keys work anywhere on the page but in a text field, where they move the caret as always.
+
+const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA"]);
+
+export class Stepper {
+  #back;
+  #next;
+  #text;
+  #enabled = false;
+  #move;
+
+  /** `move(delta)` is called with −1 or +1 when the lecturer steps; the panel says where that leads. */
+  constructor(container, move) {
+    this.#back = container.querySelector("[data-step-back]");
+    this.#next = container.querySelector("[data-step-next]");
+    this.#text = container.querySelector("[data-step-text]");
+    this.#move = move;
+    this.#back.addEventListener("click", () => this.#move(-1));
+    this.#next.addEventListener("click", () => this.#move(+1));
+    document.addEventListener("keydown", (event) => {
+      if (!this.#enabled || event.altKey || event.ctrlKey || event.metaKey) return;
+      if (TYPING.has(event.target?.tagName) || event.target?.isContentEditable) return;
+      const delta = { ArrowLeft: -1, ArrowRight: +1 }[event.key];
+      if (!delta) return;
+      event.preventDefault();
+      this.#move(delta);
+    });
+    this.show(false, null);
+  }
+
+  /** Enables the stepper (a paused or ended run with a graph) and says where it stands. */
+  show(enabled, position) {
+    this.#enabled = enabled;
+    this.#back.disabled = !enabled || position === null || position.index <= 0;
+    this.#next.disabled = !enabled || (position !== null && position.index >= position.count - 1);
+    if (!enabled) this.#text.textContent = "Pause the run to step through its backward pass with ← and →.";
+    else if (position === null) this.#text.textContent = "Press → to step through the backward pass node by node.";
+    else {
+      const { index, count, name } = position;
+      this.#text.textContent = `Node ${index + 1} of ${count} autograd ran: ${name}`;
+    }
+  }
+}
