@@ -2,11 +2,17 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_database_url(data_dir: Path) -> str:
+    """The SQLite file in the data directory that stores runs unless database_url names another database."""
+    return f"sqlite:///{data_dir / 'autograd-live.db'}"
 
 
 class Settings(BaseSettings):
@@ -25,6 +31,15 @@ class Settings(BaseSettings):
     curve_points: int = Field(200, gt=1, le=5000, description="Points of the drawn prediction curve.")
     static_dir: Path = ROOT / "static"
     templates_dir: Path = ROOT / "templates"
+    data_dir: Path = Field(ROOT / "data", description="Where the default database file lives (made if missing).")
+    database_url: str = Field("", description="Where runs are stored; empty means a SQLite file in data_dir.")
+    flush_interval: float = Field(0.5, gt=0, le=10, description="Seconds between the store's batched writes.")
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Self:
+        if not self.database_url:
+            self.database_url = default_database_url(self.data_dir)
+        return self
 
 
 @lru_cache

@@ -1,5 +1,6 @@
 """The ASGI app: routers, static files and the shared objects made in the lifespan."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,22 +13,25 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.runs.feed import Hub
 from app.runs.manager import RunManager
+from app.storage.store import RunStore
 from app.web import api, export, pages, share, ws
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """A new app with its own run manager and hub."""
+    """A new app with its own store, run manager and hub."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         torch.set_num_threads(1)  # tiny tensors: threads only fight the other runs for the two cores
-        app.state.manager = RunManager(settings)
+        app.state.store = RunStore.open(settings.database_url)
+        app.state.manager = RunManager(settings, app.state.store)
         app.state.hub = Hub(settings.frame_rate)
         app.state.templates = Jinja2Templates(directory=settings.templates_dir)
         yield
-        app.state.manager.shutdown()
+        await asyncio.to_thread(app.state.manager.shutdown)  # waits for the runs' last steps, then stores them
         await app.state.hub.close()
+        app.state.store.close()
 
     app = FastAPI(
         title="Autograd Live",

@@ -2,6 +2,9 @@
 
 import contextlib
 import math
+import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +26,21 @@ MakeRun = Callable[..., Run]
 WaitUntil = Callable[..., None]
 LossOracle = Callable[..., float]
 PointsOracle = Callable[[RunConfig], list[float]]
+DATA_DIR = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every server a test starts, in this process or as a subprocess, stores its runs in a temporary directory,
+    never in the project's own data/ (a test that needs a database of its own names one in tmp_path)."""
+    data_dir = tempfile.mkdtemp(prefix="autograd-live-test-")
+    config.stash[DATA_DIR] = data_dir
+    os.environ["AUTOGRAD_LIVE_DATA_DIR"] = data_dir
+    os.environ.pop("AUTOGRAD_LIVE_DATABASE_URL", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the temporary data directory."""
+    shutil.rmtree(config.stash.get(DATA_DIR, ""), ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

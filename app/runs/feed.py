@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 from app.engines.base import StepRecord
 from app.runs import messages
-from app.runs.run import ENDED, Run
+from app.runs.run import ENDED
+from app.runs.stored import AnyRun
 from app.runs.viewer import Viewer, dumps
 
 RATE_WINDOW = 1.0  # seconds of progress that the steps-per-second figure averages over
@@ -17,7 +18,7 @@ RATE_WINDOW = 1.0  # seconds of progress that the steps-per-second figure averag
 class Feed:
     """Turns a run's progress into frames for its viewers, while it has any."""
 
-    def __init__(self, run: Run, interval: float) -> None:
+    def __init__(self, run: AnyRun, interval: float) -> None:
         self.run = run
         self.interval = interval
         self.viewers: set[Viewer] = set()
@@ -103,7 +104,7 @@ class Hub:
         self._feeds: dict[str, Feed] = {}
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, run: Run, since: int = 0) -> AsyncIterator[Viewer]:
+    async def subscribe(self, run: AnyRun, since: int = 0) -> AsyncIterator[Viewer]:
         """A viewer of `run` for the duration of the block."""
         feed = self._feeds.get(run.id)
         if feed is None:

@@ -1,8 +1,10 @@
 """All runs of this server: creation within the limits, look-up, listing and shutdown."""
 
 import contextlib
+import logging
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -11,6 +13,14 @@ from app.config import Settings
 from app.engines import ENGINES
 from app.run_config import RunConfig
 from app.runs.run import Run, RunStateError
+from app.runs.stored import AnyRun, HistoryCache, StoredRun
+from app.storage.store import RunRecord, RunStore
+from app.storage.writer import Writer
+
+log = logging.getLogger(__name__)
+
+LOADED_HISTORIES = 8  # stored runs whose steps stay in memory once viewed
+SHUTDOWN_WAIT = 2.0  # seconds shutdown waits for the stopped runs' workers, so their last steps are stored
 
 
 class ConfigError(ValueError):
@@ -22,13 +32,23 @@ class ConfigError(ValueError):
 
 
 class RunManager:
-    """Creates runs within the server's limits and keeps the recent ones in memory."""
+    """Creates runs within the server's limits and keeps the recent ones in memory; with a store, every run is
+    written to it as it goes, and the runs stored before are listed (their steps read only when viewed)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store: RunStore | None = None) -> None:
         self.settings = settings
-        self._runs: dict[str, Run] = {}
+        self._runs: dict[str, AnyRun] = {}
         self._slots = threading.Semaphore(settings.max_running_runs)
         self._lock = threading.Lock()
+        self._store = store
+        self._writer: Writer | None = None
+        if store is not None:
+            self._histories = HistoryCache(store, LOADED_HISTORIES)
+            store.mark_interrupted()  # the server that ran them is gone
+            for record in store.load_runs(limit=settings.max_kept_runs):
+                if (stored := self._stored(record)) is not None:
+                    self._runs[stored.id] = stored
+            self._writer = Writer(store, settings.flush_interval)
 
     def create(self, config: RunConfig) -> Run:
         """Check the config against the limits, then start its run (queued if every slot is busy)."""
@@ -62,22 +82,51 @@ class RunManager:
             )
             self._runs[run.id] = run
             self._forget_oldest()
+        if self._writer is not None:
+            self._writer.watch(run)
         run.start(self._slots)
         return run
 
-    def get(self, run_id: str) -> Run:
-        """The run with this id; KeyError if there is none."""
-        return self._runs[run_id]
+    def get(self, run_id: str) -> AnyRun:
+        """The run with this id, from memory or else the store; KeyError if there is none."""
+        run = self._runs.get(run_id)
+        if run is None and self._store is not None and (record := self._store.load_run(run_id)) is not None:
+            run = self._stored(record)
+        if run is None:
+            raise KeyError(run_id)
+        return run
 
-    def __iter__(self) -> Iterator[Run]:
+    def __iter__(self) -> Iterator[AnyRun]:
         """The runs, newest first."""
         return iter(sorted(self._runs.values(), key=lambda run: run.created_at, reverse=True))
 
+    def flush(self) -> None:
+        """Wait until everything recorded so far is in the store (a no-op without one)."""
+        if self._writer is not None:
+            self._writer.sync()
+
     def shutdown(self) -> None:
-        """Stop every run that is still going (their threads end after their current step)."""
-        for run in list(self._runs.values()):
+        """Stop every run that is still going; with a store, wait for them briefly and write everything, the
+        runs cut off as `interrupted` (blocking: call off the event loop)."""
+        going = [run for run in self._runs.values() if not run.ended]
+        statuses = {run.id: run.status for run in going}
+        for run in going:
             with contextlib.suppress(RunStateError):
                 run.stop()
+        if self._writer is not None:
+            deadline = time.monotonic() + SHUTDOWN_WAIT
+            for run in going:
+                run.join(max(0.0, deadline - time.monotonic()))
+            self._writer.close(interrupted=statuses)
+
+    def _stored(self, record: RunRecord) -> StoredRun | None:
+        assert self._store is not None
+        try:
+            engine = ENGINES[record.engine]
+            return StoredRun(record, engine, self._store, self._histories, self.settings.curve_points)
+        except (KeyError, ValueError) as error:  # stored by a version of the app that differs too much
+            log.warning("skipping stored run %s: %s", record.id, error)
+            return None
 
     def _forget_oldest(self) -> None:
         ended = sorted((r for r in self._runs.values() if r.ended), key=lambda r: r.created_at)

@@ -5,7 +5,7 @@ from typing import cast
 
 from app.engines.base import StepRecord
 from app.protocol import Frame, GraphShape, RunSummary, Series, Snapshot, StatusMessage
-from app.runs.run import Run
+from app.runs.stored import AnyRun  # a live run or a stored one: both are read the same way
 
 
 def _named(names: tuple[str, ...], values: tuple[float, ...] | None) -> dict[str, float]:
@@ -16,7 +16,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _weights(run: Run, record: StepRecord | None) -> dict[str, dict[str, float]]:
+def _weights(run: AnyRun, record: StepRecord | None) -> dict[str, dict[str, float]]:
     """The weights after the record's update and the gradient it used (empty before the first step)."""
     names = run.param_names
     if record is None:
@@ -24,7 +24,7 @@ def _weights(run: Run, record: StepRecord | None) -> dict[str, dict[str, float]]
     return {"params": _named(names, record.updated), "grads": _named(names, record.grads)}
 
 
-def summary(run: Run) -> RunSummary:
+def summary(run: AnyRun) -> RunSummary:
     """The run's config, status and latest numbers."""
     latest = run.latest
     return {
@@ -44,11 +44,11 @@ def summary(run: Run) -> RunSummary:
     }
 
 
-def _curve(run: Run) -> list[float]:
+def _curve(run: AnyRun) -> list[float]:
     return run.curve.tolist() if run.curve is not None else []
 
 
-def snapshot(run: Run, since: int, record: StepRecord | None) -> Snapshot:
+def snapshot(run: AnyRun, since: int, record: StepRecord | None) -> Snapshot:
     """Everything to draw the run as of `record`, with the losses from step `since` on."""
     upto = record.step + 1 if record else 0
     drawing = run.drawing
@@ -70,7 +70,7 @@ def snapshot(run: Run, since: int, record: StepRecord | None) -> Snapshot:
     }
 
 
-def frame(run: Run, start: int, record: StepRecord, rate: float, with_graph: bool) -> Frame:
+def frame(run: AnyRun, start: int, record: StepRecord, rate: float, with_graph: bool) -> Frame:
     """The losses of steps start..record.step with the weights and gradient of `record`, the curve, the latest
     captured graph values, and the graph's shape too when `with_graph` (it changed, or the viewer fell behind)."""
     message: Frame = {
@@ -89,6 +89,6 @@ def frame(run: Run, start: int, record: StepRecord, rate: float, with_graph: boo
     return message
 
 
-def status(run: Run, final: bool) -> StatusMessage:
+def status(run: AnyRun, final: bool) -> StatusMessage:
     """The run's status, and whether it is the last message."""
     return {"type": "status", "status": run.status, "message": run.message, "final": final}

@@ -15,8 +15,9 @@ from app.graph.model import BackwardTrace, Graph, graph_shape, graph_values
 from app.run_config import RunConfig
 from app.runs.history import History
 
-RunStatus = Literal["queued", "running", "paused", "finished", "stopped", "failed", "diverged"]
-ENDED: frozenset[str] = frozenset({"finished", "stopped", "failed", "diverged"})
+# `interrupted`: the server stopped while the run was going (set by the store, never by a live run).
+RunStatus = Literal["queued", "running", "paused", "finished", "stopped", "failed", "diverged", "interrupted"]
+ENDED: frozenset[str] = frozenset({"finished", "stopped", "failed", "diverged", "interrupted"})
 
 # A loss this many times the first one (or 1.0, if larger) means the weights are running away.
 DIVERGENCE_FACTOR = 1e10
@@ -132,9 +133,12 @@ class Run:
         want_detail: bool | None = None  # the first send must be None; the engine's first record has detail
         first_loss: float | None = None
         for t in range(self.config.steps):
-            if not self._wait_turn(t):
+            turn = self._wait_turn(t)
+            if turn is None:
                 self._end("stopped")
                 return
+            if turn == "single" and want_detail is False:
+                want_detail = True  # a step taken by hand while paused is always shown, graph and all
             if want_detail is False:
                 record = stream.send(want_detail)
             else:  # a step that becomes a frame: its graph and backward pass are captured too
@@ -161,32 +165,33 @@ class Run:
         stream.close()
         self._end("finished")
 
-    def _wait_turn(self, t: int) -> bool:
-        """Block until step t may run (pause, single steps, pace); False once the run must stop."""
+    def _wait_turn(self, t: int) -> Literal["go", "single"] | None:
+        """Block until step t may run (pause, single steps, pace): "single" for a step taken by hand while
+        paused, "go" otherwise, None once the run must stop."""
         if self.config.pace is None and self.status == "running" and not self._stop:
-            return True  # the hot path takes no lock: a command is seen at the next step
+            return "go"  # the hot path takes no lock: a command is seen at the next step
         with self._cond:
             while True:
                 if self._stop:
-                    return False
+                    return None
                 if self.status == "paused":
                     if self._step_budget > 0:
                         self._step_budget -= 1
                         self._pace_origin = (time.monotonic(), t)
-                        return True
+                        return "single"
                     self._cond.wait()
                     self._pace_origin = (time.monotonic(), t)
                     continue
                 pace = self.config.pace
                 if pace is None:
-                    return True
+                    return "go"
                 origin_time, origin_step = self._pace_origin
                 if t == 0 or origin_time == 0.0:
                     self._pace_origin = (time.monotonic(), t)
-                    return True
+                    return "go"
                 delay = origin_time + (t - origin_step) / pace - time.monotonic()
                 if delay <= 0:
-                    return True
+                    return "go"
                 self._cond.wait(delay)
 
     def _keep_graph(self, record: StepRecord, graph: Graph, trace: BackwardTrace | None) -> None:

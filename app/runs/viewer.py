@@ -9,7 +9,7 @@ import orjson
 
 from app.engines.base import StepRecord
 from app.runs import messages
-from app.runs.run import Run
+from app.runs.stored import AnyRun
 
 
 def dumps(message: object) -> str:
@@ -38,7 +38,7 @@ class PendingText:
 class Viewer:
     """Holds what one socket has yet to send; at most one frame waits at a time, however slow the socket."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: AnyRun) -> None:
         self.run = run
         self._items: deque[PendingFrame | PendingText] = deque()
         self._ready = asyncio.Event()

@@ -13,7 +13,8 @@ from app.formula import PRESETS
 from app.run_config import RunConfig
 from app.runs import messages
 from app.runs.manager import ConfigError
-from app.runs.run import Run, RunStateError
+from app.runs.run import RunStateError
+from app.runs.stored import AnyRun
 from app.schemas import CodeLineInfo, EngineInfo, RunHistory, RunInfo, TargetPreset
 from app.web.deps import ManagerDep, RunDep
 
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api", tags=["runs"])
 STOP_WAIT = 2.0  # seconds a stop request waits for the run's worker to finish its step
 
 
-def info(run: Run) -> RunInfo:
+def info(run: AnyRun) -> RunInfo:
     """A run as the API shows it."""
     return RunInfo.model_validate(messages.summary(run))
 
@@ -85,7 +86,7 @@ def get_history(run: RunDep) -> RunHistory:
     return RunHistory.model_validate(run.history.columns())
 
 
-def _command(run: Run, action: Callable[[], None]) -> RunInfo:
+def _command(run: AnyRun, action: Callable[[], None]) -> RunInfo:
     try:
         action()
     except RunStateError as error:

@@ -9,7 +9,7 @@ from starlette.requests import HTTPConnection
 from app.config import Settings, get_settings
 from app.runs.feed import Hub
 from app.runs.manager import RunManager
-from app.runs.run import Run
+from app.runs.stored import AnyRun
 
 
 def get_manager(request: HTTPConnection) -> RunManager:
@@ -33,7 +33,7 @@ TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_run(run_id: str, manager: ManagerDep) -> Run:
+def get_run(run_id: str, manager: ManagerDep) -> AnyRun:
     """The run named in the path; 404 if there is none."""
     try:
         return manager.get(run_id)
@@ -41,4 +41,4 @@ def get_run(run_id: str, manager: ManagerDep) -> Run:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run with id {run_id!r}") from None
 
 
-RunDep = Annotated[Run, Depends(get_run)]
+RunDep = Annotated[AnyRun, Depends(get_run)]

@@ -16,10 +16,11 @@ export const Status = Object.freeze({
   STOPPED: "stopped",
   FAILED: "failed",
   DIVERGED: "diverged",
+  INTERRUPTED: "interrupted", // the server stopped while the run went on; it is stored as far as it got
 });
 
 /** Statuses a run never leaves. */
-export const ENDED = new Set([Status.FINISHED, Status.STOPPED, Status.FAILED, Status.DIVERGED]);
+export const ENDED = new Set([Status.FINISHED, Status.STOPPED, Status.FAILED, Status.DIVERGED, Status.INTERRUPTED]);
 
 /** The commands of `POST /api/runs/{id}/<command>`. */
 export const Command = Object.freeze({

@@ -1,5 +1,6 @@
 """A run keeps the autograd graph of the steps that become frames, ready for the wire."""
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -67,3 +68,17 @@ def test_capturing_frames_changes_no_number(make_run: MakeRun, wait_until: WaitU
     rarely = make_run(RunConfig.model_validate({"points": 16, "seed": 3, **config}), detail_interval=60.0)
     wait_until(lambda: often.ended and rarely.ended, what="both runs to end")
     assert often.history.columns() == rarely.history.columns()
+
+
+def test_a_step_taken_by_hand_while_paused_is_captured(make_run: MakeRun, wait_until: WaitUntil) -> None:
+    """The lecturer's single steps always carry their graph, so the stepper shows the step just taken."""
+    run = make_run(RunConfig(engine="torch-autograd", points=16, seed=0, steps=100_000), detail_interval=60.0)
+    wait_until(lambda: run.history.count > 3, what="a few steps")
+    run.pause()
+    time.sleep(0.2)  # the step in flight when the pause came ends; the worker then waits
+    for _ in range(3):
+        before = run.history.count
+        run.step()
+        wait_until(lambda before=before: run.history.count == before + 1, what="the single step")
+        wait_until(lambda before=before: (run.graph_values or {}).get("step") == before, what="its graph")
+    assert run.status == "paused"

@@ -10,7 +10,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from app.config import Settings
+from app.config import Settings, default_database_url
 from app.main import create_app
 
 
@@ -36,15 +36,19 @@ Serve = Callable[..., LiveServer]
 
 
 @pytest.fixture(scope="session")
-def serve() -> Iterator[Serve]:
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     """Start `create_app(settings)` under uvicorn (as `python -m app` serves it); all stop at the session's end.
 
     `send_buffer` caps the kernel send buffer of the accepted sockets, so a client that never reads stalls its
-    socket after a few kilobytes instead of several megabytes.
+    socket after a few kilobytes instead of several megabytes. Each server gets a database of its own, unless
+    its settings name one.
     """
     running: list[tuple[uvicorn.Server, threading.Thread, socket.socket]] = []
 
     def start(settings: Settings, send_buffer: int | None = None) -> LiveServer:
+        if settings.database_url == default_database_url(settings.data_dir):
+            fresh = default_database_url(tmp_path_factory.mktemp("data"))
+            settings = settings.model_copy(update={"database_url": fresh})
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if send_buffer is not None:

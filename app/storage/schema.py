@@ -1,0 +1,53 @@
+"""The tables, in SQLAlchemy Core so one schema serves SQLite and PostgreSQL alike."""
+
+from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text
+
+# Steps are stored in chunks of this many rows, aligned on multiples of it: a run of a million steps is a
+# thousand rows of blobs, not a million rows of numbers.
+CHUNK_STEPS = 1024
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("engine", String(32), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("message", Text),
+    Column("config", JSON, nullable=False),
+    Column("param_names", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True)),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),  # the last write: when a killed run stopped
+    Column("steps_done", Integer, nullable=False, default=0),
+    # The last step recorded: its loss and gradient, and the weights after its update (which no chunk holds).
+    Column("last_loss", Float),
+    Column("last_grads", JSON),
+    Column("last_params", JSON),
+    Column("curve", LargeBinary),  # the latest prediction curve, little-endian float64
+)
+
+# Row i of a chunk is step start + i. loss is `count` float64s; params and grads `count` rows of one float64
+# per parameter, row-major, little-endian: compact, and read back with one np.frombuffer each.
+chunks = Table(
+    "chunks",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("start", Integer, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("loss", LargeBinary, nullable=False),
+    Column("params", LargeBinary, nullable=False),
+    Column("grads", LargeBinary, nullable=False),
+)
+
+# The autograd graph of the latest captured step: its shape (sent once) and its values, as the protocol has them.
+graphs = Table(
+    "graphs",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("signature", String(64), nullable=False),
+    Column("shape", JSON, nullable=False),
+    Column("values", JSON),
+)

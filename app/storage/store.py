@@ -1,0 +1,263 @@
+"""Reads and writes runs in one database (SQLite by default, anything SQLAlchemy speaks by URL)."""
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy.engine import make_url
+
+from app.storage.schema import chunks, graphs, metadata, runs
+
+FLOAT = np.dtype("<f8")  # the byte order of every stored number, whatever the machine's
+ACTIVE = ("queued", "running", "paused")  # statuses a run cannot keep once the server that ran it is gone
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """A run's row: what the run list shows, without its steps."""
+
+    id: str
+    engine: str
+    status: str
+    message: str | None
+    config: dict[str, Any]
+    param_names: tuple[str, ...]
+    created_at: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    steps_done: int = 0
+    last_loss: float | None = None
+    last_grads: tuple[float, ...] | None = None
+    last_params: tuple[float, ...] | None = None  # the weights after the last step's update
+    curve: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Steps:
+    """Stored steps as arrays: loss (n,), params and grads (n, number of parameters)."""
+
+    loss: np.ndarray
+    params: np.ndarray
+    grads: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """What only a viewer of a stored run needs: the latest curve and autograd graph."""
+
+    curve: np.ndarray | None
+    graph: dict[str, Any] | None
+    graph_values: dict[str, Any] | None
+
+
+def interrupted_message(status: str, steps_done: int) -> str:
+    """Why a run is `interrupted`, in words."""
+    return f"the server stopped while this run was {status}, at step {steps_done}"
+
+
+def _blob(values: np.ndarray) -> bytes:
+    return np.ascontiguousarray(values, dtype=FLOAT).tobytes()
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # SQLite keeps no time zone: every stored time is UTC.
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def _floats(values: Any) -> tuple[float, ...] | None:
+    return tuple(float(v) for v in values) if values is not None else None
+
+
+class Batch:
+    """The writes of one transaction; every statement is counted, so tests can see the batching."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self.statements = 0
+
+    def _execute(self, statement: Any, rows: Any = None) -> int:
+        self.statements += 1
+        return self._connection.execute(statement, rows).rowcount
+
+    def save_run(self, record: RunRecord) -> None:
+        """Add a new run's row."""
+        self._execute(
+            insert(runs).values(
+                id=record.id,
+                engine=record.engine,
+                config=record.config,
+                param_names=list(record.param_names),
+                created_at=record.created_at,
+                **self._changing(record),
+            )
+        )
+
+    def update_run(self, record: RunRecord) -> None:
+        """Write what changes as a run goes: status, message, times, steps done, the last step, the curve."""
+        self._execute(update(runs).where(runs.c.id == record.id).values(**self._changing(record)))
+
+    @staticmethod
+    def _changing(record: RunRecord) -> dict[str, Any]:
+        return {
+            "status": record.status,
+            "message": record.message,
+            "started_at": record.started_at,
+            "ended_at": record.ended_at,
+            "updated_at": datetime.now(UTC),
+            "steps_done": record.steps_done,
+            "last_loss": record.last_loss,
+            "last_grads": list(record.last_grads) if record.last_grads is not None else None,
+            "last_params": list(record.last_params) if record.last_params is not None else None,
+            "curve": _blob(record.curve) if record.curve is not None else None,
+        }
+
+    def append_chunk(
+        self, run_id: str, start: int, loss: np.ndarray, params: np.ndarray, grads: np.ndarray, replace: bool
+    ) -> None:
+        """Store steps start.. as one chunk; `replace` rewrites a chunk stored before with fewer rows."""
+        values = {"count": len(loss), "loss": _blob(loss), "params": _blob(params), "grads": _blob(grads)}
+        if replace:
+            self._execute(update(chunks).where(chunks.c.run_id == run_id, chunks.c.start == start).values(**values))
+        else:
+            self._execute(insert(chunks).values(run_id=run_id, start=start, **values))
+
+    def save_graph(self, run_id: str, shape: dict[str, Any], values: dict[str, Any] | None) -> None:
+        """Keep the run's latest autograd graph, replacing the one before."""
+        row = {"signature": shape["signature"], "shape": shape, "values": values}
+        if not self._execute(update(graphs).where(graphs.c.run_id == run_id).values(**row)):
+            self._execute(insert(graphs).values(run_id=run_id, **row))
+
+
+class RunStore:
+    """The database of runs; writes go through `batch()`, one transaction each."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.writes = 0  # committed batches
+        self.statements = 0  # statements in them
+
+    @classmethod
+    def open(cls, url: str) -> "RunStore":
+        """Connect (making a SQLite file's directory if missing) and create the tables that are not there yet."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, json_serializer=_json, json_deserializer=orjson.loads)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        metadata.create_all(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        """Let go of every connection."""
+        self.engine.dispose()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """A transaction of writes, committed at the end of the block (rolled back if it raises)."""
+        with self.engine.begin() as connection:
+            batch = Batch(connection)
+            yield batch
+        self.writes += 1
+        self.statements += batch.statements
+
+    def save_run(self, record: RunRecord) -> None:
+        """Add one run's row in a transaction of its own."""
+        with self.batch() as batch:
+            batch.save_run(record)
+
+    def mark_interrupted(self) -> int:
+        """Turn runs left queued, running or paused by a server that is gone into `interrupted`; how many."""
+        with self.engine.begin() as connection:
+            found = connection.execute(
+                select(runs.c.id, runs.c.status, runs.c.steps_done, runs.c.updated_at).where(runs.c.status.in_(ACTIVE))
+            ).all()
+            for row in found:
+                connection.execute(
+                    update(runs)
+                    .where(runs.c.id == row.id)
+                    .values(
+                        status="interrupted",
+                        message=interrupted_message(row.status, row.steps_done),
+                        ended_at=row.updated_at,  # the last moment anything was recorded
+                    )
+                )
+        return len(found)
+
+    def load_runs(self, limit: int | None = None) -> list[RunRecord]:
+        """The newest runs first, without their curves and steps."""
+        columns = [column for column in runs.c if column.name != "curve"]
+        query = select(*columns).order_by(runs.c.created_at.desc()).limit(limit)
+        with self.engine.connect() as connection:
+            return [self._record(row._mapping) for row in connection.execute(query)]
+
+    def load_run(self, run_id: str) -> RunRecord | None:
+        """One run's row, or None."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(runs).where(runs.c.id == run_id)).first()
+        return self._record(row._mapping) if row is not None else None
+
+    def load_details(self, run_id: str) -> Details:
+        """A run's latest curve and graph."""
+        with self.engine.connect() as connection:
+            curve = connection.execute(select(runs.c.curve).where(runs.c.id == run_id)).scalar()
+            graph = connection.execute(select(graphs.c.shape, graphs.c["values"]).where(graphs.c.run_id == run_id))
+            row = graph.first()
+        return Details(
+            curve=np.frombuffer(curve, FLOAT).astype(float) if curve is not None else None,
+            graph=row.shape if row is not None else None,
+            graph_values=row[1] if row is not None else None,
+        )
+
+    def load_history(self, run_id: str, param_count: int) -> Steps:
+        """Every stored step of a run, in order."""
+        query = select(chunks.c.loss, chunks.c.params, chunks.c.grads).where(chunks.c.run_id == run_id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(chunks.c.start)).all()
+        width = (-1, param_count)
+
+        def column(index: int, shape: tuple[int, ...]) -> np.ndarray:
+            parts = [np.frombuffer(row[index], FLOAT).reshape(shape) for row in rows]
+            empty = np.empty((0, param_count) if len(shape) > 1 else 0)
+            return np.concatenate(parts).astype(float) if parts else empty
+
+        return Steps(loss=column(0, (-1,)), params=column(1, width), grads=column(2, width))
+
+    @staticmethod
+    def _record(row: Any) -> RunRecord:
+        return RunRecord(
+            id=row["id"],
+            engine=row["engine"],
+            status=row["status"],
+            message=row["message"],
+            config=row["config"],
+            param_names=tuple(row["param_names"]),
+            created_at=_utc(row["created_at"]) or datetime.now(UTC),
+            started_at=_utc(row["started_at"]),
+            ended_at=_utc(row["ended_at"]),
+            steps_done=row["steps_done"],
+            last_loss=row["last_loss"],
+            last_grads=_floats(row["last_grads"]),
+            last_params=_floats(row["last_params"]),
+            curve=np.frombuffer(row["curve"], FLOAT).astype(float) if row.get("curve") is not None else None,
+        )
+
+
+def _json(value: Any) -> str:
+    # orjson writes the graph's dataclasses as objects, as the wire does, and never NaN as a bare token.
+    return orjson.dumps(value).decode()
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # WAL: readers never wait for the writer; NORMAL: a commit survives the process dying (not a power cut).
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,141 @@
+"""One background thread that stores every live run's progress in batches, so training never waits on a disk."""
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from app.runs.run import ENDED, Run
+from app.storage.schema import CHUNK_STEPS
+from app.storage.store import ACTIVE, Batch, RunRecord, RunStore, interrupted_message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Tracked:
+    """What of one run is already stored."""
+
+    run: Run
+    saved: bool = False  # its row exists
+    written: int = 0  # steps stored
+    row: tuple[Any, ...] = ()  # the changing fields as last written
+    graph_values: object = None  # the graph values last written (compared by identity)
+
+
+class Writer:
+    """Every `interval` seconds, writes what each watched run recorded since, in one transaction.
+
+    Only this thread touches the database for live runs; a run's worker thread only appends to its History, and
+    rows below `count` are final, so reading them here needs no lock.
+    """
+
+    def __init__(self, store: RunStore, interval: float) -> None:
+        self.store = store
+        self.interval = interval
+        self._tracked: dict[str, _Tracked] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closing = False
+        self._interrupted: Mapping[str, str] = {}
+        self._done = threading.Condition()
+        self._started = self._finished = 0
+        self._thread = threading.Thread(target=self._loop, name="run-writer", daemon=True)
+        self._thread.start()
+
+    def watch(self, run: Run) -> None:
+        """Store this run from now until it has ended and all of it is written."""
+        with self._lock:
+            self._tracked[run.id] = _Tracked(run)
+
+    def sync(self, timeout: float = 10.0) -> None:
+        """Block until a flush that began after this call has finished (for tests and shutdown)."""
+        with self._done:
+            wanted = self._started + 1
+            self._wake.set()
+            self._done.wait_for(lambda: self._finished >= wanted, timeout)
+
+    def close(self, interrupted: Mapping[str, str] | None = None, timeout: float = 30.0) -> None:
+        """Write everything left and stop; runs named in `interrupted` (id: their status when the server
+        stopped them) are stored as `interrupted` rather than `stopped`."""
+        self._interrupted = dict(interrupted or {})
+        self._closing = True
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            closing = self._closing
+            with self._done:
+                self._started += 1
+                number = self._started
+            try:
+                self._flush()
+            except Exception:  # a database hiccup must not end the writer: the next flush writes it all again
+                log.exception("could not store the runs' progress")
+            with self._done:
+                self._finished = number
+                self._done.notify_all()
+            if closing:
+                return
+
+    def _flush(self) -> None:
+        with self._lock:
+            tracked = list(self._tracked.values())
+        if not tracked:
+            return
+        with self.store.batch() as batch:
+            written = [(item, self._write(batch, item)) for item in tracked]
+        # Only once committed: after a failed transaction, the next flush writes the same news again.
+        with self._lock:
+            for item, (after, ended) in written:
+                item.saved, item.written, item.row, item.graph_values = after
+                if ended:
+                    self._tracked.pop(item.run.id, None)
+
+    def _write(self, batch: Batch, item: _Tracked) -> tuple[tuple[bool, int, tuple[Any, ...], object], bool]:
+        """Write one run's news: what is then stored, and whether that is all of the run (it has ended)."""
+        run = item.run
+        status: str = run.status  # read before `latest`: once ended, latest is final
+        message, started_at, ended_at = run.message, run.started_at, run.ended_at
+        latest = run.latest
+        curve, graph, graph_values = run.curve, run.graph, run.graph_values
+        count = latest.step + 1 if latest else 0  # rows up to `latest`, which is set after its row
+        if run.id in self._interrupted and (status in ACTIVE or status == "stopped"):
+            message = interrupted_message(self._interrupted[run.id], count)
+            status, ended_at = "interrupted", datetime.now(UTC)
+        record = RunRecord(
+            id=run.id,
+            engine=run.engine.name,
+            status=status,
+            message=message,
+            config=run.config.model_dump(mode="json"),
+            param_names=run.param_names,
+            created_at=run.created_at,
+            started_at=started_at,
+            ended_at=ended_at,
+            steps_done=count,
+            last_loss=latest.loss if latest else None,
+            last_grads=latest.grads if latest else None,
+            last_params=latest.updated if latest else None,
+            curve=curve,
+        )
+        if not item.saved:
+            batch.save_run(record)
+        history = run.history
+        for start in range(item.written - item.written % CHUNK_STEPS, count, CHUNK_STEPS):
+            stop = min(start + CHUNK_STEPS, count)
+            rows = slice(start, stop)
+            batch.append_chunk(
+                run.id, start, history.loss[rows], history.params[rows], history.grads[rows], start < item.written
+            )
+        row = (status, message, started_at, ended_at, count, id(curve))
+        if item.saved and row != item.row:
+            batch.update_run(record)
+        if graph is not None and graph_values is not item.graph_values:
+            batch.save_graph(run.id, graph, graph_values)
+        return (True, count, row, graph_values), status in ENDED

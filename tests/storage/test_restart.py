@@ -1,0 +1,162 @@
+"""The real server restarted: `python -m app` killed or stopped, started again on the same database."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+ROOT = Path(__file__).resolve().parents[2]
+WaitUntil = Callable[..., None]
+
+
+class Server:
+    """`python -m app` on a free port, storing its runs under one data directory."""
+
+    def __init__(self, data_dir: Path, flush_interval: float) -> None:
+        self.data_dir = data_dir
+        self.flush_interval = flush_interval
+        self.process: subprocess.Popen[bytes] | None = None
+        self.client: httpx.Client | None = None
+        self.port = 0
+
+    def start(self) -> httpx.Client:
+        """Start the server and wait until it answers."""
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        env = {
+            **os.environ,
+            "AUTOGRAD_LIVE_DATA_DIR": str(self.data_dir),
+            "AUTOGRAD_LIVE_FLUSH_INTERVAL": str(self.flush_interval),
+        }
+        env.pop("AUTOGRAD_LIVE_DATABASE_URL", None)
+        with (self.data_dir.parent / f"server-{time.monotonic_ns()}.log").open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "app", "--port", str(self.port)], cwd=ROOT, env=env, stdout=log, stderr=log
+            )
+        client = self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=10)
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.process.poll() is None, "the server exited at start"
+            assert time.monotonic() < deadline, "the server did not come up"
+            try:
+                if client.get("/healthz").status_code == 200:
+                    return client
+            except httpx.TransportError:
+                time.sleep(0.1)
+
+    def end(self, how: signal.Signals) -> None:
+        """Send the signal and wait for the process to be gone."""
+        assert self.process is not None and self.client is not None
+        self.client.close()
+        self.process.send_signal(how)
+        assert self.process.wait(30) is not None
+        self.process = None
+
+    def watch(self, run_id: str) -> list[dict[str, Any]]:
+        """Every message of the run's WebSocket until the server closes it."""
+        with connect(f"ws://127.0.0.1:{self.port}/ws/runs/{run_id}", max_size=None, open_timeout=10) as websocket:
+            return [json.loads(text) for text in websocket]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """A server to start, end and start again; killed at teardown if still up."""
+    server = Server(tmp_path / "data", flush_interval=0.2)
+    yield server
+    if server.process is not None:
+        server.end(signal.SIGKILL)
+
+
+def create(client: httpx.Client, **config: Any) -> str:
+    """Start a run; its id."""
+    response = client.post("/api/runs", json={"points": 64, "seed": 1, **config})
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def wait_for(client: httpx.Client, wait_until: WaitUntil, run_id: str, test: Callable[[dict[str, Any]], bool]) -> None:
+    """Poll the run until `test` holds for its RunInfo."""
+    wait_until(lambda: test(client.get(f"/api/runs/{run_id}").json()), 20, f"run {run_id}")
+
+
+def steady(client: httpx.Client, run_id: str) -> bool:
+    """Whether the run made no step in the last 50 ms."""
+    before = client.get(f"/api/runs/{run_id}").json()["steps_done"]
+    time.sleep(0.05)
+    return bool(client.get(f"/api/runs/{run_id}").json()["steps_done"] == before)
+
+
+def test_a_killed_server_loses_only_its_last_batch(server: Server, wait_until: WaitUntil) -> None:
+    """SIGKILL mid-run: after a restart the finished run is whole and streams as before; the running run is
+    interrupted with every step stored before the kill's last flush, bit for bit (exact JSON floats)."""
+    client = server.start()
+    done = create(client, engine="torch-autograd", steps=3000)
+    wait_for(client, wait_until, done, lambda info: info["status"] == "finished")
+    done_info = client.get(f"/api/runs/{done}").json()
+    done_history = client.get(f"/api/runs/{done}/history").json()
+    going = create(client, steps=1_000_000, pace=500)
+    wait_for(client, wait_until, going, lambda info: info["steps_done"] > 1500)
+    before = client.get(f"/api/runs/{going}/history").json()
+    time.sleep(3 * server.flush_interval)  # so the steps fetched are surely flushed, while more are made
+    server.end(signal.SIGKILL)
+
+    client = server.start()
+    assert client.get(f"/api/runs/{done}").json() == done_info
+    assert client.get(f"/api/runs/{done}/history").json() == done_history
+    messages = server.watch(done)
+    assert [m["type"] for m in messages] == ["snapshot", "status"]
+    assert messages[0]["loss"] == done_history["loss"]
+    numbers = ("status", "steps_done", "step", "loss", "params", "grads", "config")
+    assert {key: messages[0]["run"][key] for key in numbers} == {key: done_info[key] for key in numbers}
+    assert messages[0]["graph"] is not None and len(messages[0]["curve"]) == len(messages[0]["curve_x"])
+    assert messages[1] == {"type": "status", "status": "finished", "message": None, "final": True}
+
+    info = client.get(f"/api/runs/{going}").json()
+    after = client.get(f"/api/runs/{going}/history").json()
+    kept = len(before["step"])
+    assert info["status"] == "interrupted"
+    assert info["message"] == f"the server stopped while this run was running, at step {info['steps_done']}"
+    assert len(after["step"]) == info["steps_done"] >= kept
+    assert info["steps_done"] < kept + 3 * server.flush_interval * 500 + 500  # at most what the server made
+    assert after["loss"][:kept] == before["loss"]
+    for column in ("params", "grads"):
+        assert {name: values[:kept] for name, values in after[column].items()} == before[column]
+    messages = server.watch(going)
+    assert messages[-1] == {"type": "status", "status": "interrupted", "message": info["message"], "final": True}
+    assert [run["id"] for run in client.get("/api/runs").json()] == [going, done]
+    server.end(signal.SIGTERM)
+
+
+def test_a_stopped_server_loses_nothing(server: Server, wait_until: WaitUntil) -> None:
+    """SIGTERM while a run is paused: every step comes back, and the run is interrupted where it was paused."""
+    server.flush_interval = 10  # nothing but the final flush at shutdown can store the steps
+    client = server.start()
+    run_id = create(client, engine="torch-optim", optimizer="adam", steps=1_000_000, pace=1000)
+    wait_for(client, wait_until, run_id, lambda info: info["steps_done"] > 300)
+    client.post(f"/api/runs/{run_id}/pause")
+    wait_for(client, wait_until, run_id, lambda info: info["status"] == "paused")
+    wait_until(lambda: steady(client, run_id), 10, "the step under way when paused to be recorded")
+    before_info = client.get(f"/api/runs/{run_id}").json()
+    before = client.get(f"/api/runs/{run_id}/history").json()
+    server.end(signal.SIGTERM)
+
+    client = server.start()
+    info = client.get(f"/api/runs/{run_id}").json()
+    assert client.get(f"/api/runs/{run_id}/history").json() == before
+    assert info["status"] == "interrupted"
+    assert info["message"] == f"the server stopped while this run was paused, at step {len(before['step'])}"
+    unchanged = ("step", "steps_done", "loss", "params", "grads", "config", "created_at", "started_at")
+    assert {key: info[key] for key in unchanged} == {key: before_info[key] for key in unchanged}
+    assert client.post(f"/api/runs/{run_id}/resume").status_code == 409
+    server.end(signal.SIGTERM)

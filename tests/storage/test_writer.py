@@ -1,0 +1,98 @@
+"""Writer: a run's steps reach the store in few batched writes, exactly, and runs cut off are `interrupted`."""
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.run_config import RunConfig
+from app.runs.run import Run
+from app.storage.store import RunStore
+from app.storage.writer import Writer
+
+MakeConfig = Callable[..., RunConfig]
+MakeRun = Callable[..., Run]
+WaitUntil = Callable[..., None]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[RunStore]:
+    """A fresh SQLite store."""
+    store = RunStore.open(f"sqlite:///{tmp_path / 'runs.db'}")
+    yield store
+    store.close()
+
+
+def assert_stored_history(store: RunStore, run: Run, count: int) -> None:
+    """The store holds the run's first `count` steps, bit for bit."""
+    stored = store.load_history(run.id, len(run.param_names))
+    history = run.history
+    assert stored.loss.tobytes() == history.loss[:count].tobytes()
+    assert stored.params.tobytes() == history.params[:count].tobytes()
+    assert stored.grads.tobytes() == history.grads[:count].tobytes()
+
+
+def test_a_long_run_is_stored_exactly_in_few_writes(
+    store: RunStore, make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil
+) -> None:
+    """A 5000-step run is stored whole, with its last step, curve and graph, in far fewer than 5000 writes."""
+    writer = Writer(store, interval=0.05)
+    run = make_run(make_config(steps=5000, points=64), start=False)
+    writer.watch(run)
+    run.start(threading.Semaphore(1))
+    wait_until(lambda: run.ended, 20, "the run to end")
+    writer.sync()
+    writer.close()
+    assert store.statements < 100, "one statement per step (or close to it) is not batching"
+    assert store.writes < 100
+    row = store.load_run(run.id)
+    assert row is not None and run.latest is not None
+    assert (row.status, row.steps_done, row.last_loss) == ("finished", 5000, run.latest.loss)
+    assert (row.last_grads, row.last_params) == (run.latest.grads, run.latest.updated)
+    assert row.config == run.config.model_dump(mode="json")
+    assert_stored_history(store, run, 5000)
+    details = store.load_details(run.id)
+    assert details.curve is not None and run.curve is not None and np.array_equal(details.curve, run.curve)
+    assert details.graph is not None and run.graph is not None
+    assert details.graph["signature"] == run.graph["signature"]
+
+
+def test_a_running_run_is_stored_as_it_goes(
+    store: RunStore, make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil
+) -> None:
+    """Mid-run, a flush stores every step up to the run's latest, with the run's status."""
+    writer = Writer(store, interval=0.05)
+    run = make_run(make_config(steps=3000, pace=400), start=False)
+    writer.watch(run)
+    run.start(threading.Semaphore(1))
+    wait_until(lambda: run.history.count > 1500, 10, "the run to pass a chunk")
+    run.pause()
+    wait_until(lambda: run.latest is not None and run.history.count == run.latest.step + 1, 5, "the pause")
+    writer.sync()
+    row = store.load_run(run.id)
+    assert row is not None
+    assert (row.status, row.steps_done) == ("paused", run.history.count)
+    assert_stored_history(store, run, run.history.count)
+    writer.close()
+
+
+def test_closing_stores_runs_cut_off_as_interrupted(
+    store: RunStore, make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil
+) -> None:
+    """Runs named at close are stored as interrupted, saying where they were, with every step they made."""
+    writer = Writer(store, interval=10)  # no flush before the one at close
+    run = make_run(make_config(steps=100_000, pace=500), start=False)
+    writer.watch(run)
+    run.start(threading.Semaphore(1))
+    wait_until(lambda: run.history.count > 20, 10, "a few steps")
+    run.stop()
+    run.join(5)
+    writer.close(interrupted={run.id: "running"})
+    row = store.load_run(run.id)
+    assert row is not None
+    assert row.status == "interrupted"
+    assert row.message == f"the server stopped while this run was running, at step {run.history.count}"
+    assert row.steps_done == run.history.count
+    assert_stored_history(store, run, run.history.count)
