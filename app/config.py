@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     max_kept_runs: int = Field(200, gt=0, description="Runs kept in memory; the oldest ended ones go first.")
     frame_rate: float = Field(30.0, gt=0, le=120, description="The most frames per second sent to a viewer.")
     curve_points: int = Field(200, gt=1, le=5000, description="Points of the drawn prediction curve.")
+    lecturer_key: str | None = Field(
+        None, description="When set, starting a run needs it in the X-Lecturer-Key header; unset, anyone may."
+    )
     static_dir: Path = ROOT / "static"
     templates_dir: Path = ROOT / "templates"
     data_dir: Path = Field(ROOT / "data", description="Where the default database file lives (made if missing).")

@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         torch.set_num_threads(1)  # tiny tensors: threads only fight the other runs for the two cores
+        app.state.settings = settings
         app.state.store = RunStore.open(settings.database_url)
         app.state.manager = RunManager(settings, app.state.store)
         app.state.hub = Hub(settings.frame_rate)

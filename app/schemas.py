@@ -54,6 +54,12 @@ class RunInfo(BaseModel):
     ended_at: datetime | None
 
 
+class CreatedRun(RunInfo):
+    """A new run, with the token that steers it: keep it, it is not shown again."""
+
+    control_token: str = Field(description="Send it as X-Control-Token to pause, resume, step, stop or delete.")
+
+
 class RunHistory(BaseModel):
     """Every recorded step: loss[i] and grads[*][i] were computed with params[*][i], before that update."""
 

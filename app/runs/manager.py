@@ -50,8 +50,9 @@ class RunManager:
                     self._runs[stored.id] = stored
             self._writer = Writer(store, settings.flush_interval)
 
-    def create(self, config: RunConfig) -> Run:
-        """Check the config against the limits, then start its run (queued if every slot is busy)."""
+    def create(self, config: RunConfig, control_hash: str | None = None) -> Run:
+        """Check the config against the limits, then start its run (queued if every slot is busy); whoever holds
+        the token hashed to `control_hash` may steer it."""
         limits = self.settings
         engine = ENGINES[config.engine]
         if not config.zero_grad and not engine.stores_grads:
@@ -80,12 +81,25 @@ class RunManager:
                 curve_x=np.linspace(config.x_min, config.x_max, limits.curve_points),
                 detail_interval=1.0 / limits.frame_rate,
             )
+            run.control_hash = control_hash
             self._runs[run.id] = run
             self._forget_oldest()
         if self._writer is not None:
             self._writer.watch(run)
         run.start(self._slots)
         return run
+
+    def delete(self, run: AnyRun) -> None:
+        """Forget an ended run, in memory and in the store (stop it first). Blocks up to one flush: call it off the
+        event loop."""
+        if not run.ended:
+            raise RunStateError(f"cannot delete a run that is {run.status}: stop it first")
+        if self._writer is not None:
+            self._writer.sync()  # an ended run is written whole, then no longer watched: nothing writes it again
+        with self._lock:
+            self._runs.pop(run.id, None)
+        if self._store is not None:
+            self._store.delete_run(run.id)
 
     def get(self, run_id: str) -> AnyRun:
         """The run with this id, from memory or else the store; KeyError if there is none."""

@@ -93,6 +93,7 @@ class StoredRun:
         self.param_names = record.param_names
         self.status = cast(RunStatus, record.status)
         self.message = record.message
+        self.control_hash = record.control_hash
         self.created_at: datetime = record.created_at
         self.started_at = record.started_at
         self.ended_at = record.ended_at

@@ -15,6 +15,7 @@ runs = Table(
     Column("engine", String(32), nullable=False),
     Column("status", String(16), nullable=False, index=True),
     Column("message", Text),
+    Column("control_hash", String(64)),  # sha256 of the run's control token: who may steer or delete it
     Column("config", JSON, nullable=False),
     Column("param_names", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
 from sqlalchemy.engine import make_url
 
 from app.storage.schema import chunks, graphs, metadata, runs
@@ -29,6 +29,7 @@ class RunRecord:
     config: dict[str, Any]
     param_names: tuple[str, ...]
     created_at: datetime
+    control_hash: str | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
     steps_done: int = 0
@@ -94,6 +95,7 @@ class Batch:
                 config=record.config,
                 param_names=list(record.param_names),
                 created_at=record.created_at,
+                control_hash=record.control_hash,
                 **self._changing(record),
             )
         )
@@ -172,6 +174,13 @@ class RunStore:
         with self.batch() as batch:
             batch.save_run(record)
 
+    def delete_run(self, run_id: str) -> None:
+        """Forget a run: its row, its steps and its graph."""
+        with self.engine.begin() as connection:
+            for table in (graphs, chunks):
+                connection.execute(delete(table).where(table.c.run_id == run_id))
+            connection.execute(delete(runs).where(runs.c.id == run_id))
+
     def mark_interrupted(self) -> int:
         """Turn runs left queued, running or paused by a server that is gone into `interrupted`; how many."""
         with self.engine.begin() as connection:
@@ -239,6 +248,7 @@ class RunStore:
             config=row["config"],
             param_names=tuple(row["param_names"]),
             created_at=_utc(row["created_at"]) or datetime.now(UTC),
+            control_hash=row.get("control_hash"),
             started_at=_utc(row["started_at"]),
             ended_at=_utc(row["ended_at"]),
             steps_done=row["steps_done"],

@@ -116,6 +116,7 @@ class Writer:
             config=run.config.model_dump(mode="json"),
             param_names=run.param_names,
             created_at=run.created_at,
+            control_hash=run.control_hash,
             started_at=started_at,
             ended_at=ended_at,
             steps_done=count,

@@ -2,9 +2,10 @@
 
 import asyncio
 import functools
+import secrets
 from collections.abc import Callable
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.exceptions import RequestValidationError
 
 from app.engines import ENGINES
@@ -15,8 +16,8 @@ from app.runs import messages
 from app.runs.manager import ConfigError
 from app.runs.run import RunStateError
 from app.runs.stored import AnyRun
-from app.schemas import CodeLineInfo, EngineInfo, RunHistory, RunInfo, TargetPreset
-from app.web.deps import ManagerDep, RunDep
+from app.schemas import CodeLineInfo, CreatedRun, EngineInfo, RunHistory, RunInfo, TargetPreset
+from app.web.deps import ControlledRunDep, ManagerDep, RunDep, check_lecturer_key, token_hash
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -57,15 +58,17 @@ def list_targets() -> list[TargetPreset]:
     return [TargetPreset(name=name, formula=formula) for name, formula in PRESETS.items()]
 
 
-@router.post("/runs", status_code=status.HTTP_201_CREATED)
-def create_run(manager: ManagerDep, config: RunConfig | None = None) -> RunInfo:
-    """Start a run; every field of the body is optional and defaults to the lecture's value."""
+@router.post("/runs", status_code=status.HTTP_201_CREATED, dependencies=[Depends(check_lecturer_key)])
+def create_run(manager: ManagerDep, config: RunConfig | None = None) -> CreatedRun:
+    """Start a run; every field of the body is optional and defaults to the lecture's value. The answer carries
+    the run's control token, shown this once: pause, resume, step, stop and delete need it."""
+    token = secrets.token_urlsafe(18)
     try:
-        run = manager.create(config or RunConfig())
+        run = manager.create(config or RunConfig(), control_hash=token_hash(token))
     except ConfigError as error:
         location = ("body", error.field) if error.field else ("body",)
         raise RequestValidationError([{"type": "limit", "loc": location, "msg": str(error), "input": None}]) from None
-    return info(run)
+    return CreatedRun(**info(run).model_dump(), control_token=token)
 
 
 @router.get("/runs")
@@ -95,26 +98,35 @@ def _command(run: AnyRun, action: Callable[[], None]) -> RunInfo:
 
 
 @router.post("/runs/{run_id}/pause")
-def pause_run(run: RunDep) -> RunInfo:
+def pause_run(run: ControlledRunDep) -> RunInfo:
     """Hold the run after its current step."""
     return _command(run, run.pause)
 
 
 @router.post("/runs/{run_id}/resume")
-def resume_run(run: RunDep) -> RunInfo:
+def resume_run(run: ControlledRunDep) -> RunInfo:
     """Let a paused run go on."""
     return _command(run, run.resume)
 
 
 @router.post("/runs/{run_id}/step")
-def step_run(run: RunDep) -> RunInfo:
+def step_run(run: ControlledRunDep) -> RunInfo:
     """Take one step of a paused run."""
     return _command(run, run.step)
 
 
 @router.post("/runs/{run_id}/stop")
-async def stop_run(run: RunDep) -> RunInfo:
+async def stop_run(run: ControlledRunDep) -> RunInfo:
     """End the run; answers once its worker has let go (or after a short wait)."""
     result = _command(run, run.stop)
     await asyncio.to_thread(run.join, STOP_WAIT)
     return info(run) if run.ended else result
+
+
+@router.delete("/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_run(run: ControlledRunDep, manager: ManagerDep) -> None:
+    """Forget an ended run, its steps and its graph; 409 while it still runs (stop it first)."""
+    try:
+        manager.delete(run)
+    except RunStateError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None

@@ -1,12 +1,14 @@
 """Shared objects, made in the lifespan and reached through dependencies so tests can swap them."""
 
+import hashlib
+import hmac
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, Header, HTTPException, status
 from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
 
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.runs.feed import Hub
 from app.runs.manager import RunManager
 from app.runs.stored import AnyRun
@@ -22,6 +24,11 @@ def get_templates(request: HTTPConnection) -> Jinja2Templates:
     return request.app.state.templates  # type: ignore[no-any-return]
 
 
+def get_app_settings(request: HTTPConnection) -> Settings:
+    """The settings this app was made with (create_app(settings)), not the process's environment."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
 def get_hub(request: HTTPConnection) -> Hub:
     """The app's frame hub."""
     return request.app.state.hub  # type: ignore[no-any-return]
@@ -30,7 +37,7 @@ def get_hub(request: HTTPConnection) -> Hub:
 ManagerDep = Annotated[RunManager, Depends(get_manager)]
 HubDep = Annotated[Hub, Depends(get_hub)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def get_run(run_id: str, manager: ManagerDep) -> AnyRun:
@@ -42,3 +49,30 @@ def get_run(run_id: str, manager: ManagerDep) -> AnyRun:
 
 
 RunDep = Annotated[AnyRun, Depends(get_run)]
+
+
+def token_hash(token: str) -> str:
+    """What the server keeps of a control token: its SHA-256, so a leaked database steers nothing."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_controlled_run(run: RunDep, x_control_token: Annotated[str | None, Header()] = None) -> AnyRun:
+    """The run in the path, if the request carries its control token (X-Control-Token); 403 otherwise."""
+    expected = run.control_hash
+    if x_control_token is None or expected is None or not hmac.compare_digest(token_hash(x_control_token), expected):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "only the browser or script that started this run may steer it: send its control token "
+            "(returned when the run was created) in the X-Control-Token header",
+        )
+    return run
+
+
+ControlledRunDep = Annotated[AnyRun, Depends(get_controlled_run)]
+
+
+def check_lecturer_key(settings: SettingsDep, x_lecturer_key: Annotated[str | None, Header()] = None) -> None:
+    """When the server has a lecturer key, starting a run needs it (X-Lecturer-Key); 403 otherwise."""
+    key = settings.lecturer_key
+    if key is not None and (x_lecturer_key is None or not hmac.compare_digest(x_lecturer_key, key)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this server starts runs for its lecturer only: send its key")

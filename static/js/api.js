@@ -1,6 +1,7 @@
 // The REST calls the page makes (docs/protocol.md, "REST"). Failures become ApiError, with FastAPI's
 // validation errors sorted by the field they name so the form can show each next to its input.
 import { Command } from "./protocol.js";
+import { saveToken, tokenFor } from "./tokens.js";
 
 class ApiError extends Error {
   /**
@@ -53,12 +54,12 @@ function errorFromDetail(detail, status) {
   return new ApiError(general.join("; ") || "Please correct the marked fields.", status, fields);
 }
 
-async function request(method, path, body) {
+async function request(method, path, body, headers = {}) {
   let response;
   try {
     response = await fetch(path, {
       method,
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      headers: body === undefined ? headers : { ...headers, "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -70,14 +71,19 @@ async function request(method, path, body) {
 }
 
 /** Starts a run; `config` holds only the RunConfig fields the user set. Resolves to its RunInfo. */
-export function createRun(config) {
-  return request("POST", "/api/runs", config);
+export async function createRun(config) {
+  const run = await request("POST", "/api/runs", config);
+  saveToken(run.id, run.control_token);
+  return run;
 }
 
 /** Sends pause, resume, step or stop; resolves to the run's RunInfo. */
 export function sendCommand(runId, command) {
   if (!Object.values(Command).includes(command)) throw new Error(`not a run command: ${command}`);
-  return request("POST", `/api/runs/${encodeURIComponent(runId)}/${command}`);
+  const token = tokenFor(runId);
+  return request("POST", `/api/runs/${encodeURIComponent(runId)}/${command}`, undefined, {
+    ...(token ? { "X-Control-Token": token } : {}),
+  });
 }
 
 /** Every engine with its model, whether it keeps `.grad`, and the source lines of one step. */

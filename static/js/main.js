@@ -1,6 +1,7 @@
 // Wires the page together, and nothing else: REST answers and socket messages go into the store, the
 // store's changes go to the views, and the address names the runs on screen (`#run=A&compare=B`).
 import { createRun, listEngines, listRuns, listTargets, sendCommand } from "./api.js";
+import { tokenFor } from "./tokens.js";
 import { HistoryPoller } from "./compare.js";
 import { ENDED } from "./protocol.js";
 import { twinConfig } from "./run_config.js";
@@ -105,7 +106,7 @@ function follow(runId) {
   socket?.close();
   socket = null;
   for (const view of views) view.reset();
-  store.apply({ type: Local.JOIN, runId });
+  store.apply({ type: Local.JOIN, runId, canControl: tokenFor(runId) !== null });
   if (!runId) return;
   socket = new RunSocket(runId, {
     since: () => store.state.losses.length,

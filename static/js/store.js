@@ -5,7 +5,7 @@ import { Connection, ENDED, FIT_VIEW, MessageType } from "./protocol.js";
 
 /** Messages the page itself applies, beside the server's. */
 export const Local = Object.freeze({
-  JOIN: "join", // { runId }: forget the followed run and follow this one (null: no run)
+  JOIN: "join", // { runId, canControl }: forget the followed run, follow this one (null: none), steer it or not
   RUN_INFO: "run-info", // { run }: a RunInfo answered by the REST API
   CONNECTION: "connection", // { state }: the socket's state, one of protocol.js's Connection
   ENGINES: "engines", // { engines }: GET /api/engines, with each engine's model and code
@@ -73,7 +73,7 @@ export class Store {
     let changed = true;
     switch (msg.type) {
       case Local.JOIN:
-        Object.assign(state, emptyRun(msg.runId), { diff: null });
+        Object.assign(state, emptyRun(msg.runId), { diff: null, canControl: Boolean(msg.canControl) });
         break;
       case Local.ENGINES:
         state.engines = msg.engines;

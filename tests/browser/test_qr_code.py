@@ -1,14 +1,20 @@
 """A run's QR code, as a browser draws it, decodes to the run's short link, and the link opens the run."""
 
+from __future__ import annotations
+
 import io
 import json
 import urllib.request
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import AppClient
 
 pytestmark = pytest.mark.browser
 
@@ -34,3 +40,13 @@ def test_qr_code_decodes_to_the_short_link_that_opens_the_run(browser: Browser, 
         expect(page.locator("#status")).to_have_attribute("data-status", "finished", timeout=15_000)
     finally:
         page.close()
+
+
+def test_a_run_started_elsewhere_is_watched_read_only(page: Page, api: AppClient, server_url: str) -> None:
+    """Opened by link, a run this browser did not start shows no commands, only a note saying why."""
+    run = api.post("/api/runs", {"steps": 100_000, "pace": 200, "points": 20})
+    page.goto(f"{server_url}/#run={run['id']}")
+    expect(page.locator("#status")).to_have_attribute("data-status", "running", timeout=15_000)
+    expect(page.locator("[data-read-only]")).to_be_visible()
+    for command in ("pause", "resume", "step", "stop"):
+        expect(page.locator(f"[data-command='{command}']")).to_be_hidden()

@@ -78,10 +78,20 @@ def server(tmp_path: Path) -> Iterator[Server]:
         server.end(signal.SIGKILL)
 
 
+# The control token of each run a test created, as a script keeps them to steer its runs.
+TOKENS: dict[str, str] = {}
+
+
+def steering(run_id: str) -> dict[str, str]:
+    """The header that carries the run's control token."""
+    return {"X-Control-Token": TOKENS[run_id]}
+
+
 def create(client: httpx.Client, **config: Any) -> str:
     """Start a run; its id."""
     response = client.post("/api/runs", json={"points": 64, "seed": 1, **config})
     assert response.status_code == 201, response.text
+    TOKENS[response.json()["id"]] = response.json()["control_token"]
     return str(response.json()["id"])
 
 
@@ -144,7 +154,7 @@ def test_a_stopped_server_loses_nothing(server: Server, wait_until: WaitUntil) -
     client = server.start()
     run_id = create(client, engine="torch-optim", optimizer="adam", steps=1_000_000, pace=1000)
     wait_for(client, wait_until, run_id, lambda info: info["steps_done"] > 300)
-    client.post(f"/api/runs/{run_id}/pause")
+    client.post(f"/api/runs/{run_id}/pause", headers=steering(run_id))
     wait_for(client, wait_until, run_id, lambda info: info["status"] == "paused")
     wait_until(lambda: steady(client, run_id), 10, "the step under way when paused to be recorded")
     before_info = client.get(f"/api/runs/{run_id}").json()
@@ -158,5 +168,5 @@ def test_a_stopped_server_loses_nothing(server: Server, wait_until: WaitUntil) -
     assert info["message"] == f"the server stopped while this run was paused, at step {len(before['step'])}"
     unchanged = ("step", "steps_done", "loss", "params", "grads", "config", "created_at", "started_at")
     assert {key: info[key] for key in unchanged} == {key: before_info[key] for key in unchanged}
-    assert client.post(f"/api/runs/{run_id}/resume").status_code == 409
+    assert client.post(f"/api/runs/{run_id}/resume", headers=steering(run_id)).status_code == 409
     server.end(signal.SIGTERM)

@@ -50,6 +50,11 @@ def create(client: httpx.Client, **body: Any) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
+def steering(run: dict[str, Any]) -> dict[str, str]:
+    """The header that carries a run's control token, as its creator sends it."""
+    return {"X-Control-Token": run["control_token"]}
+
+
 def wait_status(client: httpx.Client, wait_until: WaitUntil, run_id: str, *statuses: str) -> dict[str, Any]:
     """Poll GET /api/runs/{id} until the run has one of the statuses; return that RunInfo."""
     seen: dict[str, Any] = {}
@@ -131,9 +136,10 @@ def test_unknown_id_is_404_on_every_route(client: httpx.Client, method: str, pat
 @pytest.mark.parametrize("command", ["pause", "resume", "step", "stop"])
 def test_commands_on_a_finished_run_are_409(client: httpx.Client, wait_until: WaitUntil, command: str) -> None:
     """No command applies to a finished run: 409 with the reason, and the run stays finished."""
-    run_id = create(client, **TINY)["id"]
+    run = create(client, **TINY)
+    run_id = run["id"]
     wait_status(client, wait_until, run_id, "finished")
-    response = client.post(f"/api/runs/{run_id}/{command}")
+    response = client.post(f"/api/runs/{run_id}/{command}", headers=steering(run))
     assert response.status_code == 409
     assert "finished" in response.json()["detail"]
     assert client.get(f"/api/runs/{run_id}").json()["status"] == "finished"
@@ -141,24 +147,25 @@ def test_commands_on_a_finished_run_are_409(client: httpx.Client, wait_until: Wa
 
 def test_pause_step_resume_stop(client: httpx.Client, wait_until: WaitUntil) -> None:
     """pause → paused; step → exactly one more step; resume → running; stop → stopped; wrong ones → 409."""
-    run_id = create(client, **SLOW)["id"]
+    run = create(client, **SLOW)
+    run_id, token = run["id"], steering(run)
     wait_status(client, wait_until, run_id, "running")
-    assert client.post(f"/api/runs/{run_id}/resume").status_code == 409
+    assert client.post(f"/api/runs/{run_id}/resume", headers=token).status_code == 409
 
-    paused = client.post(f"/api/runs/{run_id}/pause")
+    paused = client.post(f"/api/runs/{run_id}/pause", headers=token)
     assert paused.status_code == 200 and paused.json()["status"] == "paused"
     wait_until(lambda: client.get(f"/api/runs/{run_id}").json()["steps_done"] > 0, 5, "the paused run's step")
     before = client.get(f"/api/runs/{run_id}").json()["steps_done"]
-    stepped = client.post(f"/api/runs/{run_id}/step")
+    stepped = client.post(f"/api/runs/{run_id}/step", headers=token)
     assert stepped.status_code == 200 and stepped.json()["status"] == "paused"
     wait_until(lambda: client.get(f"/api/runs/{run_id}").json()["steps_done"] == before + 1, 5, "one more step")
 
-    resumed = client.post(f"/api/runs/{run_id}/resume")
+    resumed = client.post(f"/api/runs/{run_id}/resume", headers=token)
     assert resumed.status_code == 200 and resumed.json()["status"] == "running"
-    stopped = client.post(f"/api/runs/{run_id}/stop")
+    stopped = client.post(f"/api/runs/{run_id}/stop", headers=token)
     assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
     assert stopped.json()["ended_at"] is not None
-    assert client.post(f"/api/runs/{run_id}/stop").status_code == 409
+    assert client.post(f"/api/runs/{run_id}/stop", headers=token).status_code == 409
 
 
 @pytest.mark.parametrize(
@@ -203,7 +210,7 @@ def test_too_many_active_runs_is_422(serve: Callable[..., Server], wait_until: W
         response = client.post("/api/runs", json=TINY)
         assert error_locs(response) == [["body"]]
         assert "max_active_runs" in response.json()["detail"][0]["msg"]
-        assert client.post(f"/api/runs/{first['id']}/stop").json()["status"] == "stopped"
+        assert client.post(f"/api/runs/{first['id']}/stop", headers=steering(first)).json()["status"] == "stopped"
         create(client, **TINY)
 
 

@@ -157,11 +157,21 @@ def client(server: Server) -> Iterator[httpx.Client]:
     server.app.state.manager.shutdown()
 
 
+# The control token of each run a test created, as a script keeps them to steer its runs.
+TOKENS: dict[str, str] = {}
+
+
+def steering(run_id: str) -> dict[str, str]:
+    """The header that carries the run's control token."""
+    return {"X-Control-Token": TOKENS[run_id]}
+
+
 def create(client: httpx.Client, **body: Any) -> str:
     """POST a run and return its id."""
     response = client.post("/api/runs", json=body)
     assert response.status_code == 201, response.text
-    return response.json()["id"]  # type: ignore[no-any-return]
+    TOKENS[response.json()["id"]] = response.json()["control_token"]
+    return str(response.json()["id"])
 
 
 def wait_ended(client: httpx.Client, wait_until: WaitUntil, run_id: str) -> dict[str, Any]:
@@ -199,10 +209,10 @@ def test_messages_come_in_order_and_match_the_protocol(
                 message = validated(text)
                 watched.messages.append(message)
                 if message["type"] == "frame" and not paused:
-                    assert (await steer.post(f"/api/runs/{run_id}/pause")).status_code == 200
+                    assert (await steer.post(f"/api/runs/{run_id}/pause", headers=steering(run_id))).status_code == 200
                     paused = True
                 elif message["type"] == "status" and message["status"] == "paused":
-                    assert (await steer.post(f"/api/runs/{run_id}/resume")).status_code == 200
+                    assert (await steer.post(f"/api/runs/{run_id}/resume", headers=steering(run_id))).status_code == 200
         watched.close_code = websocket.close_code
         return watched
 
@@ -364,7 +374,7 @@ def test_viewer_that_never_reads_holds_back_neither_the_run_nor_other_viewers(
         baseline_rate = 20_000 / baseline_seconds
 
         run_id = create(client, steps=steps, points=2, seed=0)
-        assert client.post(f"/api/runs/{run_id}/pause").status_code == 200
+        assert client.post(f"/api/runs/{run_id}/pause", headers=steering(run_id)).status_code == 200
         stalled = RawViewer(server.port, f"/ws/runs/{run_id}")
         try:
 
@@ -375,7 +385,7 @@ def test_viewer_that_never_reads_holds_back_neither_the_run_nor_other_viewers(
                     # Both viewers are in (the hub is in this process); only then does the run go on.
                     await asyncio.to_thread(wait_until, lambda: _viewers(server, run_id) == 2, 10, "two viewers")
                     resumed = time.monotonic()
-                    assert client.post(f"/api/runs/{run_id}/resume").status_code == 200
+                    assert client.post(f"/api/runs/{run_id}/resume", headers=steering(run_id)).status_code == 200
                     async for text in websocket:
                         watched.messages.append(validated(text))
                         watched.times.append(time.monotonic())

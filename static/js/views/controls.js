@@ -32,6 +32,7 @@ export class Controls {
   #actions;
   #startButton;
   #commandButtons;
+  #readOnlyNote;
   #formError;
   #engineFields;
   #targetPresets; // the preset select, or null on a server without targets
@@ -48,6 +49,7 @@ export class Controls {
     this.#actions = actions;
     this.#startButton = form.querySelector("[data-start]");
     this.#commandButtons = [...form.querySelectorAll("[data-command]")];
+    this.#readOnlyNote = form.querySelector("[data-read-only]");
     this.#formError = form.querySelector("[data-form-error]");
 
     form.addEventListener("submit", (event) => {
@@ -84,9 +86,13 @@ export class Controls {
     const active = status != null && !ENDED.has(status);
     this.#startButton.disabled = this.#pending || active;
     const allowed = COMMANDS_BY_STATUS[status] ?? [];
+    // Only the browser that started the run holds its token; everyone else watches it read-only.
+    const readOnly = this.#state?.runId != null && !this.#state.canControl;
     for (const button of this.#commandButtons) {
-      button.disabled = this.#pending || !allowed.includes(button.dataset.command);
+      button.hidden = readOnly;
+      button.disabled = this.#pending || readOnly || !allowed.includes(button.dataset.command);
     }
+    if (this.#readOnlyNote) this.#readOnlyNote.hidden = !readOnly;
   }
 
   async #perform(action) {
