@@ -6,6 +6,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +15,8 @@ from app.engines import ENGINES
 from app.run_config import RunConfig
 from app.runs.run import Run, RunStateError
 from app.runs.stored import AnyRun, HistoryCache, StoredRun
-from app.storage.store import RunRecord, RunStore
+from app.storage.schema import CHUNK_STEPS
+from app.storage.store import RunRecord, RunStore, Steps
 from app.storage.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,7 @@ class RunManager:
                     "stop one or wait for one to end",
                 )
             run = Run(
-                run_id=secrets.token_urlsafe(6),
+                run_id=self.new_id(),
                 config=config,
                 engine=engine,
                 problem=engine.make_problem(config),
@@ -100,6 +102,33 @@ class RunManager:
             self._runs.pop(run.id, None)
         if self._store is not None:
             self._store.delete_run(run.id)
+
+    @staticmethod
+    def new_id() -> str:
+        """A fresh run id: short enough to read out, random enough not to be guessed."""
+        return secrets.token_urlsafe(6)
+
+    def adopt(
+        self, record: RunRecord, steps: Steps, graph: tuple[dict[str, Any], dict[str, Any] | None] | None
+    ) -> AnyRun:
+        """Store an ended run made elsewhere (an imported export) under a new id, and list it with the others."""
+        if self._store is None:
+            raise ConfigError(None, "this server keeps no store, so it cannot take in a run")
+        with self._store.batch() as batch:
+            batch.save_run(record)
+            for start in range(0, len(steps.loss), CHUNK_STEPS):
+                stop = start + CHUNK_STEPS
+                batch.append_chunk(
+                    record.id, start, steps.loss[start:stop], steps.params[start:stop], steps.grads[start:stop], False
+                )
+            if graph is not None:
+                batch.save_graph(record.id, *graph)
+        stored = self._stored(record)
+        if stored is None:
+            raise ConfigError("run", f"this server has no engine {record.engine!r}")
+        with self._lock:
+            self._runs[stored.id] = stored
+        return stored
 
     def get(self, run_id: str) -> AnyRun:
         """The run with this id, from memory or else the store; KeyError if there is none."""
