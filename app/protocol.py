@@ -74,6 +74,7 @@ class Snapshot(TypedDict):
     curve: list[float]
     graph: GraphShape | None
     graph_values: GraphValues | None
+    presenter: dict[str, Any] | None
 
 
 # What is new since the viewer's previous frame: every loss from step "from" on, the weights and the curve.
@@ -103,3 +104,10 @@ class StatusMessage(TypedDict):
     status: RunStatus
     message: str | None
     final: bool
+
+
+class PresenterMessage(TypedDict):
+    """What the lecturer's screen shows (panel, backward-stepper position, inspected node, mode)."""
+
+    type: Literal["presenter"]
+    state: dict[str, Any]

@@ -27,6 +27,7 @@ class Feed:
         self._task: asyncio.Task[None] | None = None
         self._progress: deque[tuple[float, int]] = deque()
         self._graph: str | None = None  # the signature of the graph shape the viewers were last sent
+        self._presenter: dict[str, object] | None = run.presenter  # the lecturer's view the viewers were last sent
 
     @property
     def _sent(self) -> int:
@@ -73,6 +74,12 @@ class Feed:
             for viewer in self.viewers:
                 viewer.offer_frame(self._sent, record, rate, text)
             self._record = record
+        presenter = self.run.presenter
+        if presenter is not None and presenter is not self._presenter:
+            self._presenter = presenter
+            text = dumps(messages.presenter(presenter))
+            for viewer in self.viewers:
+                viewer.offer_text(text, kind="presenter")
         if status != self._status:
             self._status = status
             final = status in ENDED

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import cast
 
 from app.engines.base import StepRecord
-from app.protocol import Frame, GraphShape, RunSummary, Series, Snapshot, StatusMessage
+from app.protocol import Frame, GraphShape, PresenterMessage, RunSummary, Series, Snapshot, StatusMessage
 from app.runs.stored import AnyRun  # a live run or a stored one: both are read the same way
 
 
@@ -67,6 +67,7 @@ def snapshot(run: AnyRun, since: int, record: StepRecord | None) -> Snapshot:
         "curve": _curve(run),
         "graph": run.graph,
         "graph_values": run.graph_values,
+        "presenter": run.presenter,
     }
 
 
@@ -87,6 +88,11 @@ def frame(run: AnyRun, start: int, record: StepRecord, rate: float, with_graph: 
     if with_graph and run.graph is not None:
         message["graph"] = cast(GraphShape, run.graph)
     return message
+
+
+def presenter(state: dict[str, object]) -> PresenterMessage:
+    """What the lecturer shows: viewers who follow the lecturer move with it."""
+    return {"type": "presenter", "state": state}
 
 
 def status(run: AnyRun, final: bool) -> StatusMessage:

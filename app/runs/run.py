@@ -48,6 +48,7 @@ class Run:
         self.param_names = engine.names(config)
         self.history = History(config.steps, self.param_names)
         self.control_hash: str | None = None  # sha256 of the token its creator steers it with
+        self.presenter: dict[str, object] | None = None  # what the lecturer's screen shows, for followers
         self.status: RunStatus = "queued"
         self.message: str | None = None
         self.created_at = datetime.now(UTC)

@@ -94,6 +94,7 @@ class StoredRun:
         self.status = cast(RunStatus, record.status)
         self.message = record.message
         self.control_hash = record.control_hash
+        self.presenter: dict[str, object] | None = None
         self.created_at: datetime = record.created_at
         self.started_at = record.started_at
         self.ended_at = record.ended_at

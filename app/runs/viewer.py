@@ -29,10 +29,11 @@ class PendingFrame:
 
 @dataclass(slots=True)
 class PendingText:
-    """A ready message (snapshot or status); `final` ends the stream."""
+    """A ready message (snapshot, status, presenter); `final` ends the stream."""
 
     text: str
     final: bool = False
+    kind: str | None = None  # a newer message of the same kind replaces a waiting one (the lecturer's view)
 
 
 class Viewer:
@@ -52,9 +53,14 @@ class Viewer:
             self._items.append(PendingFrame(start, record, rate, text))
         self._ready.set()
 
-    def offer_text(self, text: str, final: bool = False) -> None:
-        """Queue a snapshot or status message."""
-        self._items.append(PendingText(text, final))
+    def offer_text(self, text: str, final: bool = False, kind: str | None = None) -> None:
+        """Queue a snapshot, status or presenter message; one of a `kind` still waiting is replaced."""
+        if kind is not None:
+            for i, item in enumerate(self._items):
+                if isinstance(item, PendingText) and item.kind == kind:
+                    self._items[i] = PendingText(text, final, kind)
+                    return
+        self._items.append(PendingText(text, final, kind))
         self._ready.set()
 
     async def messages(self) -> AsyncIterator[str]:
