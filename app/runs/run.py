@@ -101,6 +101,14 @@ class Run:
             self._stop = True
             self._cond.notify_all()
 
+    def set_pace(self, pace: float | None) -> None:
+        """Change how many steps a second the run takes (None: as fast as it goes), from the next step on."""
+        with self._cond:
+            self._require({"queued", "running", "paused"}, "change the pace of")
+            self.config = self.config.model_copy(update={"pace": pace})
+            self._pace_origin = (0.0, 0)  # the new pace counts from the next step
+            self._cond.notify_all()
+
     def join(self, timeout: float) -> None:
         """Wait for the worker thread to end, at most `timeout` seconds (blocking: call off the event loop)."""
         if self._thread is not None:

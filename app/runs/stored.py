@@ -169,6 +169,10 @@ class StoredRun:
         """Refused: a stored run has ended."""
         self._refuse("stop")
 
+    def set_pace(self, pace: float | None) -> None:
+        """Refused: a stored run has ended."""
+        self._refuse("change the pace of")
+
     def join(self, timeout: float) -> None:
         """Nothing to wait for."""
 

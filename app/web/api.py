@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 
 from app.engines import ENGINES
 from app.engines.code import step_code
@@ -121,6 +122,18 @@ async def stop_run(run: ControlledRunDep) -> RunInfo:
     result = _command(run, run.stop)
     await asyncio.to_thread(run.join, STOP_WAIT)
     return info(run) if run.ended else result
+
+
+class PaceChange(BaseModel):
+    """A new pace for a run."""
+
+    pace: float | None = Field(..., gt=0, le=1_000_000, description="Steps per second; null: as fast as it goes.")
+
+
+@router.post("/runs/{run_id}/pace")
+def pace_run(run: ControlledRunDep, change: PaceChange) -> RunInfo:
+    """Slow a run down or speed it up, from its next step on."""
+    return _command(run, lambda: run.set_pace(change.pace))
 
 
 @router.delete("/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -3,7 +3,7 @@
 from typing import get_args
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.engines import ENGINES
 from app.run_config import (
@@ -66,6 +66,12 @@ def index(request: Request, templates: TemplatesDep) -> HTMLResponse:
             "targets_url": request.url_for("list_targets").path,
         },
     )
+
+
+@router.get("/present/{run_id}", include_in_schema=False)
+def present(run_id: str) -> RedirectResponse:
+    """The page in presenter mode, following this run: large type, themes, keys (the page reads the fragment)."""
+    return RedirectResponse(f"/#run={run_id}&present=1", status_code=307)
 
 
 @router.get("/healthz", tags=["health"])

@@ -53,11 +53,15 @@ def _healthy(url: str) -> bool:
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app, served by `python -m app` on a free port for the whole session."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    server_dir = tmp_path_factory.mktemp("server")
+    log_path = server_dir / "server.log"
+    # Its own database: the repository's data/ may hold runs (or a schema) from another version of the app.
+    env = {**os.environ, "AUTOGRAD_LIVE_DATA_DIR": str(server_dir / "data"), "AUTOGRAD_LIVE_DATABASE_URL": ""}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "app", "--host", APP_HOST, "--port", str(port)],
             cwd=ROOT,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )

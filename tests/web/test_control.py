@@ -1,5 +1,6 @@
 """Who steers a run: the holder of its control token; who starts runs: anyone, or the lecturer when keyed."""
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -79,3 +80,23 @@ def test_a_lecturer_key_guards_starting_runs(serve: Serve) -> None:
             assert refused.status_code == 403 and "lecturer" in refused.json()["detail"]
         assert keyed.get("/api/runs").json() == []
         assert keyed.post("/api/runs", json={"steps": 3}, headers={"X-Lecturer-Key": "hall-42"}).status_code == 201
+
+
+def test_pace_changes_with_the_token(client: httpx.Client) -> None:
+    """A run slowed to 5 steps a second takes about that many; null lets it run free; 403 without the token."""
+    run = slow_run(client)
+    steer = {"X-Control-Token": run["control_token"]}
+    path = f"/api/runs/{run['id']}/pace"
+    assert client.post(path, json={"pace": 5}).status_code == 403
+    assert client.post(path, json={"pace": -1}, headers=steer).status_code == 422
+    assert client.post(path, json={"pace": 5}, headers=steer).json()["config"]["pace"] == 5
+    before = client.get(f"/api/runs/{run['id']}").json()["steps_done"]
+    time.sleep(1.0)
+    slow = client.get(f"/api/runs/{run['id']}").json()["steps_done"] - before
+    assert slow <= 10  # 5 a second, with room for the step under way and a busy machine's jitter
+    assert client.post(path, json={"pace": None}, headers=steer).json()["config"]["pace"] is None
+    deadline = time.monotonic() + 10
+    while client.get(f"/api/runs/{run['id']}").json()["steps_done"] < before + slow + 1000:
+        assert time.monotonic() < deadline, "the run did not speed up"
+        time.sleep(0.05)
+    client.post(f"/api/runs/{run['id']}/stop", headers=steer)

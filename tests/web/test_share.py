@@ -38,3 +38,10 @@ def test_unknown_runs_are_404(client: httpx.Client, path: str) -> None:
     answer = client.get(path, follow_redirects=False)
     assert answer.status_code == 404
     assert "nope" in answer.json()["detail"]
+
+
+def test_present_link_opens_the_page_in_presenter_mode(client: httpx.Client) -> None:
+    """/present/{id} sends the browser to the page following the run in presenter mode."""
+    answer = client.get("/present/abc", follow_redirects=False)
+    assert answer.status_code == 307
+    assert answer.headers["location"] == "/#run=abc&present=1"
