@@ -54,9 +54,13 @@ class Feed:
         self.viewers.discard(viewer)
 
     async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         try:
             while self.viewers and self._status not in ENDED:
-                await asyncio.sleep(self.interval)
+                # Fixed deadlines: the time spent fanning a frame out does not stretch the interval after it.
+                due = max(due + self.interval, loop.time())
+                await asyncio.sleep(due - loop.time())
                 self.publish()
         finally:
             self._task = None
