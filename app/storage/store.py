@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, inspect, select, text, update
 from sqlalchemy.engine import make_url
 
 from app.storage.schema import chunks, graphs, metadata, runs
@@ -154,6 +154,7 @@ class RunStore:
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         metadata.create_all(engine)
+        _add_new_columns(engine)
         return cls(engine)
 
     def close(self) -> None:
@@ -257,6 +258,18 @@ class RunStore:
             last_params=_floats(row["last_params"]),
             curve=np.frombuffer(row["curve"], FLOAT).astype(float) if row.get("curve") is not None else None,
         )
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """Bring a database made by an older version up to date: columns added since (all nullable) are added."""
+    found = inspect(engine)
+    with engine.begin() as connection:
+        for table in metadata.sorted_tables:
+            present = {column["name"] for column in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present and column.nullable:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def _json(value: Any) -> str:

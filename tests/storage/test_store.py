@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, inspect, text
 
 from app.config import Settings
 from app.storage.store import RunRecord, RunStore
@@ -136,3 +136,17 @@ def test_the_default_database_is_a_file_in_the_data_dir(tmp_path: Path) -> None:
     """Without database_url, runs go to autograd-live.db in data_dir; a URL given is kept as it is."""
     assert Settings(data_dir=tmp_path).database_url == f"sqlite:///{tmp_path}/autograd-live.db"
     assert Settings(database_url="postgresql+psycopg://db/runs").database_url == "postgresql+psycopg://db/runs"
+
+
+def test_a_database_from_before_new_columns_is_brought_up_to_date(tmp_path: Path) -> None:
+    """A runs table made without a later (nullable) column gains it on open, and its rows still read."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE runs (id VARCHAR(32) PRIMARY KEY, engine VARCHAR(32) NOT NULL)"))
+    engine.dispose()
+    store = RunStore.open(url)
+    try:
+        assert "control_hash" in {column["name"] for column in inspect(store.engine).get_columns("runs")}
+    finally:
+        store.close()
