@@ -1,7 +1,7 @@
 // The REST calls the page makes (docs/protocol.md, "REST"). Failures become ApiError, with FastAPI's
 // validation errors sorted by the field they name so the form can show each next to its input.
 import { Command } from "./protocol.js";
-import { saveToken, tokenFor } from "./tokens.js";
+import { forgetToken, saveToken, tokenFor } from "./tokens.js";
 
 class ApiError extends Error {
   /**
@@ -104,4 +104,18 @@ export function getHistory(runId) {
 /** The target presets, `[{name, formula}]`, from the address the page was given (none on older servers). */
 export function listTargets(path) {
   return request("GET", path);
+}
+
+/** Deletes a run this browser started (its token goes along); a running one is answered 409. */
+export async function deleteRun(runId) {
+  const token = tokenFor(runId);
+  await request("DELETE", `/api/runs/${encodeURIComponent(runId)}`, undefined, token ? { "X-Control-Token": token } : {});
+  forgetToken(runId);
+}
+
+/** Sends a file from `GET /api/runs/{id}/export` back; resolves to the new run's RunInfo (a new id). */
+export async function importRun(content) {
+  const run = await request("POST", "/api/runs/import", content);
+  if (run.control_token) saveToken(run.id, run.control_token); // should the server hand the importer one
+  return run;
 }

@@ -18,6 +18,22 @@ import { Headline } from "./views/headline.js";
 import { LossChart } from "./views/loss_chart.js";
 import { StatusLine } from "./views/status_line.js";
 import { WeightsPanel } from "./views/weights_panel.js";
+// The classroom: share, export, import, the run list (the block before store.subscribe below).
+import { deleteRun, importRun } from "./api.js";
+import { configFromAddress, configLink, sharedConfig } from "./config_link.js";
+import { ExportPanel } from "./views/export_panel.js";
+import { fillForm } from "./views/form_fill.js";
+import { RunList } from "./views/run_list.js";
+import { ShareBox } from "./views/share_box.js";
+// The lecture hall: presenter mode, its keys, the lecturer's view shared and followed (the block after the classroom's).
+import { FollowLecturer } from "./follow.js";
+import { presenterActions } from "./present/actions.js";
+import { PresenterBar } from "./present/bar.js";
+import { Enlarger } from "./present/enlarge.js";
+import { PresenterKeys } from "./present/keys.js";
+import { sharePresenterView } from "./present/remote.js";
+import { PresenterShare } from "./present/share.js";
+import { Presentation } from "./present/theme.js";
 
 const store = new Store();
 // The server's η by engine, reduction and optimizer (app/web/pages.py): a twin run must not inherit a default.
@@ -73,6 +89,93 @@ const views = [
   }),
   new DiffChart($("#diff-chart")),
 ];
+
+// ---- The classroom: share the followed run, take it away, bring one back, list every run. ----
+// The server's defaults (app/web/pages.py): a config link names only what differs from them.
+const runDefaults = JSON.parse($("[data-run-defaults]").textContent);
+const RUNS_REFRESH_MS = 5000; // GET /api/runs is cheap; a hidden tab asks nothing
+views.push(
+  new ShareBox($("[data-share]"), (run) =>
+    configLink(sharedConfig(run.config, runDefaults, { engines: store.state.engines, rates })),
+  ),
+  new ExportPanel(
+    $("[data-export]"),
+    [
+      { name: "fit", title: "Fit", element: $("#fit-chart"), kind: "plot" },
+      { name: "loss", title: "Loss", element: $("#loss-chart"), kind: "plot" },
+      { name: "grad-norm", title: "Gradient norm", element: $("#grad-norm-chart"), kind: "plot" },
+      { name: "graph", title: "Autograd graph", element: $("[data-graph-svg]"), kind: "svg" },
+    ],
+    async (content) => {
+      const run = await importRun(content);
+      address(run.id, null);
+      store.apply({ type: Local.RUN_INFO, run });
+      refreshRuns();
+    },
+  ),
+  new RunList($("#runs"), {
+    follow: (runId) => address(runId, null),
+    owns: (runId) => tokenFor(runId) !== null,
+    async remove(runId) {
+      await deleteRun(runId);
+      if (runId === store.state.runId) address(null, null);
+      await refreshRuns();
+    },
+  }),
+);
+/** Opening `/#config=...` fills the form with that config; it starts nothing. */
+function fillFromAddress() {
+  const config = configFromAddress();
+  if (config) fillForm($("#controls"), config);
+}
+addEventListener("hashchange", fillFromAddress);
+fillFromAddress();
+let listedStatus = null; // the followed run's status when the list was last asked for
+store.subscribe(({ runId, status }) => {
+  const key = `${runId}:${ENDED.has(status) ? "ended" : status}`;
+  if (key !== listedStatus && status != null) refreshListed(); // a run started, or ended: its row changed
+  listedStatus = key;
+});
+/** Refreshes the run list in the background: a missed answer is asked again at the next tick. */
+function refreshListed() {
+  refreshRuns().catch(() => {});
+}
+setInterval(() => document.visibilityState === "visible" && refreshListed(), RUNS_REFRESH_MS);
+// ---- end of the classroom block ----
+
+// ---- The lecture hall: presenter mode (`#present=1` or the bar's button), keys, the lecturer's view. ----
+const graphPanel = views.find((view) => view instanceof GraphPanel);
+const shareView = new PresenterShare({
+  active: () => presentation.presenting && store.state.canControl,
+  read: () => ({ runId: store.state.runId, state: { panel: enlarger.panel, ...graphPanel.view } }),
+  send: sharePresenterView,
+  graph: $("#graph"),
+});
+const enlarger = new Enlarger(() => shareView.changed());
+let presentBar = null; // made after the Presentation it switches, which speaks up as soon as it is made
+const presentation = new Presentation(() => (shareView.changed(), presentBar?.refresh()), {
+  present: new URLSearchParams(location.hash.slice(1)).get("present") === "1",
+});
+presentBar = new PresenterBar($("[data-present]"), presentation);
+new PresenterKeys(
+  presenterActions({
+    state: () => store.state,
+    command: async (name) => store.apply({ type: Local.RUN_INFO, run: await sendCommand(store.state.runId, name) }),
+    paced: (run) => run?.id && store.apply({ type: Local.RUN_INFO, run }),
+    enlarger,
+    bar: presentBar,
+    presentation,
+  }),
+);
+views.push(
+  presentBar,
+  new FollowLecturer($("[data-follow]"), (view) => {
+    graphPanel.follow(view);
+    if (view) enlarger.set(view.panel);
+  }),
+);
+// ---- end of the lecture hall block ----
+
 store.subscribe((state) => {
   for (const view of views) view.update(state);
 });

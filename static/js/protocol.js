@@ -5,7 +5,11 @@ export const MessageType = Object.freeze({
   SNAPSHOT: "snapshot",
   FRAME: "frame",
   STATUS: "status",
+  PRESENTER: "presenter", // what the lecturer's screen shows: {panel, step, node, mode}
 });
+
+/** The graph panel's two labellings, as the presenter state names them. */
+export const GraphMode = Object.freeze({ BACKWARD: "backward", FORWARD: "forward" });
 
 /** Run statuses, in the order a run can pass through them. */
 export const Status = Object.freeze({

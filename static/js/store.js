@@ -37,6 +37,7 @@ function emptyRun(runId) {
     gradNorms: { steps: [], norms: [] }, // ‖grads‖ of each frame received: a sample, not every step
     graph: null, // GraphShape: the autograd graph of the last captured step (null: none, or no autograd)
     graphValues: null, // GraphValues of that graph: forward values, gradients and autograd's order
+    presenter: null, // {panel, step, node, mode}: what the lecturer's screen shows (null: nothing shared yet)
   };
 }
 
@@ -133,6 +134,7 @@ function applyToRun(state, msg) {
         grads: msg.grads,
         graph: msg.graph ?? null,
         graphValues: msg.graph_values ?? null,
+        presenter: msg.presenter ?? null,
       });
       setStatus(state, msg.run.status, msg.run.message);
       placeLosses(state, msg.loss_from, msg.loss);
@@ -155,6 +157,9 @@ function applyToRun(state, msg) {
       return true;
     case MessageType.STATUS:
       setStatus(state, msg.status, msg.message);
+      return true;
+    case MessageType.PRESENTER:
+      state.presenter = msg.state; // a new object each time: followers compare by identity
       return true;
     default:
       return false; // a message type this page does not know yet: ignore it rather than break

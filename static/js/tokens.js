@@ -22,3 +22,13 @@ export function tokenFor(runId) {
     return fallback.get(runId) ?? null;
   }
 }
+
+/** Drops the token of a run that is gone. */
+export function forgetToken(runId) {
+  fallback.delete(runId);
+  try {
+    localStorage.removeItem(PREFIX + runId);
+  } catch {
+    // storage unavailable: the in-memory copy was all there was
+  }
+}

@@ -3,6 +3,14 @@
 import uPlot from "/static/vendor/uplot/uPlot.esm.js";
 import { formatPowerOfTen, formatTick } from "../format.js";
 
+// Each container's uPlot, for exporting what it shows (chart_export.js) without every view handing it out.
+const plots = new WeakMap();
+
+/** The uPlot drawn in `container` by createPlot, or undefined. */
+export function plotIn(container) {
+  return plots.get(container);
+}
+
 /** The value of a CSS custom property set on :root, such as "--loss". */
 export function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -65,6 +73,7 @@ export function createPlot(container, options, { onDraw, onResize = () => {} }) 
     options.series.map(() => []),
     container,
   );
+  plots.set(container, plot);
   new ResizeObserver(([entry]) => {
     const { width, height } = entry.contentRect;
     if (width >= 1 && height >= 1) plot.setSize({ width: Math.floor(width), height: Math.floor(height) });

@@ -37,6 +37,7 @@ export class GraphPanel {
   #stepIndex = null; // the node the lecturer stepped to, or null
   #hovered = null;
   #pinned = null;
+  #wanted = null; // the lecturer's {step, node, mode} while this viewer follows them (follow.js), else null
   #requestDraw = oncePerFrame(() => this.#draw());
 
   constructor(container) {
@@ -74,6 +75,36 @@ export class GraphPanel {
     inspect(this.#inspector, null, null, null);
   }
 
+  /** What this panel shows, as the presenter state names it: shared by a lecturer (present/share.js). */
+  get view() {
+    return { step: this.#stepIndex, node: this.#inspector.dataset.node || null, mode: this.#mode };
+  }
+
+  /** Shows what the lecturer shows, again after every redraw (a late frame resets the stepper); null: stop. */
+  follow(wanted) {
+    this.#wanted = wanted && { step: wanted.step ?? null, node: wanted.node ?? null, mode: wanted.mode ?? null };
+    if (this.#state) this.#requestDraw(); // before the first update there is nothing to show it on
+  }
+
+  #applyWanted() {
+    const { step, node, mode } = this.#wanted;
+    if (mode && mode !== this.#mode) {
+      for (const input of this.#container.querySelectorAll("[data-graph-mode]")) input.checked = input.value === mode;
+      this.#setMode(mode);
+    }
+    if (step !== (this.#stepIndex ?? null) && (step === null || this.#steppable())) {
+      if (step === null) this.#setMode(this.#mode); // back to the whole pass, at rest
+      else {
+        const pass = this.#pass();
+        this.#pulse.stop();
+        this.#stepIndex = Math.min(pass.order.length - 1, step);
+        this.#paint(pass, this.#stepIndex);
+        this.#showStepper();
+      }
+    }
+    if (node !== this.#pinned) ((this.#pinned = node), this.#inspect());
+  }
+
   get #mode() {
     return this.#container.dataset.mode ?? "backward";
   }
@@ -105,6 +136,7 @@ export class GraphPanel {
       else this.#paint(this.#pass(), -1);
     } else if (!this.#shape) this.#rebuild(state.graph, {});
     this.#showStepper();
+    if (this.#wanted && this.#shape) this.#applyWanted();
   }
 
   /** The newest backward pass: its graph and its values. */

@@ -1,0 +1,34 @@
+// One panel at a time fills the screen (keys 1–4), so the back row can read it; its key again, or Escape,
+// puts it back. The charts and the graph follow their container's size by themselves (ResizeObserver).
+
+/** The panels keys 1–4 enlarge, in that order; the names the presenter state uses. */
+export const PANELS = Object.freeze(["fit", "loss", "weights", "graph"]);
+
+export class Enlarger {
+  #panel = null;
+  #onChange;
+
+  /** `onChange(name)` hears every change (null: none enlarged), whoever made it: a key, or the lecturer. */
+  constructor(onChange = () => {}) {
+    this.#onChange = onChange;
+  }
+
+  get panel() {
+    return this.#panel;
+  }
+
+  /** Enlarges the panel `name` (an unknown name or null: none). */
+  set(name) {
+    const next = PANELS.includes(name) ? name : null;
+    if (next === this.#panel) return;
+    document.getElementById(this.#panel ?? "")?.classList.remove("enlarged");
+    document.getElementById(next ?? "")?.classList.add("enlarged");
+    this.#panel = next;
+    document.documentElement.dataset.enlarged = next ?? "";
+    this.#onChange(next);
+  }
+
+  toggle(name) {
+    this.set(this.#panel === name ? null : name);
+  }
+}

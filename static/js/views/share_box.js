@@ -1,0 +1,91 @@
+// Joining the followed run from elsewhere: its short link (/r/ID, opens it read-only), a QR code of that link
+// big enough to scan off a projector, and a second link that fills another browser's form with the run's
+// config to start the same run there. main.js hands it `configLink(run)`, which knows the server's defaults.
+import { oncePerFrame } from "./animation_frame.js";
+
+export class ShareBox {
+  #container;
+  #parts;
+  #configLink;
+  #state = null;
+  #shown = { runId: undefined, config: undefined };
+  #requestDraw = oncePerFrame(() => this.#draw());
+
+  /** @param {(run: object) => string} configLink the address that fills the form with `run`'s config */
+  constructor(container, configLink) {
+    this.#container = container;
+    this.#configLink = configLink;
+    const part = (name) => container.querySelector(`[data-${name}]`);
+    this.#parts = {
+      body: part("share-body"),
+      empty: part("share-empty"),
+      link: part("share-link"),
+      copy: part("share-copy"),
+      copied: part("share-copied"),
+      qr: part("share-qr"),
+      large: part("share-large"),
+      config: part("share-config"),
+    };
+    this.#parts.copy.addEventListener("click", () => this.#copy());
+    this.#parts.large.addEventListener("click", () => this.#toggleLarge());
+    // Escape or a click on the enlarged code puts it back, as a projector's presenter expects.
+    this.#parts.qr.addEventListener("click", () => this.#container.classList.contains("qr-large") && this.#toggleLarge());
+    addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.#container.classList.contains("qr-large")) this.#toggleLarge();
+    });
+  }
+
+  update(state) {
+    this.#state = state;
+    this.#requestDraw();
+  }
+
+  reset() {
+    this.#state = null;
+    this.#requestDraw();
+  }
+
+  #draw() {
+    const runId = this.#state?.runId ?? null;
+    const run = this.#state?.run ?? null;
+    this.#parts.body.hidden = runId === null;
+    this.#parts.empty.hidden = runId !== null;
+    if (runId !== this.#shown.runId) {
+      this.#shown.runId = runId;
+      this.#parts.copied.hidden = true;
+      if (runId !== null) {
+        const link = `${location.origin}/r/${encodeURIComponent(runId)}`;
+        Object.assign(this.#parts.link, { href: link, textContent: link });
+        this.#parts.qr.src = `/api/runs/${encodeURIComponent(runId)}/qr.svg`;
+        this.#parts.qr.alt = `QR code of ${link}`;
+      }
+    }
+    // The config arrives with the run's first RunInfo or snapshot, a moment after the id.
+    const config = run?.config ?? null;
+    if (config !== this.#shown.config) {
+      this.#shown.config = config;
+      const href = config ? this.#configLink(run) : "";
+      this.#parts.config.hidden = !config;
+      if (config) this.#parts.config.href = href;
+    }
+  }
+
+  async #copy() {
+    const { link, copied } = this.#parts;
+    try {
+      await navigator.clipboard.writeText(link.href);
+      copied.textContent = "copied";
+    } catch {
+      // no clipboard (plain http on another host): select the text so Ctrl+C does it
+      getSelection().selectAllChildren(link);
+      copied.textContent = "press Ctrl+C to copy";
+    }
+    copied.hidden = false;
+  }
+
+  #toggleLarge() {
+    const large = this.#container.classList.toggle("qr-large");
+    this.#parts.large.setAttribute("aria-pressed", String(large));
+    this.#parts.large.textContent = large ? "show small" : "show large";
+  }
+}

@@ -1,0 +1,159 @@
+"""The lecture hall: presenter mode's keys steer the run and the page, its themes switch, and a viewer who
+follows the lecturer moves with them (and stays put when browsing on their own)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import AppClient, PageWatch
+
+pytestmark = pytest.mark.browser
+
+LIVE_TIMEOUT = 15_000  # ms; every wait ends as soon as its condition holds
+PACE_MISSING = "changing the pace needs a newer server"
+
+
+def start_run(page: Page, **fields: object) -> str:
+    """Fills the form's fields by id, presses Start and returns the new run's id from the address."""
+    for name, value in fields.items():
+        if name == "engine":
+            page.select_option("#engine", str(value))
+        else:
+            page.fill(f"#{name}", str(value))
+    page.click("[data-start]")
+    page.wait_for_function("location.hash.startsWith('#run=')")
+    return str(page.evaluate("new URLSearchParams(location.hash.slice(1)).get('run')"))
+
+
+def press(page: Page, key: str) -> None:
+    """A key pressed on the page itself, not in a field (the form keeps focus after Start)."""
+    page.evaluate("document.activeElement?.blur()")
+    page.keyboard.press(key)
+
+
+@pytest.fixture
+def viewer(browser: Browser, watch: PageWatch) -> Iterator[Page]:
+    """A second browser (its own context: no control tokens), watched like `page`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    other = context.new_page()
+    other.on("console", lambda message: message.type == "error" and watch.console_errors.append(message.text))
+    other.on("pageerror", lambda error: watch.console_errors.append(f"uncaught: {error}"))
+    yield other
+    context.close()
+
+
+def test_presenter_keys_steer_the_run_and_the_page(
+    page: Page, server_url: str, api: AppClient, watch: PageWatch
+) -> None:
+    page.goto(f"{server_url}/#present=1")
+    expect(page.locator("html")).to_have_class("presenting")
+    run_id = start_run(page, engine="torch-autograd", steps=5000, pace=40)
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-status", "running", timeout=LIVE_TIMEOUT)
+
+    # Space pauses, and the server says so; → takes exactly one step; space again resumes.
+    press(page, " ")
+    expect(status).to_have_attribute("data-status", "paused")
+    assert api.get(f"/api/runs/{run_id}")["status"] == "paused"
+    held = api.get(f"/api/runs/{run_id}")["step"]
+    expect(status).to_have_attribute("data-step", str(held))
+    press(page, "ArrowRight")
+    expect(status).to_have_attribute("data-step", str(held + 1))
+    assert api.get(f"/api/runs/{run_id}")["step"] == held + 1
+    assert api.get(f"/api/runs/{run_id}")["status"] == "paused"
+    press(page, " ")
+    expect(status).to_have_attribute("data-status", "running")
+    assert api.get(f"/api/runs/{run_id}")["status"] == "running"
+
+    # 1-4 enlarge fit, loss, weights, graph; the same key again restores.
+    for key, panel in zip("1234", ("fit", "loss", "weights", "graph"), strict=True):
+        press(page, key)
+        expect(page.locator(f"#{panel}")).to_have_class(f"panel {panel} enlarged")
+        expect(page.locator(".panel.enlarged")).to_have_count(1)
+        press(page, key)
+        expect(page.locator(".panel.enlarged")).to_have_count(0)
+
+    # ? opens the key list, a modal dialog; Escape closes it.
+    press(page, "?")
+    dialog = page.get_by_role("dialog", name="Presenter keys")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("pause / resume")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # + / − ask the server for another pace: its answer, or the honest word that this server cannot yet.
+    watch.expected_errors.append("404")  # the browser logs the missing route's answer
+    note = page.locator("[data-present-note]")
+    press(page, "+")
+    expect(note).to_contain_text("ace")
+    if PACE_MISSING not in (note.text_content() or ""):
+        expect(note).to_have_text("Pace: 50 steps/s.")
+        press(page, "-")
+        expect(note).to_have_text("Pace: 20 steps/s.")  # the ladder: ... 20, 50 ...
+        assert api.get(f"/api/runs/{run_id}")["config"]["pace"] == 20
+    else:
+        press(page, "-")
+        expect(note).to_have_text(PACE_MISSING)
+
+    # Keys typed into a field stay in the field.
+    page.fill("#steps", "")
+    page.focus("#steps")
+    page.keyboard.press("1")
+    expect(page.locator(".panel.enlarged")).to_have_count(0)
+    expect(page.locator("#steps")).to_have_value("1")
+
+
+def test_the_theme_toggle_switches_to_dark(page: Page, server_url: str) -> None:
+    page.goto(server_url)
+    background = "() => getComputedStyle(document.body).backgroundColor"
+    light = page.evaluate(background)
+    page.click("[data-theme-toggle]")
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    expect(page.locator("[data-theme-toggle]")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate(background) not in {light, ""}
+    assert page.evaluate(background) == "rgb(0, 0, 0)"
+
+
+def test_a_viewer_follows_the_lecturer_unless_browsing_alone(page: Page, viewer: Page, server_url: str) -> None:
+    page.goto(f"{server_url}/#present=1")
+    run_id = start_run(page, engine="torch-autograd", steps=5000, pace=40)
+    expect(page.locator("#status")).to_have_attribute("data-status", "running", timeout=LIVE_TIMEOUT)
+    viewer.goto(f"{server_url}/#run={run_id}")
+    follow = viewer.locator("[data-follow]")
+    expect(follow).to_be_visible()
+    expect(follow.locator("[data-follow-switch]")).to_be_checked()
+    expect(page.locator("[data-follow]")).to_be_hidden()  # the lecturer follows no one
+
+    # The lecturer pauses, enlarges the graph and walks its backward pass: the viewer's page moves with it.
+    press(page, " ")
+    expect(viewer.locator("#status")).to_have_attribute("data-status", "paused", timeout=LIVE_TIMEOUT)
+    press(page, "4")
+    expect(viewer.locator("#graph")).to_have_class("panel graph enlarged", timeout=LIVE_TIMEOUT)
+    graph = page.locator("#graph")
+    expect(graph.locator("[data-step-next]")).to_be_enabled()
+    for index in range(3):
+        press(page, "ArrowRight")  # with the graph enlarged, → walks the pass
+        expect(graph).to_have_attribute("data-step-index", str(index))
+    expect(viewer.locator("#graph")).to_have_attribute("data-step-index", "2", timeout=LIVE_TIMEOUT)
+    node = graph.locator("[data-graph-inspector]").get_attribute("data-node")
+    expect(viewer.locator("[data-graph-inspector]")).to_have_attribute("data-node", node or "")
+
+    # Browsing on their own, the viewer stays where they are while the lecturer moves on.
+    follow.locator("[data-follow-switch]").uncheck()
+    press(page, "ArrowRight")
+    press(page, "4")
+    expect(graph).to_have_attribute("data-step-index", "3")
+    expect(page.locator(".panel.enlarged")).to_have_count(0)
+    viewer.wait_for_timeout(600)  # several presenter ticks: nothing may arrive
+    expect(viewer.locator("#graph")).to_have_class("panel graph enlarged")
+    expect(viewer.locator("#graph")).to_have_attribute("data-step-index", "2")
+
+    # Following again catches up with the lecturer at once.
+    follow.locator("[data-follow-switch]").check()
+    expect(viewer.locator(".panel.enlarged")).to_have_count(0)
+    expect(viewer.locator("#graph")).to_have_attribute("data-step-index", "3")
