@@ -34,6 +34,11 @@ import { PresenterKeys } from "./present/keys.js";
 import { sharePresenterView } from "./present/remote.js";
 import { PresenterShare } from "./present/share.js";
 import { Presentation } from "./present/theme.js";
+// Replay: an ended run's timeline, played back through its history (the block after the lecture hall's).
+import { getHistory } from "./api.js";
+import { ReplayNote, fitNote, graphNote } from "./replay/notes.js";
+import { Player } from "./replay/player.js";
+import { Timeline } from "./replay/timeline.js";
 
 const store = new Store();
 // The server's η by engine, reduction and optimizer (app/web/pages.py): a twin run must not inherit a default.
@@ -175,6 +180,46 @@ views.push(
   }),
 );
 // ---- end of the lecture hall block ----
+
+// ---- Replay: an ended run's history, asked for once; the timeline picks the step the views show. ----
+const player = new Player({
+  onStep: (index) => store.apply({ type: Local.REPLAY, index, playing: true }),
+  onEnd: () => store.apply({ type: Local.REPLAY, index: null }), // the end of the replay is the final view
+});
+const lastRow = () => (store.state.history?.step.length ?? 1) - 1;
+views.push(
+  new Timeline($("[data-replay]"), {
+    seek(index) {
+      player.pause();
+      store.apply({ type: Local.REPLAY, index, playing: false });
+    },
+    play: (speed) => player.play(store.state.replay?.index ?? lastRow(), lastRow(), speed),
+    pause() {
+      player.pause();
+      const index = store.state.replay?.index;
+      if (index != null) store.apply({ type: Local.REPLAY, index, playing: false });
+    },
+    leave() {
+      player.pause();
+      store.apply({ type: Local.REPLAY, index: null });
+    },
+  }),
+  new ReplayNote($("[data-replay-fit-note]"), fitNote),
+  new ReplayNote($("[data-replay-graph-note]"), graphNote),
+);
+let historyOf = { runId: null, asked: false }; // the followed run, and whether its history was asked for
+store.subscribe(({ runId, status, history }) => {
+  if (runId !== historyOf.runId) {
+    player.pause(); // another run: the replay of the last one is over
+    historyOf = { runId, asked: false };
+  }
+  if (!runId || history || historyOf.asked || !ENDED.has(status)) return;
+  const asked = (historyOf = { runId, asked: true });
+  getHistory(runId)
+    .then((columns) => store.apply({ type: Local.HISTORY, runId, history: columns }))
+    .catch(() => (asked.asked = false)); // asked again at the store's next change
+});
+// ---- end of the replay block ----
 
 store.subscribe((state) => {
   for (const view of views) view.update(state);

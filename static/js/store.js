@@ -2,6 +2,7 @@
 // the page's own messages (Local), so the views never have to know where a change came from. The followed
 // run's fields sit at the top; a second run, followed to compare with it, has the same fields under `compare`.
 import { Connection, ENDED, FIT_VIEW, MessageType } from "./protocol.js";
+import { replayFrame } from "./replay/curves.js";
 
 /** Messages the page itself applies, beside the server's. */
 export const Local = Object.freeze({
@@ -15,6 +16,8 @@ export const Local = Object.freeze({
   COMPARE_JOIN: "compare-join", // { runId }: follow this run beside the first (null: compare with none)
   COMPARED: "compared", // { msg }: any run message above, or a server message, about the compared run
   DIFF: "diff", // { diff }: the two runs' step-by-step difference (compare.js), or null
+  HISTORY: "history", // { runId, history }: GET /api/runs/{id}/history of the followed run, once it has ended
+  REPLAY: "replay", // { index, playing }: show history row `index` (null: the final view again)
 });
 
 function emptyRun(runId) {
@@ -38,6 +41,8 @@ function emptyRun(runId) {
     graph: null, // GraphShape: the autograd graph of the last captured step (null: none, or no autograd)
     graphValues: null, // GraphValues of that graph: forward values, gradients and autograd's order
     presenter: null, // {panel, step, node, mode}: what the lecturer's screen shows (null: nothing shared yet)
+    history: null, // the ended run's every step, as GET /api/runs/{id}/history gives it
+    replay: null, // replay/curves.js replayFrame plus `playing`: the step the views show instead (null: the latest)
   };
 }
 
@@ -97,6 +102,19 @@ export class Store {
         break;
       case Local.DIFF:
         state.diff = msg.diff;
+        break;
+      case Local.HISTORY:
+        changed = msg.runId === state.runId;
+        if (changed) state.history = msg.history;
+        break;
+      case Local.REPLAY:
+        state.replay =
+          msg.index == null || !state.history
+            ? null
+            : {
+                ...replayFrame(state.history, msg.index, state.run?.config?.engine, state.curveX),
+                playing: Boolean(msg.playing),
+              };
         break;
       default:
         changed = applyToRun(state, msg);

@@ -5,6 +5,7 @@
 // that where the two agree both colours show); a second run of the other kind is not overlaid.
 import uPlot from "/static/vendor/uplot/uPlot.esm.js";
 import { targetOf } from "../engines.js";
+import { formatCount } from "../format.js";
 import { FIT_VIEW, ViewKind } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
 import { axis, createPlot, cssVar } from "./chart.js";
@@ -114,7 +115,7 @@ export class FitChart {
     this.#state = null;
     this.#drawn = { data: null, curve: null, compare: null, compareShown: "" };
     this.#yRange = DEFAULT_Y_RANGE;
-    this.#pending = { points: 0, step: -1, modelPoints: 0, compare: "" };
+    this.#pending = { points: 0, step: -1, replayStep: "", modelPoints: 0, compare: "" };
     this.#look(null);
     this.#plot.setData([[], [], [], [], [], [], []]);
   }
@@ -129,15 +130,18 @@ export class FitChart {
     const compare = comparable ? (state?.compare?.curve ?? null) : null;
     // What became of a compared run: drawn, or not (another view kind), or none ("").
     const compareShown = state?.compare?.view ? (comparable ? "drawn" : "other-view") : "";
+    // A replay draws the curve of the weights at its step, where the engine has a formula for it (store.js).
+    const replayed = state?.replay?.curve ?? null;
+    const shownCurve = replayed ?? state?.curve ?? null;
     const drawn = this.#drawn;
     const unchanged =
       state?.data === drawn.data &&
-      state?.curve === drawn.curve &&
+      shownCurve === drawn.curve &&
       compare === drawn.compare &&
       compareShown === drawn.compareShown;
     if (!state?.data || (unchanged && !viewChanged)) return;
     const outputs = view.kind === ViewKind.OUTPUTS;
-    const curve = state.curve ?? []; // empty before the server has drawn one: nothing yet
+    const curve = shownCurve ?? []; // empty before the server has drawn one: nothing yet
     const compareX = state.compare?.curveX?.slice(0, compare?.length ?? 0) ?? [];
     this.#fitRange(state, outputs, compare);
     const none = [[], []];
@@ -156,12 +160,13 @@ export class FitChart {
     const data = outputs ? 0 : state.data.x.length;
     this.#pending = {
       points: data + state.truth.x.length + curve.length,
-      step: state.step,
+      step: replayed ? state.replay.step : state.step,
+      replayStep: replayed ? state.replay.step : "",
       modelPoints: outputs ? curve.length : 0,
       compare: compareShown,
     };
     this.#plot.setData(uPlot.join(tables));
-    this.#drawn = { data: state.data, curve: state.curve, compare, compareShown };
+    this.#drawn = { data: state.data, curve: shownCurve, compare, compareShown };
   }
 
   /**
@@ -205,14 +210,15 @@ export class FitChart {
     const target = outputs ? "perfect fit (prediction = target)" : targetOf(state?.run, state?.engines ?? []);
     showKey(this.#keys.target, target);
     const model = outputs ? "predictions" : "model";
-    showKey(this.#keys.run, state?.run ? `${model}: ${describeRun(state.run)}` : model);
+    const at = state?.replay?.curve ? ` at step ${formatCount(state.replay.step)}` : "";
+    showKey(this.#keys.run, state?.run ? `${model}${at}: ${describeRun(state.run)}` : model);
     // A compared run of the other kind is not drawn here: the compare panel says so.
     showKey(this.#keys.compare, compared && comparable ? `compared: ${describeRun(compared)}` : "");
   }
 
   #markDrawn() {
     if (!this.#pending) return;
-    const { points, step, modelPoints, compare } = this.#pending;
-    Object.assign(this.#container.dataset, { points, step, modelPoints, compare });
+    const { points, step, replayStep, modelPoints, compare } = this.#pending;
+    Object.assign(this.#container.dataset, { points, step, replayStep, modelPoints, compare });
   }
 }

@@ -19,6 +19,7 @@ export class LossChart {
   #drawn = {}; // what the last setData was made from
   #pending = null; // what the next draw will put on screen, reported by #markDrawn
   #lastStep = 1; // the x axis ends at the longer run's last step
+  #marker; // a replay's step: a line across the plot with a dot on the loss (hidden when not replaying)
   #requestDraw = oncePerFrame(() => this.#draw());
 
   /** `panel` holds the key ([data-key-*]) and the plot (.plot), which reports what it drew. */
@@ -43,6 +44,11 @@ export class LossChart {
       },
       { onDraw: () => this.#markDrawn(), onResize: this.#requestDraw },
     );
+    this.#marker = document.createElement("div");
+    this.#marker.className = "replay-marker";
+    this.#marker.hidden = true;
+    this.#marker.append(document.createElement("span"));
+    this.#plot.over.append(this.#marker); // uPlot's overlay: its pixels are the plotting area's
   }
 
   update(state) {
@@ -56,6 +62,7 @@ export class LossChart {
     this.#lastStep = 1;
     this.#pending = { points: 0, losses: 0, compared: 0 };
     this.#plot.setData([[], [], []]);
+    this.#placeMarker();
   }
 
   #draw() {
@@ -63,6 +70,7 @@ export class LossChart {
     const { losses, compare } = this.#state;
     const compared = compare?.losses ?? [];
     this.#showKeys();
+    this.#placeMarker();
     const width = this.#plot.width;
     this.#lastStep = Math.max(lastStep(this.#state), compare ? lastStep(compare) : 1);
     const drawn = { losses: losses.length, compared: compared.length, width, lastStep: this.#lastStep };
@@ -90,5 +98,19 @@ export class LossChart {
     if (!this.#pending) return;
     const { points, losses, compared } = this.#pending;
     Object.assign(this.#container.dataset, { points, losses, step: losses - 1, compared });
+    this.#placeMarker(); // the scales may have moved under it
+  }
+
+  /** Puts the marker at the replayed step and its loss; hides it outside a replay. */
+  #placeMarker() {
+    const replay = this.#state?.replay;
+    const shown = replay != null && Number.isFinite(replay.loss) && replay.loss > 0;
+    this.#marker.hidden = !shown;
+    this.#container.dataset.replayStep = shown ? replay.step : "";
+    if (!shown) return;
+    const left = this.#plot.valToPos(replay.step, "x");
+    const top = this.#plot.valToPos(replay.loss, "y");
+    this.#marker.style.left = `${left}px`;
+    this.#marker.style.setProperty("--dot-top", `${top}px`);
   }
 }

@@ -82,13 +82,16 @@ export class WeightsPanel {
   #draw() {
     const state = this.#state;
     if (!state) return;
-    if (state.params) this.#show(state);
+    const replay = state.replay; // a replayed step: the history's weights, gradient and loss of that step
+    if (replay) this.#show({ ...state, params: replay.params, grads: replay.grads }, replay);
+    else if (state.params) this.#show(state);
     else {
       // No weights yet: the rows of the run's engine, or of the one the form names (a network's tensors).
       const run = state.run ?? (state.selectedEngine ? { engine: state.selectedEngine } : null);
       this.#show({ ...state, params: {}, grads: {}, run });
     }
-    this.#container.dataset.step = state.step;
+    this.#container.dataset.step = replay ? replay.step : state.step;
+    this.#container.dataset.replayStep = replay ? replay.step : "";
   }
 
   /** Names a network's columns as the norms they are. */
@@ -100,7 +103,8 @@ export class WeightsPanel {
     for (const head of this.#heads) head.textContent = heads[head.dataset.head];
   }
 
-  #show({ params, grads, losses, engines, run }) {
+  /** `at`: the replayed {step, loss} shown instead of the latest loss, or null. */
+  #show({ params, grads, losses, engines, run }, at = null) {
     const { model, names } = modelOf(engines, run);
     const network = isNetwork(run);
     this.#mode(network);
@@ -113,8 +117,8 @@ export class WeightsPanel {
     }
     this.#cubic.textContent = network ? (architectureOf(run) ?? model) : formatModel(model, params, names);
     // losses[k] was computed with the weights before step k's update: it belongs to step k.
-    this.#loss.textContent = formatValue(losses.at(-1));
-    this.#lossStep.textContent = losses.length ? formatCount(losses.length - 1) : "—";
+    this.#loss.textContent = formatValue(at ? at.loss : losses.at(-1));
+    this.#lossStep.textContent = at ? formatCount(at.step) : losses.length ? formatCount(losses.length - 1) : "—";
 
     const accumulating = run?.config?.zero_grad === false;
     this.#container.dataset.accumulating = accumulating;
