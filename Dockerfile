@@ -7,7 +7,8 @@ RUN npm ci --no-audit --no-fund
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     AUTOGRAD_LIVE_STATIC_DIR=/srv/autograd-live/static \
-    AUTOGRAD_LIVE_TEMPLATES_DIR=/srv/autograd-live/templates
+    AUTOGRAD_LIVE_TEMPLATES_DIR=/srv/autograd-live/templates \
+    AUTOGRAD_LIVE_DATA_DIR=/srv/autograd-live/data
 WORKDIR /srv/autograd-live
 # CPU wheels only: the default torch wheel on Linux pulls several GB of CUDA libraries.
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
@@ -20,7 +21,9 @@ COPY --from=vendor /src/node_modules/uplot/dist/uPlot.esm.js /src/node_modules/u
      /src/node_modules/uplot/LICENSE ./static/vendor/uplot/
 COPY --from=vendor /src/node_modules/@dagrejs/dagre/dist/dagre.esm.js /src/node_modules/@dagrejs/dagre/LICENSE \
      ./static/vendor/dagre/
-RUN useradd --system --uid 10001 autograd
+RUN useradd --system --uid 10001 autograd && mkdir -p /srv/autograd-live/data && chown autograd /srv/autograd-live/data
+# The runs' database: mount a volume here to keep runs across containers.
+VOLUME /srv/autograd-live/data
 USER autograd
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \
