@@ -3,8 +3,6 @@
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
-import numpy as np
-
 from app.engines.problem import Array, Drawing, Problem, make_drawing, make_problem
 from app.graph.model import BackwardTrace, Graph
 from app.run_config import RunConfig
@@ -52,8 +50,3 @@ class EngineSpec:
     def names(self, config: RunConfig) -> tuple[str, ...]:
         """The names of the numbers this engine records for `config`."""
         return self.names_for(config) if self.names_for else self.param_names
-
-
-def as_floats(values: Array) -> tuple[float, ...]:
-    """A small array as a tuple of Python floats."""
-    return tuple(float(v) for v in np.asarray(values).ravel())

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from app.engines import ENGINES
-from app.engines.base import as_floats
 from app.engines.problem import make_problem
 from app.run_config import EngineName, RunConfig
 
@@ -91,10 +90,3 @@ def test_every_configurable_engine_is_registered() -> None:
         assert len(spec.initial_params(config)) == len(spec.names(config))
         if spec.predict is not None:  # the polynomial models; networks name their layers instead
             assert spec.names(config)[:4] == ("a", "b", "c", "d")
-
-
-def test_as_floats_flattens_to_python_floats() -> None:
-    """as_floats turns a small array into a tuple of Python floats."""
-    result = as_floats(np.array([[1.5, 2.0], [3.0, -4.25]]))
-    assert result == (1.5, 2.0, 3.0, -4.25)
-    assert all(type(v) is float for v in result)
