@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from app.engines import ENGINES
@@ -18,7 +17,7 @@ from app.runs.manager import ConfigError
 from app.runs.run import RunStateError
 from app.runs.stored import AnyRun
 from app.schemas import CodeLineInfo, CreatedRun, EngineInfo, RunHistory, RunInfo, TargetPreset
-from app.web.deps import ControlledRunDep, ManagerDep, RunDep, check_lecturer_key, token_hash
+from app.web.deps import ControlledRunDep, ManagerDep, RunDep, check_lecturer_key, field_error, token_hash
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -67,8 +66,7 @@ def create_run(manager: ManagerDep, config: RunConfig | None = None) -> CreatedR
     try:
         run = manager.create(config or RunConfig(), control_hash=token_hash(token))
     except ConfigError as error:
-        location = ("body", error.field) if error.field else ("body",)
-        raise RequestValidationError([{"type": "limit", "loc": location, "msg": str(error), "input": None}]) from None
+        raise field_error(error.field, str(error), "limit") from None
     return CreatedRun(**info(run).model_dump(), control_token=token)
 
 

@@ -5,7 +5,6 @@ from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, status
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from app.engines import ENGINES
@@ -13,7 +12,7 @@ from app.run_config import RunConfig
 from app.runs.manager import ConfigError
 from app.storage.store import RunRecord, Steps
 from app.web.api import info
-from app.web.deps import ManagerDep
+from app.web.deps import ManagerDep, field_error
 from app.web.export import EXPORT_FORMAT, EXPORT_VERSION
 
 router = APIRouter(prefix="/api/runs", tags=["export"])
@@ -31,10 +30,6 @@ class ExportedRun(BaseModel):
     graph_values: dict[str, Any] | None = None
 
 
-def _refuse(field: str, message: str) -> RequestValidationError:
-    return RequestValidationError([{"type": "import", "loc": ("body", field), "msg": message, "input": None}])
-
-
 def _columns(history: dict[str, Any], names: tuple[str, ...]) -> Steps:
     """The history's columns as arrays, every column the same length and every number finite."""
     try:
@@ -42,9 +37,9 @@ def _columns(history: dict[str, Any], names: tuple[str, ...]) -> Steps:
         params = np.asarray([history["params"][n] for n in names], dtype=np.float64).T.reshape(len(loss), len(names))
         grads = np.asarray([history["grads"][n] for n in names], dtype=np.float64).T.reshape(len(loss), len(names))
     except (KeyError, TypeError, ValueError) as error:
-        raise _refuse("history", f"the history's columns do not fit together: {error}") from None
+        raise field_error("history", f"the history's columns do not fit together: {error}", "import") from None
     if not (np.isfinite(loss).all() and np.isfinite(params).all() and np.isfinite(grads).all()):
-        raise _refuse("history", "the history holds numbers that are not finite")
+        raise field_error("history", "the history holds numbers that are not finite", "import")
     return Steps(loss=loss, params=params, grads=grads)
 
 
@@ -56,7 +51,7 @@ def import_run(exported: ExportedRun, manager: ManagerDep) -> Any:
     engine = ENGINES[config.engine]
     names = tuple(run.get("param_names") or engine.names(config))
     if run.get("status") not in ENDED_STATUSES:
-        raise _refuse("run", f"only an ended run can be taken in, not one that is {run.get('status')!r}")
+        raise field_error("run", f"only an ended run can be taken in, not one that is {run.get('status')!r}", "import")
     steps = _columns(exported.history, names)
     count = len(steps.loss)
     record = RunRecord(
@@ -78,4 +73,4 @@ def import_run(exported: ExportedRun, manager: ManagerDep) -> Any:
     try:
         return info(manager.adopt(record, steps, graph))
     except ConfigError as error:
-        raise _refuse(error.field or "run", str(error)) from None
+        raise field_error(error.field or "run", str(error), "import") from None
