@@ -152,7 +152,8 @@ class RunManager:
         """Stop every run that is still going; with a store, wait for them briefly and write everything, the
         runs cut off as `interrupted` (blocking: call off the event loop)."""
         going = [run for run in self._runs.values() if not run.ended]
-        statuses = {run.id: run.status for run in going}
+        if self._writer is not None:
+            self._writer.interrupt({run.id: run.status for run in going})
         for run in going:
             with contextlib.suppress(RunStateError):
                 run.stop()
@@ -160,7 +161,7 @@ class RunManager:
             deadline = time.monotonic() + SHUTDOWN_WAIT
             for run in going:
                 run.join(max(0.0, deadline - time.monotonic()))
-            self._writer.close(interrupted=statuses)
+            self._writer.close()
 
     def _stored(self, record: RunRecord) -> StoredRun | None:
         assert self._store is not None

@@ -57,10 +57,13 @@ class Writer:
             self._wake.set()
             self._done.wait_for(lambda: self._finished >= wanted, timeout)
 
-    def close(self, interrupted: Mapping[str, str] | None = None, timeout: float = 30.0) -> None:
-        """Write everything left and stop; runs named in `interrupted` (id: their status when the server
-        stopped them) are stored as `interrupted` rather than `stopped`."""
-        self._interrupted = dict(interrupted or {})
+    def interrupt(self, statuses: Mapping[str, str]) -> None:
+        """Store these runs (id: their status when the server stops them) as `interrupted` rather than
+        `stopped` from now on; call before stopping them, so no flush in between stores them as stopped."""
+        self._interrupted = {**self._interrupted, **statuses}
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write everything left and stop."""
         self._closing = True
         self._wake.set()
         self._thread.join(timeout)

@@ -81,15 +81,18 @@ def test_a_running_run_is_stored_as_it_goes(
 def test_closing_stores_runs_cut_off_as_interrupted(
     store: RunStore, make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil
 ) -> None:
-    """Runs named at close are stored as interrupted, saying where they were, with every step they made."""
-    writer = Writer(store, interval=10)  # no flush before the one at close
+    """Runs named before they are stopped are stored as interrupted, saying where they were, with every step
+    they made, even when a flush comes between their stop and the close."""
+    writer = Writer(store, interval=10)  # no periodic flush: the test places them
     run = make_run(make_config(steps=100_000, pace=500), start=False)
     writer.watch(run)
     run.start(threading.Semaphore(1))
     wait_until(lambda: run.history.count > 20, 10, "a few steps")
+    writer.interrupt({run.id: "running"})
     run.stop()
     run.join(5)
-    writer.close(interrupted={run.id: "running"})
+    writer.sync()  # the stopped run is written here, its last flush
+    writer.close()
     row = store.load_run(run.id)
     assert row is not None
     assert row.status == "interrupted"
