@@ -5,6 +5,7 @@ import argparse
 import uvicorn
 
 from app.config import get_settings
+from app.web.socket_writer import UVICORN_OPTIONS
 
 
 def main() -> None:
@@ -14,8 +15,7 @@ def main() -> None:
     parser.add_argument("--host", default=settings.host, help=f"address to listen on (default {settings.host})")
     parser.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port})")
     args = parser.parse_args()
-    # One frame is compressed once per viewer under permessage-deflate: off, it is serialized once for all.
-    uvicorn.run("app.main:app", host=args.host, port=args.port, ws_per_message_deflate=False)
+    uvicorn.run("app.main:app", host=args.host, port=args.port, **UVICORN_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -284,10 +284,13 @@ def stop_process(process: subprocess.Popen[Any], grace: float = 15.0) -> None:
 
 
 def create_paused(client: httpx.Client, server: Server, config: dict[str, Any]) -> tuple[str, int]:
-    """Create a run, pause it at once, and wait until it holds still: its id and the step it will run next."""
+    """Create a run, pause it at once, and wait until it holds still: its id and the step it will run next. The
+    client keeps the run's control token for the commands that follow."""
     response = client.post(f"{server.base}{server.api}", json=config)
     response.raise_for_status()
     run_id = response.json()["id"]
+    if "control_token" in response.json():  # the app's runs obey their creator only; the baseline has no tokens
+        client.headers["X-Control-Token"] = response.json()["control_token"]
     client.post(f"{server.base}{server.api}/{run_id}/pause").raise_for_status()
     last = -1
     for _ in range(100):  # bounded: 10 s

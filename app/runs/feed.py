@@ -4,15 +4,16 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from app.engines.base import StepRecord
 from app.runs import messages
 from app.runs.run import ENDED
 from app.runs.stored import AnyRun
-from app.runs.viewer import Viewer, dumps
+from app.runs.viewer import Encoded, Viewer, WriteNow
 
 RATE_WINDOW = 1.0  # seconds of progress that the steps-per-second figure averages over
+SLICE = 100  # viewers offered a message between two turns of the event loop
 
 
 class Feed:
@@ -33,16 +34,16 @@ class Feed:
     def _sent(self) -> int:
         return self._record.step + 1 if self._record else 0
 
-    def join(self, since: int) -> Viewer:
+    def join(self, since: int, write_now: WriteNow | None = None) -> Viewer:
         """A new viewer, with a snapshot up to the last frame, so the next frame follows it exactly."""
         if self._task is None:
             self._status = self.run.status  # read before `latest`: once ended, latest is final
             self._record = self.run.latest
             self._graph = self.run.graph["signature"] if self.run.graph else None
-        viewer = Viewer(self.run)
-        viewer.offer_text(dumps(messages.snapshot(self.run, since, self._record)))
+        viewer = Viewer(self.run, write_now)
+        viewer.offer(Encoded(messages.snapshot(self.run, since, self._record)))
         if self._status in ENDED:
-            viewer.offer_text(dumps(messages.status(self.run, final=True)), final=True)
+            viewer.offer(Encoded(messages.status(self.run, final=True)), final=True)
             return viewer
         self.viewers.add(viewer)
         if self._task is None:
@@ -61,35 +62,60 @@ class Feed:
                 # Fixed deadlines: the time spent fanning a frame out does not stretch the interval after it.
                 due = max(due + self.interval, loop.time())
                 await asyncio.sleep(due - loop.time())
-                self.publish()
+                await self._publish_in_slices()
         finally:
             self._task = None
 
     def publish(self) -> None:
-        """Offer every viewer what is new: one frame with the new losses, then any change of status."""
+        """Offer every viewer what is new, all at once."""
+        deliver = self._news()
+        for viewer in list(self.viewers):
+            deliver(viewer)
+
+    async def _publish_in_slices(self) -> None:
+        """Offer every viewer what is new, a slice of viewers at a time: between slices the event loop serves
+        others (with a thousand viewers, one frame's writes take milliseconds)."""
+        deliver = self._news()
+        viewers = list(self.viewers)
+        for start in range(0, len(viewers), SLICE):
+            if start:
+                await asyncio.sleep(0)
+            for viewer in viewers[start : start + SLICE]:
+                deliver(viewer)
+
+    def _news(self) -> Callable[[Viewer], None]:
+        """What is new since the last frame (one frame with the new losses, the lecturer's view, a change of
+        status), serialized once, as one delivery for every viewer. It counts as sent from now on, so a viewer
+        that joins while it is being delivered has it in its snapshot instead."""
+        offers: list[Callable[[Viewer], None]] = []
         status = self.run.status  # read before `latest`: once ended, latest is final
         record = self.run.latest
         if record is not None and record.step + 1 > self._sent:
             rate = self._rate(record.step + 1)
             graph = self.run.graph
             changed = graph is not None and graph["signature"] != self._graph
-            text = dumps(messages.frame(self.run, self._sent, record, rate, with_graph=changed))
+            start, frame = self._sent, Encoded(messages.frame(self.run, self._sent, record, rate, with_graph=changed))
             self._graph = graph["signature"] if graph else None
-            for viewer in self.viewers:
-                viewer.offer_frame(self._sent, record, rate, text)
             self._record = record
+            offers.append(lambda viewer: viewer.offer_frame(start, record, rate, frame))
         presenter = self.run.presenter
         if presenter is not None and presenter is not self._presenter:
             self._presenter = presenter
-            text = dumps(messages.presenter(presenter))
-            for viewer in self.viewers:
-                viewer.offer_text(text, kind="presenter")
+            view = Encoded(messages.presenter(presenter))
+            offers.append(lambda viewer: viewer.offer(view, kind="presenter"))
         if status != self._status:
             self._status = status
             final = status in ENDED
-            text = dumps(messages.status(self.run, final))
-            for viewer in self.viewers:
-                viewer.offer_text(text, final)
+            change = Encoded(messages.status(self.run, final))
+            offers.append(lambda viewer: viewer.offer(change, final))
+        if len(offers) == 1:
+            return offers[0]
+
+        def deliver(viewer: Viewer) -> None:
+            for offer in offers:
+                offer(viewer)
+
+        return deliver
 
     def _rate(self, done: int) -> float:
         now = time.monotonic()
@@ -115,12 +141,12 @@ class Hub:
         self._feeds: dict[str, Feed] = {}
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, run: AnyRun, since: int = 0) -> AsyncIterator[Viewer]:
-        """A viewer of `run` for the duration of the block."""
+    async def subscribe(self, run: AnyRun, since: int = 0, write_now: WriteNow | None = None) -> AsyncIterator[Viewer]:
+        """A viewer of `run` for the duration of the block; `write_now` sends straight to its socket."""
         feed = self._feeds.get(run.id)
         if feed is None:
             feed = self._feeds[run.id] = Feed(run, self.interval)
-        viewer = feed.join(since)
+        viewer = feed.join(since, write_now)
         try:
             yield viewer
         finally:

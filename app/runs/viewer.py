@@ -1,8 +1,9 @@
-"""One viewer's outbox: frames merge while the viewer is behind, so it never holds up the run or others."""
+"""One viewer's outbox: written through at once while its socket keeps up, merged while it is behind, so a viewer
+never holds up the run or the others."""
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import orjson
@@ -17,65 +18,106 @@ def dumps(message: object) -> str:
     return orjson.dumps(message).decode()
 
 
+class Encoded:
+    """A message serialized once for every viewer: its JSON as UTF-8 bytes, as text, and as the transport frames
+    it (kept by the transport, so it too is made once)."""
+
+    __slots__ = ("_text", "data", "frame")
+
+    def __init__(self, message: object) -> None:
+        self.data = orjson.dumps(message)
+        self.frame: bytes | None = None
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The JSON as a str, decoded on first use (only a socket sent the ordinary way needs it)."""
+        if self._text is None:
+            self._text = self.data.decode()
+        return self._text
+
+
+# Writes a message to the viewer's socket at once, or returns False when the socket cannot take it now.
+WriteNow = Callable[[Encoded], bool]
+
+
 @dataclass(slots=True)
 class PendingFrame:
-    """A frame waiting to be sent; `text` is the shared serialization, None once merged with a newer one."""
+    """A frame waiting to be sent; `message` is the shared serialization, None once merged with a newer one."""
 
     start: int
     record: StepRecord
     rate: float
-    text: str | None
+    message: Encoded | None
 
 
 @dataclass(slots=True)
-class PendingText:
+class PendingMessage:
     """A ready message (snapshot, status, presenter); `final` ends the stream."""
 
-    text: str
+    message: Encoded
     final: bool = False
     kind: str | None = None  # a newer message of the same kind replaces a waiting one (the lecturer's view)
 
 
 class Viewer:
-    """Holds what one socket has yet to send; at most one frame waits at a time, however slow the socket."""
+    """What one socket has yet to send; at most one frame waits at a time, however slow the socket.
 
-    def __init__(self, run: AnyRun) -> None:
+    With `write_now`, a message goes straight to the socket from the publishing task whenever nothing waits
+    before it: no task to wake per viewer and frame. Everything else waits here for `messages()`.
+    """
+
+    def __init__(self, run: AnyRun, write_now: WriteNow | None = None) -> None:
         self.run = run
-        self._items: deque[PendingFrame | PendingText] = deque()
+        self._write_now = write_now
+        self._items: deque[PendingFrame | PendingMessage] = deque()
         self._ready = asyncio.Event()
+        self._sending = False  # the sender holds a message it has not finished sending
 
-    def offer_frame(self, start: int, record: StepRecord, rate: float, text: str) -> None:
-        """Queue a frame, or merge it into the one still waiting (keeping that one's first step)."""
+    def _written(self, message: Encoded) -> bool:
+        return self._write_now is not None and not self._items and not self._sending and self._write_now(message)
+
+    def offer_frame(self, start: int, record: StepRecord, rate: float, message: Encoded) -> None:
+        """Send a frame, or queue it, or merge it into the one still waiting (keeping that one's first step)."""
+        if self._written(message):
+            return
         last = self._items[-1] if self._items else None
         if isinstance(last, PendingFrame):
             self._items[-1] = PendingFrame(last.start, record, rate, None)
         else:
-            self._items.append(PendingFrame(start, record, rate, text))
+            self._items.append(PendingFrame(start, record, rate, message))
         self._ready.set()
 
-    def offer_text(self, text: str, final: bool = False, kind: str | None = None) -> None:
-        """Queue a snapshot, status or presenter message; one of a `kind` still waiting is replaced."""
+    def offer(self, message: Encoded, final: bool = False, kind: str | None = None) -> None:
+        """Send a snapshot, status or presenter message, or queue it; one of a `kind` still waiting is replaced.
+        The final one always waits for the sender, which closes the socket after it."""
+        if not final and self._written(message):
+            return
         if kind is not None:
             for i, item in enumerate(self._items):
-                if isinstance(item, PendingText) and item.kind == kind:
-                    self._items[i] = PendingText(text, final, kind)
+                if isinstance(item, PendingMessage) and item.kind == kind:
+                    self._items[i] = PendingMessage(message, final, kind)
                     return
-        self._items.append(PendingText(text, final, kind))
+        self._items.append(PendingMessage(message, final, kind))
         self._ready.set()
 
-    async def messages(self) -> AsyncIterator[str]:
-        """The texts to send, in order, ending after the final status."""
+    async def messages(self) -> AsyncIterator[Encoded]:
+        """The messages to send the ordinary way, in order, ending after the final status."""
         while True:
             if not self._items:
                 self._ready.clear()
                 await self._ready.wait()
                 continue
             item = self._items.popleft()
-            if isinstance(item, PendingText):
-                yield item.text
-                if item.final:
-                    return
-            elif item.text is not None:
-                yield item.text
-            else:  # only a viewer that fell behind costs per-viewer work (and gets the graph's shape again)
-                yield dumps(messages.frame(self.run, item.start, item.record, item.rate, with_graph=True))
+            self._sending = True
+            try:
+                if isinstance(item, PendingMessage):
+                    yield item.message
+                    if item.final:
+                        return
+                elif item.message is not None:
+                    yield item.message
+                else:  # only a viewer that fell behind costs per-viewer work (and gets the graph's shape again)
+                    yield Encoded(messages.frame(self.run, item.start, item.record, item.rate, with_graph=True))
+            finally:
+                self._sending = False

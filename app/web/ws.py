@@ -7,15 +7,19 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.runs.viewer import Viewer
 from app.web.deps import HubDep, ManagerDep
+from app.web.socket_writer import SocketWriter, socket_writer
 
 router = APIRouter()
 
 UNKNOWN_RUN = 4404  # close code: no run with that id
 
 
-async def _send_all(websocket: WebSocket, viewer: Viewer) -> None:
-    async for text in viewer.messages():
-        await websocket.send_text(text)
+async def _send_all(websocket: WebSocket, viewer: Viewer, writer: SocketWriter | None) -> None:
+    # What the publisher could not write at once: when the socket has caught up, written straight again,
+    # otherwise sent the ordinary way, which waits until the socket can take it.
+    async for message in viewer.messages():
+        if writer is None or not writer.write_now(message):
+            await websocket.send_text(message.text)
 
 
 async def _until_gone(websocket: WebSocket) -> None:
@@ -34,8 +38,9 @@ async def watch_run(websocket: WebSocket, run_id: str, manager: ManagerDep, hub:
     except KeyError:
         await websocket.close(UNKNOWN_RUN, f"no run with id {run_id!r}")
         return
-    async with hub.subscribe(run, since) as viewer:
-        sending = asyncio.create_task(_send_all(websocket, viewer))
+    writer = socket_writer(websocket.scope)
+    async with hub.subscribe(run, since, writer.write_now if writer else None) as viewer:
+        sending = asyncio.create_task(_send_all(websocket, viewer, writer))
         gone = asyncio.create_task(_until_gone(websocket))
         done, pending = await asyncio.wait({sending, gone}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:

@@ -13,7 +13,7 @@ from app.run_config import RunConfig
 from app.runs import messages
 from app.runs.feed import Feed, Hub
 from app.runs.run import Run, RunStatus
-from app.runs.viewer import Viewer, dumps
+from app.runs.viewer import Encoded, Viewer
 
 MakeConfig = Callable[..., RunConfig]
 MakeRun = Callable[..., Run]
@@ -55,7 +55,7 @@ async def drain(viewer: Viewer) -> list[Message]:
     """Every message a viewer has to send, up to and including the final status."""
 
     async def collect() -> list[Message]:
-        return [json.loads(text) async for text in viewer.messages()]
+        return [json.loads(message.data) async for message in viewer.messages()]
 
     return await asyncio.wait_for(collect(), timeout=5)
 
@@ -80,13 +80,13 @@ def test_viewer_merges_frames_while_behind(driver: Driver) -> None:
     run = driver.run
     viewer = Viewer(run)
     driver.steps(4)
-    viewer.offer_frame(0, run.latest, 10.0, dumps(messages.frame(run, 0, run.latest, 10.0, with_graph=False)))  # type: ignore[arg-type]
+    viewer.offer_frame(0, run.latest, 10.0, Encoded(messages.frame(run, 0, run.latest, 10.0, with_graph=False)))  # type: ignore[arg-type]
     driver.steps(4)
-    viewer.offer_frame(4, run.latest, 20.0, dumps(messages.frame(run, 4, run.latest, 20.0, with_graph=False)))  # type: ignore[arg-type]
+    viewer.offer_frame(4, run.latest, 20.0, Encoded(messages.frame(run, 4, run.latest, 20.0, with_graph=False)))  # type: ignore[arg-type]
     driver.steps(2)
-    viewer.offer_frame(8, run.latest, 30.0, dumps(messages.frame(run, 8, run.latest, 30.0, with_graph=False)))  # type: ignore[arg-type]
+    viewer.offer_frame(8, run.latest, 30.0, Encoded(messages.frame(run, 8, run.latest, 30.0, with_graph=False)))  # type: ignore[arg-type]
     driver.status("finished")
-    viewer.offer_text(dumps(messages.status(run, final=True)), final=True)
+    viewer.offer(Encoded(messages.status(run, final=True)), final=True)
 
     received = asyncio.run(drain(viewer))
     assert [m["type"] for m in received] == ["frame", "status"]
@@ -98,19 +98,21 @@ def test_viewer_merges_frames_while_behind(driver: Driver) -> None:
 
 
 def test_viewer_sends_a_waiting_frame_as_its_shared_text(driver: Driver) -> None:
-    """A frame that did not merge is sent as the very text the feed serialized once for every viewer."""
+    """A frame that did not merge is sent as the very message the feed serialized once for every viewer."""
     run = driver.run
     viewer = Viewer(run)
     driver.steps(3)
-    text = dumps(messages.frame(run, 0, run.latest, 5.0, with_graph=False))  # type: ignore[arg-type]
-    viewer.offer_frame(0, run.latest, 5.0, text)  # type: ignore[arg-type]
-    viewer.offer_text('{"type":"status","final":true}', final=True)
-    viewer.offer_text("never sent: after the final status")
+    frame = Encoded(messages.frame(run, 0, run.latest, 5.0, with_graph=False))  # type: ignore[arg-type]
+    final = Encoded(messages.status(run, final=True))
+    viewer.offer_frame(0, run.latest, 5.0, frame)  # type: ignore[arg-type]
+    viewer.offer(final, final=True)
+    viewer.offer(Encoded("never sent: after the final status"))
 
-    async def texts() -> list[str]:
-        return [t async for t in viewer.messages()]
+    async def sent() -> list[Encoded]:
+        return [message async for message in viewer.messages()]
 
-    assert asyncio.run(texts()) == [text, '{"type":"status","final":true}']
+    first, second = asyncio.run(sent())
+    assert first is frame and second is final
 
 
 def test_frames_never_merge_across_a_status(driver: Driver) -> None:
@@ -118,13 +120,13 @@ def test_frames_never_merge_across_a_status(driver: Driver) -> None:
     run = driver.run
     viewer = Viewer(run)
     driver.steps(2)
-    viewer.offer_frame(0, run.latest, 1.0, dumps(messages.frame(run, 0, run.latest, 1.0, with_graph=False)))  # type: ignore[arg-type]
+    viewer.offer_frame(0, run.latest, 1.0, Encoded(messages.frame(run, 0, run.latest, 1.0, with_graph=False)))  # type: ignore[arg-type]
     driver.status("paused")
-    viewer.offer_text(dumps(messages.status(run, final=False)))
+    viewer.offer(Encoded(messages.status(run, final=False)))
     driver.steps(3)
-    viewer.offer_frame(2, run.latest, 1.0, dumps(messages.frame(run, 2, run.latest, 1.0, with_graph=False)))  # type: ignore[arg-type]
+    viewer.offer_frame(2, run.latest, 1.0, Encoded(messages.frame(run, 2, run.latest, 1.0, with_graph=False)))  # type: ignore[arg-type]
     driver.status("stopped")
-    viewer.offer_text(dumps(messages.status(run, final=True)), final=True)
+    viewer.offer(Encoded(messages.status(run, final=True)), final=True)
 
     received = asyncio.run(drain(viewer))
     assert [(m["type"], m.get("from"), m.get("status")) for m in received] == [
@@ -266,8 +268,8 @@ def test_slow_viewer_gets_fewer_larger_frames_and_holds_no_one_back(driver: Driv
         fast_received: list[Message] = []
 
         async def read_fast() -> None:
-            async for text in fast.messages():
-                fast_received.append(json.loads(text))
+            async for message in fast.messages():
+                fast_received.append(json.loads(message.data))
 
         async def fast_has(count: int) -> None:
             while len(fast_received) < count:
@@ -310,3 +312,87 @@ def test_hub_ticks_frames_of_a_live_run_and_forgets_the_feed(make_config: MakeCo
     frames = [m for m in received if m["type"] == "frame"]
     assert 1 <= len(frames) <= elapsed * 20 + 2
     assert received[-1]["status"] == "finished" and received[-1]["final"] is True
+
+
+class Socket:
+    """A socket as `write_now` sees it: takes messages while `open`, in the order they come."""
+
+    def __init__(self) -> None:
+        self.open = True
+        self.sent: list[Encoded] = []
+
+    def write_now(self, message: Encoded) -> bool:
+        if self.open:
+            self.sent.append(message)
+        return self.open
+
+
+def test_a_viewer_that_keeps_up_is_written_to_straight_from_the_publisher(driver: Driver) -> None:
+    """While its socket takes every message, the snapshot and each frame go straight to it (the frame the very
+    serialization every viewer shares) and only the final status waits for the sender."""
+    run = driver.run
+
+    async def scenario() -> tuple[list[Socket], list[list[Message]]]:
+        feed = Feed(run, NEVER)
+        sockets = [Socket(), Socket()]
+        viewers = [feed.join(since=0, write_now=socket.write_now) for socket in sockets]
+        for count in (3, 4, 5):
+            driver.steps(count)
+            feed.publish()
+        driver.status("finished")
+        feed.publish()
+        return sockets, [await drain(viewer) for viewer in viewers]
+
+    sockets, waited = asyncio.run(scenario())
+    for socket, rest in zip(sockets, waited, strict=True):
+        sent = [json.loads(message.data) for message in socket.sent]
+        assert [m["type"] for m in sent] == ["snapshot", "frame", "frame", "frame"]
+        assert losses_received(sent) == run.history.losses(0, 12)
+        assert [(m["type"], m["final"]) for m in rest] == [("status", True)]
+    assert all(a is b for a, b in zip(sockets[0].sent[1:], sockets[1].sent[1:], strict=True))
+
+
+def test_a_viewer_that_falls_behind_waits_merges_and_catches_up_in_order(driver: Driver) -> None:
+    """Once its socket refuses a frame, later ones wait and merge behind it, even after the socket would take
+    them again; the sender sends what waits, and then the publisher writes straight again. Every loss once."""
+    run = driver.run
+
+    async def scenario() -> tuple[list[Encoded], list[int]]:
+        feed = Feed(run, NEVER)
+        socket = Socket()
+        viewer = feed.join(since=0, write_now=socket.write_now)
+        driver.steps(2)
+        feed.publish()  # written straight
+        socket.open = False
+        driver.steps(3)
+        feed.publish()  # refused: waits
+        socket.open = True
+        driver.steps(4)
+        feed.publish()  # must not overtake the waiting frame: merges into it
+        waited = len(socket.sent)
+        sender = viewer.messages()
+        merged = await anext(sender)
+        socket.sent.append(merged)  # the sender sends it the ordinary way
+        driver.steps(5)
+        feed.publish()  # the sender is busy with the merged frame: this one waits for it
+        after_busy = len(socket.sent)
+        late = await anext(sender)
+        socket.sent.append(late)
+        idle = asyncio.ensure_future(anext(sender))  # the sender asks for more: it has finished with `late`
+        await asyncio.sleep(0)
+        driver.steps(1)
+        feed.publish()  # nothing waits any more: straight again
+        idle.cancel()
+        return socket.sent, [waited, after_busy]
+
+    sent, counts = asyncio.run(scenario())
+    received = [json.loads(message.data) for message in sent]
+    assert counts == [2, 3]
+    assert [(m["type"], m.get("from")) for m in received] == [
+        ("snapshot", None),
+        ("frame", 0),
+        ("frame", 2),  # steps 2..8: the refused frame and the one merged into it
+        ("frame", 9),
+        ("frame", 14),
+    ]
+    assert losses_received(received) == run.history.losses(0, 15)

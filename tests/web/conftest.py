@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import uvicorn
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 
 from app.config import Settings, default_database_url
 from app.main import create_app
+from app.web.socket_writer import UVICORN_OPTIONS
 
 
 @dataclass
@@ -41,11 +43,11 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
 
     `send_buffer` caps the kernel send buffer of the accepted sockets, so a client that never reads stalls its
     socket after a few kilobytes instead of several megabytes. Each server gets a database of its own, unless
-    its settings name one.
+    its settings name one. `uvicorn_options` change how uvicorn serves it.
     """
     running: list[tuple[uvicorn.Server, threading.Thread, socket.socket]] = []
 
-    def start(settings: Settings, send_buffer: int | None = None) -> LiveServer:
+    def start(settings: Settings, send_buffer: int | None = None, **uvicorn_options: Any) -> LiveServer:
         if settings.database_url == default_database_url(settings.data_dir):
             fresh = default_database_url(tmp_path_factory.mktemp("data"))
             settings = settings.model_copy(update={"database_url": fresh})
@@ -56,7 +58,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
         listener.bind(("127.0.0.1", 0))
         app = create_app(settings)
         config = uvicorn.Config(
-            app, log_level="warning", ws_per_message_deflate=False, timeout_graceful_shutdown=2, lifespan="on"
+            app, log_level="warning", timeout_graceful_shutdown=2, lifespan="on", **(UVICORN_OPTIONS | uvicorn_options)
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
