@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -14,6 +15,7 @@ from app.runs.viewer import Encoded, Viewer, WriteNow
 
 RATE_WINDOW = 1.0  # seconds of progress that the steps-per-second figure averages over
 SLICE = 100  # viewers offered a message between two turns of the event loop
+LARGE_SNAPSHOT = 20_000  # losses in a snapshot that is built in a thread (~2 ms of work on this machine)
 
 
 class Feed:
@@ -41,7 +43,11 @@ class Feed:
             self._record = self.run.latest
             self._graph = self.run.graph["signature"] if self.run.graph else None
         viewer = Viewer(self.run, write_now)
-        viewer.offer(Encoded(messages.snapshot(self.run, since, self._record)))
+        snapshot = functools.partial(messages.snapshot, self.run, since, self._record)
+        if self._sent - since > LARGE_SNAPSHOT:  # milliseconds of work: not on the loop that serves everyone
+            viewer.offer_later(asyncio.ensure_future(asyncio.to_thread(lambda: Encoded(snapshot()))))
+        else:
+            viewer.offer(Encoded(snapshot()))
         if self._status in ENDED:
             viewer.offer(Encoded(messages.status(self.run, final=True)), final=True)
             return viewer

@@ -53,9 +53,9 @@ class PendingFrame:
 
 @dataclass(slots=True)
 class PendingMessage:
-    """A ready message (snapshot, status, presenter); `final` ends the stream."""
+    """A message (snapshot, status, presenter), ready or still being made; `final` ends the stream."""
 
-    message: Encoded
+    message: Encoded | asyncio.Future[Encoded]
     final: bool = False
     kind: str | None = None  # a newer message of the same kind replaces a waiting one (the lecturer's view)
 
@@ -101,6 +101,12 @@ class Viewer:
         self._items.append(PendingMessage(message, final, kind))
         self._ready.set()
 
+    def offer_later(self, making: asyncio.Future[Encoded]) -> None:
+        """Queue a message still being made (a large snapshot, built off the event loop); what comes after it
+        waits behind it."""
+        self._items.append(PendingMessage(making))
+        self._ready.set()
+
     async def messages(self) -> AsyncIterator[Encoded]:
         """The messages to send the ordinary way, in order, ending after the final status."""
         while True:
@@ -112,7 +118,8 @@ class Viewer:
             self._sending = True
             try:
                 if isinstance(item, PendingMessage):
-                    yield item.message
+                    message = item.message
+                    yield message if isinstance(message, Encoded) else await message
                     if item.final:
                         return
                 elif item.message is not None:

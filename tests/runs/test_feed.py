@@ -396,3 +396,45 @@ def test_a_viewer_that_falls_behind_waits_merges_and_catches_up_in_order(driver:
         ("frame", 14),
     ]
     assert losses_received(received) == run.history.losses(0, 15)
+
+
+def test_a_large_snapshot_is_built_off_the_loop_and_frames_wait_behind_it(
+    driver: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot of many losses is made in another thread; frames published meanwhile, even to a socket that
+    would take them, wait behind it: the viewer still gets every loss once, in order."""
+    run = driver.run
+    built_in: list[int] = []
+    snapshot = messages.snapshot
+
+    def recorded(*args: Any) -> Any:
+        built_in.append(threading.get_ident())
+        return snapshot(*args)
+
+    monkeypatch.setattr("app.runs.feed.LARGE_SNAPSHOT", 10)
+    monkeypatch.setattr(messages, "snapshot", recorded)
+
+    async def scenario() -> tuple[list[Message], list[Message]]:
+        feed = Feed(run, NEVER)
+        driver.steps(8)
+        feed.publish()
+        small = feed.join(since=0)  # 8 losses: made at once, on the loop
+        driver.steps(12)
+        feed.publish()
+        socket = Socket()
+        large = feed.join(since=0, write_now=socket.write_now)  # 20 losses: made in a thread
+        driver.steps(5)
+        feed.publish()
+        driver.status("finished")
+        feed.publish()
+        received = await drain(large)
+        await drain(small)
+        await feed.close()
+        return [json.loads(message.data) for message in socket.sent], received
+
+    written, received = asyncio.run(scenario())
+    assert written == [], "nothing may overtake the snapshot being made"
+    assert [m["type"] for m in received] == ["snapshot", "frame", "status"]
+    assert received[0]["loss"] == run.history.losses(0, 20)
+    assert losses_received(received) == run.history.losses(0, 25)
+    assert built_in[0] == threading.get_ident() and built_in[1] != threading.get_ident()
