@@ -5,7 +5,15 @@ import secrets
 from typing import Annotated, Literal, Self, get_args
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from app.formula import DEFAULT_TARGET, compile_formula
 
@@ -54,6 +62,17 @@ def default_layers() -> list[int | Activation]:
     return [16, "tanh"]
 
 
+# Fields an engine does not read. lecture-net learns a seeded teacher network's two outputs with the lecture's
+# fixed network: no target formula, no hidden layers. Its config writes them as null (stored and returned), so
+# it says only what shaped the run; whatever is sent for them (an older export's defaults) is ignored unchecked.
+UNUSED_FIELDS: dict[str, frozenset[str]] = {"lecture-net": frozenset({"target", "layers"})}
+
+
+def unused_fields(engine: object) -> frozenset[str]:
+    """The config fields `engine` does not read (none for a name that is not an engine's: validation says so)."""
+    return UNUSED_FIELDS.get(engine, frozenset()) if isinstance(engine, str) else frozenset()
+
+
 class RunConfig(BaseModel):
     """What to train and how; every field defaults to the lecture's value."""
 
@@ -78,7 +97,8 @@ class RunConfig(BaseModel):
     x_max: float = Field(math.pi, ge=-1e3, le=1e3, description="Right end of the x range.")
     target: str = Field(
         DEFAULT_TARGET,
-        description="The function of x to learn: numbers, x, pi, e, + - * / **, and sin, cos, exp, log, ... .",
+        description="The function of x to learn: numbers, x, pi, e, + - * / **, and sin, cos, exp, log, ... "
+        "(null for lecture-net, which learns a teacher network's outputs).",
     )
     noise: float = Field(0.0, ge=0, le=100, description="Standard deviation of Gaussian noise added to targets.")
     dtype: DType = Field("float64", description="Floating point precision of data and weights.")
@@ -90,11 +110,28 @@ class RunConfig(BaseModel):
         default_factory=default_layers,
         max_length=8,
         description="Hidden layers of the torch-mlp network between input x and output y: widths of Linear "
-        "layers and activations, e.g. [16, 'tanh'] is Linear(1, 16), Tanh(), Linear(16, 1).",
+        "layers and activations, e.g. [16, 'tanh'] is Linear(1, 16), Tanh(), Linear(16, 1) (null for lecture-net).",
     )
     optimizer: Optimizer = Field(
         "sgd", description="torch.optim algorithm of the torch-optim engine (momentum is SGD with momentum 0.9)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ignore_unused(cls, data: object) -> object:
+        # Left out before validation: the fields keep their defaults inside (nothing reads them) and dump as null.
+        if isinstance(data, dict):
+            unused = unused_fields(data.get("engine", cls.model_fields["engine"].default))
+            return {name: value for name, value in data.items() if name not in unused}
+        return data
+
+    @field_serializer("target")
+    def _dump_target(self, target: str) -> str | None:
+        return None if "target" in unused_fields(self.engine) else target
+
+    @field_serializer("layers")
+    def _dump_layers(self, layers: list[Width | Activation]) -> list[Width | Activation] | None:
+        return None if "layers" in unused_fields(self.engine) else layers
 
     @field_validator("learning_rate")
     @classmethod

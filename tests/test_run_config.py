@@ -118,3 +118,41 @@ def test_non_positive_or_non_finite_rate_is_rejected(learning_rate: float) -> No
 def test_non_positive_steps_are_rejected(steps: int) -> None:
     """Every step count ≤ 0 is refused, at the steps field."""
     assert ("steps",) in error_locations({"steps": steps})
+
+
+def test_a_lecture_net_config_holds_no_target_nor_layers() -> None:
+    """lecture-net reads neither the target formula nor hidden layers: its config dumps both as null."""
+    config = RunConfig(engine="lecture-net", seed=1)
+    for dumped in (config.model_dump(), config.model_dump(mode="json")):
+        assert dumped["target"] is None and dumped["layers"] is None
+        assert dumped["points"] == 2000 and dumped["zero_grad"] is True  # what it does read stays
+
+
+def test_a_lecture_net_config_ignores_a_target_and_layers_sent_with_it() -> None:
+    """A formula or layers sent along (an older export's defaults, even an invalid formula) are not kept."""
+    for sent in ({"target": "sin(x)", "layers": [16, "tanh"]}, {"target": "x +* 2", "layers": ["gelu"]}):
+        dumped = RunConfig.model_validate({"engine": "lecture-net", **sent}).model_dump(mode="json")
+        assert dumped["target"] is None and dumped["layers"] is None
+
+
+def test_a_lecture_net_config_reads_back_as_dumped() -> None:
+    """What is stored (the JSON dump, nulls and all) validates again to the same config."""
+    config = RunConfig(engine="lecture-net", seed=7, points=300, noise=0.1)
+    again = RunConfig.model_validate_json(config.model_dump_json())
+    assert again == config and again.model_dump() == config.model_dump()
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch-autograd", "torch-mlp", "dynamic-net"])
+def test_other_engines_keep_their_target_and_layers(engine: str) -> None:
+    """Every other engine's config keeps the formula and the layers, and refuses a null one."""
+    dumped = RunConfig.model_validate({"engine": engine, "target": "cos(x)"}).model_dump(mode="json")
+    assert dumped["target"] == "cos(x)" and dumped["layers"] == [16, "tanh"]
+    assert ("target",) in error_locations({"engine": engine, "target": None})
+
+
+def test_the_response_schema_says_target_and_layers_may_be_null() -> None:
+    """The config as returned may hold null for both; the request schema (the form's layer rules) is unchanged."""
+    returned = RunConfig.model_json_schema(mode="serialization")["properties"]
+    for name in ("target", "layers"):
+        assert {"type": "null"} in returned[name]["anyOf"]
+    assert RunConfig.model_json_schema()["properties"]["layers"]["type"] == "array"

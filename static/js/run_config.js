@@ -14,16 +14,21 @@ export function isDefaultRate(rates, config) {
   return rate !== undefined && Math.abs(config.learning_rate - rate) <= 1e-12 * Math.abs(rate);
 }
 
+/** Fields a run's config holds as null when its engine does not read them (lecture-net: app/run_config.py). */
+const UNREAD_WHEN_NULL = ["target", "layers"];
+
 /**
  * `config` (a run's, every field filled in by the server) with `changes`, as a new run's request. The first
  * engine's default η would make another engine diverge (torch-mlp's Adam rate on plain SGD) or crawl, so a
  * default is left out for the server to pick the new engine's own; a typed rate is kept. Fields the new
- * engine does not read are left out too, so the new run's config shows only what applies to it.
+ * engine does not read are left out too, so the new run's config shows only what applies to it; and so are
+ * those the first engine did not read (null): the new engine gets its defaults.
  */
 export function twinConfig(config, changes, { engines, rates }) {
   const twin = { ...config, ...changes };
   if (isDefaultRate(rates, config)) delete twin.learning_rate;
   if (twin.engine !== NETWORK_ENGINE) delete twin.layers;
   if (inputsOf(engines, twin.engine) > 1) delete twin.target;
+  for (const name of UNREAD_WHEN_NULL) if (twin[name] === null) delete twin[name];
   return twin;
 }

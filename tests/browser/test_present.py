@@ -157,3 +157,108 @@ def test_a_viewer_follows_the_lecturer_unless_browsing_alone(page: Page, viewer:
     follow.locator("[data-follow-switch]").check()
     expect(viewer.locator(".panel.enlarged")).to_have_count(0)
     expect(viewer.locator("#graph")).to_have_attribute("data-step-index", "3")
+
+
+BOXES = """(selector) => [...document.querySelectorAll(selector)].map((element) => {
+  const r = element.getBoundingClientRect();
+  return { left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height };
+})"""
+# The graph panel's box, its drawing's (the laid-out nodes and edges) and its SVG's viewBox.
+GRAPH_FIT = """() => {
+  const box = (element) => {
+    const r = element.getBoundingClientRect();
+    return { left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height };
+  };
+  const svg = document.querySelector('#graph [data-graph-svg]');
+  return { panel: box(document.querySelector('#graph')), svg: box(svg), drawing: box(svg.querySelector('.graph-root')),
+           viewBox: svg.getAttribute('viewBox') };
+}"""
+FILLED = 0.8  # the share of the panel's width or height the enlarged drawing must take, whichever binds
+FILLS = f"Math.max(f.drawing.width / f.panel.width, f.drawing.height / f.panel.height) >= {FILLED}"
+
+
+def filled(fit: dict[str, dict[str, float]]) -> float:
+    """How much of the panel the drawing takes along the side that limits it (the aspect is kept)."""
+    panel, drawing = fit["panel"], fit["drawing"]
+    return max(drawing["width"] / panel["width"], drawing["height"] / panel["height"])
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "engine"),
+    [(1280, 720, "torch-autograd"), (1920, 1080, "lecture-net")],  # a tall graph; a small one, once zoomed 1.35x
+)
+def test_an_enlarged_graph_fills_its_panel(page: Page, server_url: str, width: int, height: int, engine: str) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{server_url}/#present=1")
+    start_run(page, engine=engine, steps=5000, pace=40)
+    graph = page.locator("#graph")
+    page.wait_for_function("document.querySelector('#graph .graph-root')?.getBBox().height > 0", timeout=LIVE_TIMEOUT)
+    before = page.evaluate(GRAPH_FIT)
+    title_before = page.evaluate(BOXES, "#graph .node-title")[0]["height"]
+
+    press(page, "4")
+    expect(graph).to_have_class("panel graph enlarged")
+    # The zoom follows the panel's new size a frame or two later: wait for it, then measure.
+    fills = f"(() => {{ const f = ({GRAPH_FIT})(); return {FILLS}; }})()"
+    page.wait_for_function(fills, timeout=LIVE_TIMEOUT)
+    fit = page.evaluate(GRAPH_FIT)
+    assert filled(fit) >= FILLED, fit
+    assert filled(fit) > filled(before), (before, fit)
+    # All of it in view, inside its panel and inside the window: nothing cut off.
+    drawing, svg = fit["drawing"], fit["svg"]
+    assert svg["left"] - 1 <= drawing["left"] and drawing["right"] <= svg["right"] + 1, fit
+    assert svg["top"] - 1 <= drawing["top"] and drawing["bottom"] <= svg["bottom"] + 1, fit
+    assert fit["panel"]["bottom"] <= height and fit["panel"]["right"] <= width, fit
+    # Its labels grew with it: the loss box's title is taller on screen than in the page.
+    assert page.evaluate(BOXES, "#graph .node-title")[0]["height"] > title_before
+
+    # Restored, the panel draws the graph as it did before.
+    press(page, "4")
+    expect(page.locator(".panel.enlarged")).to_have_count(0)
+    page.wait_for_function(f"(({GRAPH_FIT})()).viewBox === {before['viewBox']!r}", timeout=LIVE_TIMEOUT)
+
+
+@pytest.mark.parametrize("engine", ["torch-autograd", "torch-mlp"])  # single letters; a network's "8.weight"
+def test_the_weights_table_fits_a_1280_pixel_window(page: Page, server_url: str, engine: str) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{server_url}/#present=1")
+    start_run(page, engine=engine, steps=20)
+    expect(page.locator("#status")).to_have_attribute("data-status", "finished", timeout=LIVE_TIMEOUT)
+    weights = page.locator("#weights")
+    expect(weights.locator("tbody td").first).not_to_have_text("—")
+    # The widest numbers the page writes in fixed notation, in every cell, as an early summed gradient can be.
+    page.evaluate(
+        """async () => {
+          const { formatSigned } = await import('/static/js/format.js');
+          const widest = formatSigned(-999999.9999);
+          for (const cell of document.querySelectorAll('#weights tbody td')) cell.textContent = widest;
+        }"""
+    )
+
+    def assert_inside(where: str) -> None:
+        panel = page.evaluate(
+            """() => {
+              const panel = document.querySelector('#weights');
+              const r = panel.getBoundingClientRect();
+              const style = getComputedStyle(panel);
+              return { left: r.left + parseFloat(style.paddingLeft), right: r.right - parseFloat(style.paddingRight) };
+            }"""
+        )
+        cells = page.evaluate(BOXES, "#weights .weights-table th, #weights .weights-table td")
+        assert len(cells) >= 3 * 5, cells  # the head and at least four rows
+        outside = [
+            c for c in cells if c["left"] < panel["left"] - 1 or c["right"] > panel["right"] + 1 or c["right"] > 1280
+        ]
+        assert outside == [], f"{where}: cells cut off at the side of {panel}"
+        size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('#weights tbody td')).fontSize)")
+        assert size >= 18, f"{where}: the numbers shrank to {size}px"  # still large type, beyond the page's 16 px
+
+    weights.scroll_into_view_if_needed()
+    assert_inside("in the page")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # nothing makes the page scroll sideways
+
+    press(page, "3")
+    expect(weights).to_have_class("panel weights enlarged")
+    assert_inside("enlarged")
+    cells = page.evaluate(BOXES, "#weights .weights-table th, #weights .weights-table td")
+    assert max(c["bottom"] for c in cells) <= 720, "enlarged: rows cut off at the bottom"

@@ -1,35 +1,15 @@
-"""Target formulas typed by users, like `sin(x) + 0.3*x**2`: a whitelist over `ast`, evaluated with numpy."""
+"""The whitelist over a formula's syntax tree: each allowed node becomes a numpy function of x, and every other
+node a FormulaError that names it and quotes it."""
 
 import ast
 import math
-import re
-import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
-Array = NDArray[np.float64]
-Function = Callable[[Array], Array]
+from app.formula.model import FormulaError, Function
 
-# Bounds that keep any accepted formula cheap: a few dozen float64 ufunc calls over the points, nothing more.
-MAX_LENGTH = 200
-MAX_PARTS = 100
-MAX_DEPTH = 50
-MAX_EXPONENT = 10
-
-PRESETS: dict[str, str] = {
-    "sine": "sin(x)",
-    "cosine": "cos(x)",
-    "cubic": "x**3 - x",
-    "absolute value": "abs(x)",
-    "bell curve": "exp(-x**2)",
-    "soft step": "tanh(2*x)",
-    "fast sine": "sin(3*x)",
-    "sine plus parabola": "sin(x) + 0.3*x**2",
-}
-DEFAULT_TARGET = PRESETS["sine"]
+MAX_DEPTH = 50  # levels of nesting: the built functions never recurse deep
+MAX_EXPONENT = 10  # the largest power, either sign: x**10 stays a float64
 
 # Each a numpy ufunc of one argument, called by its bare name.
 FUNCTIONS: dict[str, np.ufunc] = {
@@ -72,113 +52,9 @@ _REFUSED: dict[type[ast.AST], str] = {
     **dict.fromkeys((ast.List, ast.Tuple, ast.Set, ast.Dict), "a list, tuple, set or dict"),
     **dict.fromkeys((ast.Await, ast.Yield, ast.YieldFrom), "await or yield"),
 }
-_STATEMENTS: dict[type[ast.stmt], str] = {
-    **dict.fromkeys((ast.Import, ast.ImportFrom), "an import"),
-    **dict.fromkeys((ast.Assign, ast.AugAssign, ast.AnnAssign), "an assignment"),
-}
-# Checked before parsing because the parser only warns (it does not fail) on a number run into a keyword, like
-# `1if`: a run of characters that starts like a number must be a plain decimal number.
-_NUMBER_RUN = re.compile(r"(?<![\w.])(?:\d|\.\d)(?:[eE][+-]|[\w.])*")
-_DECIMAL = re.compile(r"(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?")
 
 
-class FormulaError(ValueError):
-    """A formula that is not allowed, with a message saying what and where."""
-
-
-@dataclass(frozen=True)
-class Formula:
-    """A validated formula: its text and the numpy function of x it stands for."""
-
-    text: str
-    # Expects a float64 array and may warn; evaluate() adds the quiet errstate and x's shape.
-    function: Function = field(repr=False, compare=False)
-
-    def evaluate(self, x: ArrayLike) -> Array:
-        """The formula at every x, as a new float64 array of x's shape; NaN or inf where it is undefined."""
-        points = np.asarray(x, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            values = self.function(points)
-        return np.array(np.broadcast_to(values, points.shape), dtype=np.float64)
-
-    def check_finite_on(self, x: ArrayLike) -> Array:
-        """The formula's values at x; FormulaError naming the first x where one is NaN or infinite."""
-        points = np.asarray(x, dtype=np.float64)
-        values = self.evaluate(points)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            first = int(np.argmax(bad))
-            point, value = float(points.flat[first]), float(values.flat[first])
-            raise FormulaError(f"the target is not finite at x = {point:.6g}: {self.text} gives {value}")
-        return values
-
-
-def compile_formula(text: str) -> Formula:
-    """Check `text` against the whitelist and turn it into a Formula, or raise FormulaError."""
-    source = _precheck(text)
-    tree = _parse(source)
-    parts = sum(isinstance(node, ast.expr) for node in ast.walk(tree))
-    if parts > MAX_PARTS:
-        raise FormulaError(f"the formula has more than {MAX_PARTS} parts ({parts} numbers, names and operations)")
-    return Formula(text=source, function=_build(tree.body, source, 1))
-
-
-def _precheck(text: str) -> str:
-    """The stripped text, after the checks that come before parsing (so the parser never runs long or warns)."""
-    if len(text) > MAX_LENGTH:
-        raise FormulaError(f"the formula is longer than {MAX_LENGTH} characters")
-    source = text.strip()
-    if not source:
-        raise FormulaError("the formula is empty: write a function of x, like sin(x)")
-    # Backslash escapes in strings are another thing the parser only warns on.
-    if (backslash := source.find("\\")) >= 0:
-        raise FormulaError(f"a backslash (at position {backslash}) is not allowed")
-    for run in _NUMBER_RUN.finditer(source):
-        if not _DECIMAL.fullmatch(run.group()):
-            where = f"{run.group()!r} at position {run.start()}"
-            raise FormulaError(f"{where} is not a number: write numbers like 2, 0.5 or 1e-3, and 2*x, not 2x")
-    return source
-
-
-def _quiet_parse(source: str, mode: str) -> ast.AST:
-    """ast.parse with its warnings (odd literals such as '1.0if') turned into errors, so nothing is printed."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", SyntaxWarning)
-        return ast.parse(source, mode=mode)
-
-
-def _parse(source: str) -> ast.Expression:
-    """The syntax tree of one expression, or FormulaError saying why the text is not one."""
-    try:
-        tree = _quiet_parse(source, "eval")
-    except SyntaxWarning as warning:
-        raise FormulaError(f"the formula is not valid: {warning}") from None
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        raise FormulaError(_syntax_message(source, error)) from None
-    assert isinstance(tree, ast.Expression)
-    return tree
-
-
-def _syntax_message(source: str, error: Exception) -> str:
-    """Plain words for text that is not a Python expression: a statement, several lines, or a syntax error."""
-    try:
-        module = _quiet_parse(source, "exec")
-        statements = module.body if isinstance(module, ast.Module) else []
-    except (SyntaxError, SyntaxWarning, ValueError, RecursionError, MemoryError):
-        statements = []
-    for statement in statements:
-        if not isinstance(statement, ast.Expr):
-            kind = _STATEMENTS.get(type(statement), type(statement).__name__.lower())
-            return f"a formula is one expression in x, not a statement ({kind})"
-    if len(statements) > 1:
-        return "a formula is one expression in x, not several"
-    if isinstance(error, SyntaxError):
-        where = f" at position {error.offset - 1}" if error.offset else ""
-        return f"the formula is not valid Python syntax{where}: {error.msg}"
-    return "the formula could not be read"
-
-
-def _build(node: ast.expr, source: str, depth: int) -> Function:
+def build(node: ast.expr, source: str, depth: int = 1) -> Function:
     """The numpy function for one whitelisted node; anything else raises FormulaError."""
     if depth > MAX_DEPTH:
         raise FormulaError(f"the formula is nested more than {MAX_DEPTH} levels deep")
@@ -188,19 +64,19 @@ def _build(node: ast.expr, source: str, depth: int) -> Function:
     if isinstance(node, ast.Name):
         return _name(node)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd | ast.USub):
-        operand = _build(node.operand, source, depth + 1)
+        operand = build(node.operand, source, depth + 1)
         return operand if isinstance(node.op, ast.UAdd) else lambda x: np.negative(operand(x))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         exponent = _exponent(node, source)
-        base = _build(node.left, source, depth + 1)
+        base = build(node.left, source, depth + 1)
         return lambda x: np.power(base(x), exponent)
     if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
         ufunc = OPERATORS[type(node.op)]
-        left, right = _build(node.left, source, depth + 1), _build(node.right, source, depth + 1)
+        left, right = build(node.left, source, depth + 1), build(node.right, source, depth + 1)
         return lambda x: ufunc(left(x), right(x))
     if isinstance(node, ast.Call):
         ufunc, argument = _call(node, source)
-        inner = _build(argument, source, depth + 1)
+        inner = build(argument, source, depth + 1)
         return lambda x: ufunc(inner(x))
     raise FormulaError(_refusal(node, source))
 
