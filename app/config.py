@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(ROOT / "data", description="Where the default database file lives (made if missing).")
     database_url: str = Field("", description="Where runs are stored; empty means a SQLite file in data_dir.")
     flush_interval: float = Field(0.5, gt=0, le=10, description="Seconds between the store's batched writes.")
+    max_stored_frames: int = Field(
+        1000, ge=0, le=100_000, description="Framed steps per run whose autograd graph is kept for replay (thinned)."
+    )
 
     @model_validator(mode="after")
     def _default_database(self) -> Self:

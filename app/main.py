@@ -14,7 +14,7 @@ from app.config import Settings, get_settings
 from app.runs.feed import Hub
 from app.runs.manager import RunManager
 from app.storage.store import RunStore
-from app.web import api, export, import_run, pages, presenter, share, ws
+from app.web import api, export, graph_replay, import_run, pages, presenter, share, ws
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(import_run.router)
     app.include_router(presenter.router)
     app.include_router(export.router)
+    app.include_router(graph_replay.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     return app
 

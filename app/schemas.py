@@ -73,3 +73,13 @@ class Health(BaseModel):
     """The server answers."""
 
     status: str = "ok"
+
+
+class GraphAtStep(BaseModel):
+    """The autograd graph a replay shows at a step: the one captured at the nearest framed step at or before it."""
+
+    requested: int = Field(description="The step asked for.")
+    step: int = Field(description="The step the graph was captured at: the requested one, or the nearest before.")
+    next_step: int | None = Field(description="The next step with a kept graph: this one holds until then.")
+    shape: dict[str, object] = Field(description="GraphShape (docs/protocol.md): the graph's shape at that step.")
+    values: dict[str, object] = Field(description="GraphValues (docs/protocol.md), exactly as they were captured.")

@@ -1,8 +1,15 @@
-"""Every step of a run in preallocated float64 arrays: about 72 bytes a step for the cubic."""
+"""Every step of a run in preallocated float64 arrays (about 72 bytes a step for the cubic), and the autograd
+graphs of the steps that had frames, thinned to a cap."""
+
+import bisect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from app.engines.base import StepRecord
+from app.storage.frames import FoundGraph, GraphFrame, nearest, pack
 
 
 class History:
@@ -42,3 +49,50 @@ class History:
         """Bytes of the recorded steps."""
         per_step = self.loss.itemsize * (1 + 2 * len(self.param_names))
         return self.count * per_step
+
+
+@dataclass(frozen=True, slots=True)
+class GraphFramesState:
+    """What GraphFrames holds at one moment, published whole, so a reader sees one consistent state: the frames
+    kept (captures `seq` that are multiples of `stride`), every shape captured by signature, how many captures
+    there were, and the latest captured GraphValues (kept or not: the end of a replay shows it)."""
+
+    frames: tuple[GraphFrame, ...] = ()
+    stride: int = 1
+    shapes: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    captured: int = 0
+    latest: Mapping[str, Any] | None = None
+
+
+class GraphFrames:
+    """The graphs of a run's framed steps, at most `cap` of them, thinned evenly as the run goes: once `cap` are
+    kept, every second one is dropped and the stride between the kept captures doubles, so they still span the
+    whole run. One thread adds (the run's worker); readers take `state` without a lock: it is replaced, never
+    changed, and a shape is published before (or with) the first frame that needs it."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.state = GraphFramesState()
+
+    def add(self, step: int, shape: dict[str, Any], values: Mapping[str, Any]) -> None:
+        """Keep the graph captured at `step` (packed, if its capture number is kept) and make it the latest."""
+        old = self.state
+        signature = shape["signature"]
+        shapes = old.shapes if signature in old.shapes else {**old.shapes, signature: shape}
+        seq, frames, stride = old.captured, old.frames, old.stride
+        if self.cap > 0 and seq % stride == 0:
+            if len(frames) >= self.cap:
+                stride *= 2
+                frames = tuple(frame for frame in frames if frame.seq % stride == 0)
+            if seq % stride == 0:
+                frames = (*frames, GraphFrame(seq, step, signature, pack(values)))
+        self.state = GraphFramesState(frames, stride, shapes, seq + 1, values)
+
+    def at(self, step: int) -> FoundGraph | None:
+        """The graph nearest at or before `step`: a kept frame, or the latest capture."""
+        state = self.state
+        frames = state.frames
+        index = bisect.bisect_right(frames, step, key=lambda frame: frame.step)
+        frame = frames[index - 1] if index else None
+        following = frames[index].step if index < len(frames) else None
+        return nearest(step, frame, following, state.latest, state.shapes.get)

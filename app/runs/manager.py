@@ -82,6 +82,7 @@ class RunManager:
                 problem=engine.make_problem(config),
                 curve_x=np.linspace(config.x_min, config.x_max, limits.curve_points),
                 detail_interval=1.0 / limits.frame_rate,
+                max_frames=limits.max_stored_frames,
             )
             run.control_hash = control_hash
             self._runs[run.id] = run

@@ -13,7 +13,8 @@ from app.engines.problem import Problem
 from app.graph.capture import capture_step
 from app.graph.model import BackwardTrace, Graph, graph_shape, graph_values
 from app.run_config import RunConfig
-from app.runs.history import History
+from app.runs.history import GraphFrames, History
+from app.storage.frames import FoundGraph, GraphFrame
 
 # `interrupted`: the server stopped while the run was going (set by the store, never by a live run).
 RunStatus = Literal["queued", "running", "paused", "finished", "stopped", "failed", "diverged", "interrupted"]
@@ -38,7 +39,9 @@ class Run:
         problem: Problem,
         curve_x: np.ndarray,
         detail_interval: float,
+        max_frames: int = 1000,
     ) -> None:
+        """`max_frames`: the most framed steps whose graph is kept for replay (the server's max_stored_frames)."""
         self.id = run_id
         self.config = config
         self.engine = engine
@@ -59,6 +62,8 @@ class Run:
         # The autograd graph of the latest step that became a frame: its shape, and its values ready for the wire.
         self.graph: dict[str, Any] | None = None
         self.graph_values: dict[str, Any] | None = None
+        # The graphs of the framed steps, for replay (the writer thread stores them).
+        self.graph_frames = GraphFrames(max_frames)
         self._detail_interval = detail_interval
         self._cond = threading.Condition()
         self._stop = False
@@ -118,6 +123,15 @@ class Run:
     def ended(self) -> bool:
         """Whether the run is over for good."""
         return self.status in ENDED
+
+    def graph_at(self, step: int) -> FoundGraph | None:
+        """The autograd graph of the framed step nearest at or before `step` (None: none captured by then)."""
+        return self.graph_frames.at(step)
+
+    def kept_graphs(self) -> tuple[list[GraphFrame], dict[str, dict[str, Any]]]:
+        """The graph frames kept for replay, by step, and every shape they have, by signature."""
+        state = self.graph_frames.state
+        return list(state.frames), dict(state.shapes)
 
     # The worker thread.
 
@@ -208,6 +222,7 @@ class Run:
         if self.graph is None or self.graph["signature"] != graph.signature:
             self.graph = graph_shape(graph)
         self.graph_values = {**graph_values(graph, trace), "step": record.step}
+        self.graph_frames.add(record.step, self.graph, self.graph_values)
 
     @staticmethod
     def _finite(record: StepRecord) -> bool:

@@ -13,6 +13,7 @@ from app.engines.problem import Drawing
 from app.run_config import RunConfig
 from app.runs.history import History
 from app.runs.run import ENDED, Run, RunStateError, RunStatus
+from app.storage.frames import FoundGraph, GraphFrame, all_frames, frame_at, load_shapes, nearest
 from app.storage.store import RunRecord, RunStore
 
 
@@ -136,6 +137,19 @@ class StoredRun:
     def graph_values(self) -> dict[str, Any] | None:
         """The values of the last autograd graph captured."""
         return self._details[2]
+
+    @functools.cached_property
+    def _shapes(self) -> dict[str, dict[str, Any]]:
+        return load_shapes(self._store, self.id)
+
+    def graph_at(self, step: int) -> FoundGraph | None:
+        """The autograd graph of the framed step nearest at or before `step`, read from the store."""
+        frame, following = frame_at(self._store, self.id, step)
+        return nearest(step, frame, following, self.graph_values, self._shapes.get)
+
+    def kept_graphs(self) -> tuple[list[GraphFrame], dict[str, dict[str, Any]]]:
+        """The graph frames kept for replay, by step, and every shape they have, by signature."""
+        return all_frames(self._store, self.id), self._shapes
 
     @functools.cached_property
     def drawing(self) -> Drawing:

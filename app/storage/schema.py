@@ -52,3 +52,25 @@ graphs = Table(
     Column("shape", JSON, nullable=False),
     Column("values", JSON),
 )
+
+# The autograd graph of the steps that had frames, thinned evenly to the server's max_stored_frames per run: the
+# capture's number `seq` (thinning keeps the multiples of a stride that doubles), the shape's signature, and the
+# GraphValues as zlib-compressed JSON (app/storage/frames.py).
+graph_frames = Table(
+    "graph_frames",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("step", Integer, primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("signature", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+# Every shape a run's graph had, by signature: the dynamic net's stored frames are drawn with the shape of their step.
+graph_shapes = Table(
+    "graph_shapes",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("signature", String(64), primary_key=True),
+    Column("shape", JSON, nullable=False),
+)

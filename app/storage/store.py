@@ -2,7 +2,6 @@
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,54 +11,11 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, inspect, select, text, update
 from sqlalchemy.engine import make_url
 
-from app.storage.schema import chunks, graphs, metadata, runs
+from app.storage.records import ACTIVE, FLOAT, Details, RunRecord, Steps, interrupted_message
+from app.storage.schema import chunks, graph_frames, graph_shapes, graphs, metadata, runs
 
-FLOAT = np.dtype("<f8")  # the byte order of every stored number, whatever the machine's
-ACTIVE = ("queued", "running", "paused")  # statuses a run cannot keep once the server that ran it is gone
-
-
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    """A run's row: what the run list shows, without its steps."""
-
-    id: str
-    engine: str
-    status: str
-    message: str | None
-    config: dict[str, Any]
-    param_names: tuple[str, ...]
-    created_at: datetime
-    control_hash: str | None = None
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
-    steps_done: int = 0
-    last_loss: float | None = None
-    last_grads: tuple[float, ...] | None = None
-    last_params: tuple[float, ...] | None = None  # the weights after the last step's update
-    curve: np.ndarray | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Steps:
-    """Stored steps as arrays: loss (n,), params and grads (n, number of parameters)."""
-
-    loss: np.ndarray
-    params: np.ndarray
-    grads: np.ndarray
-
-
-@dataclass(frozen=True, slots=True)
-class Details:
-    """What only a viewer of a stored run needs: the latest curve and autograd graph."""
-
-    curve: np.ndarray | None
-    graph: dict[str, Any] | None
-    graph_values: dict[str, Any] | None
-
-
-def interrupted_message(status: str, steps_done: int) -> str:
-    """Why a run is `interrupted`, in words."""
-    return f"the server stopped while this run was {status}, at step {steps_done}"
+# What other modules import from here, as before the records moved to records.py.
+__all__ = ["ACTIVE", "FLOAT", "Batch", "Details", "RunRecord", "RunStore", "Steps", "interrupted_message"]
 
 
 def _blob(values: np.ndarray) -> bytes:
@@ -82,13 +38,14 @@ class Batch:
         self._connection = connection
         self.statements = 0
 
-    def _execute(self, statement: Any, rows: Any = None) -> int:
+    def execute(self, statement: Any, rows: Any = None) -> int:
+        """Run one statement (with many rows, if given) in this transaction; how many rows it touched."""
         self.statements += 1
         return self._connection.execute(statement, rows).rowcount
 
     def save_run(self, record: RunRecord) -> None:
         """Add a new run's row."""
-        self._execute(
+        self.execute(
             insert(runs).values(
                 id=record.id,
                 engine=record.engine,
@@ -102,7 +59,7 @@ class Batch:
 
     def update_run(self, record: RunRecord) -> None:
         """Write what changes as a run goes: status, message, times, steps done, the last step, the curve."""
-        self._execute(update(runs).where(runs.c.id == record.id).values(**self._changing(record)))
+        self.execute(update(runs).where(runs.c.id == record.id).values(**self._changing(record)))
 
     @staticmethod
     def _changing(record: RunRecord) -> dict[str, Any]:
@@ -125,15 +82,15 @@ class Batch:
         """Store steps start.. as one chunk; `replace` rewrites a chunk stored before with fewer rows."""
         values = {"count": len(loss), "loss": _blob(loss), "params": _blob(params), "grads": _blob(grads)}
         if replace:
-            self._execute(update(chunks).where(chunks.c.run_id == run_id, chunks.c.start == start).values(**values))
+            self.execute(update(chunks).where(chunks.c.run_id == run_id, chunks.c.start == start).values(**values))
         else:
-            self._execute(insert(chunks).values(run_id=run_id, start=start, **values))
+            self.execute(insert(chunks).values(run_id=run_id, start=start, **values))
 
     def save_graph(self, run_id: str, shape: dict[str, Any], values: dict[str, Any] | None) -> None:
         """Keep the run's latest autograd graph, replacing the one before."""
         row = {"signature": shape["signature"], "shape": shape, "values": values}
-        if not self._execute(update(graphs).where(graphs.c.run_id == run_id).values(**row)):
-            self._execute(insert(graphs).values(run_id=run_id, **row))
+        if not self.execute(update(graphs).where(graphs.c.run_id == run_id).values(**row)):
+            self.execute(insert(graphs).values(run_id=run_id, **row))
 
 
 class RunStore:
@@ -176,9 +133,9 @@ class RunStore:
             batch.save_run(record)
 
     def delete_run(self, run_id: str) -> None:
-        """Forget a run: its row, its steps and its graph."""
+        """Forget a run: its row, its steps and its graphs."""
         with self.engine.begin() as connection:
-            for table in (graphs, chunks):
+            for table in (graph_frames, graph_shapes, graphs, chunks):
                 connection.execute(delete(table).where(table.c.run_id == run_id))
             connection.execute(delete(runs).where(runs.c.id == run_id))
 

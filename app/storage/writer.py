@@ -7,11 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from app.runs.history import GraphFramesState
 from app.runs.run import ENDED, Run
+from app.storage.frames import save_frames, save_shapes, thin_frames
 from app.storage.schema import CHUNK_STEPS
 from app.storage.store import ACTIVE, Batch, RunRecord, RunStore, interrupted_message
 
 log = logging.getLogger(__name__)
+
+# What of a run's graph frames is stored: the next capture to write, the stride thinned to, the shapes' signatures.
+FramesMark = tuple[int, int, frozenset[str]]
 
 
 @dataclass
@@ -23,13 +28,15 @@ class _Tracked:
     written: int = 0  # steps stored
     row: tuple[Any, ...] = ()  # the changing fields as last written
     graph_values: object = None  # the graph values last written (compared by identity)
+    frames: FramesMark = (0, 1, frozenset())
 
 
 class Writer:
     """Every `interval` seconds, writes what each watched run recorded since, in one transaction.
 
     Only this thread touches the database for live runs; a run's worker thread only appends to its History, and
-    rows below `count` are final, so reading them here needs no lock.
+    rows below `count` are final, so reading them here needs no lock. Its kept graph frames are one immutable
+    state that the worker replaces whole (GraphFrames), so one read of it is consistent too.
     """
 
     def __init__(self, store: RunStore, interval: float) -> None:
@@ -96,17 +103,20 @@ class Writer:
         # Only once committed: after a failed transaction, the next flush writes the same news again.
         with self._lock:
             for item, (after, ended) in written:
-                item.saved, item.written, item.row, item.graph_values = after
+                item.saved, item.written, item.row, item.graph_values, item.frames = after
                 if ended:
                     self._tracked.pop(item.run.id, None)
 
-    def _write(self, batch: Batch, item: _Tracked) -> tuple[tuple[bool, int, tuple[Any, ...], object], bool]:
+    def _write(
+        self, batch: Batch, item: _Tracked
+    ) -> tuple[tuple[bool, int, tuple[Any, ...], object, FramesMark], bool]:
         """Write one run's news: what is then stored, and whether that is all of the run (it has ended)."""
         run = item.run
         status: str = run.status  # read before `latest`: once ended, latest is final
         message, started_at, ended_at = run.message, run.started_at, run.ended_at
         latest = run.latest
         curve, graph, graph_values = run.curve, run.graph, run.graph_values
+        frames = run.graph_frames.state  # read after `status`, like `latest`: once ended, final
         count = latest.step + 1 if latest else 0  # rows up to `latest`, which is set after its row
         if run.id in self._interrupted and (status in ACTIVE or status == "stopped"):
             message = interrupted_message(self._interrupted[run.id], count)
@@ -142,4 +152,16 @@ class Writer:
             batch.update_run(record)
         if graph is not None and graph_values is not item.graph_values:
             batch.save_graph(run.id, graph, graph_values)
-        return (True, count, row, graph_values), status in ENDED
+        written_frames = self._write_frames(batch, run.id, frames, item.frames)
+        return (True, count, row, graph_values, written_frames), status in ENDED
+
+    @staticmethod
+    def _write_frames(batch: Batch, run_id: str, frames: GraphFramesState, before: FramesMark) -> FramesMark:
+        """Bring the run's stored graph frames level with what it keeps: drop those it thinned out, add its new
+        shapes and frames. What is then stored: the next capture to write, the stride, the shapes."""
+        captured, stride, shapes = before
+        if frames.stride != stride:
+            thin_frames(batch, run_id, frames.stride)
+        save_shapes(batch, run_id, {s: shape for s, shape in frames.shapes.items() if s not in shapes})
+        save_frames(batch, run_id, [frame for frame in frames.frames if frame.seq >= captured])
+        return frames.captured, frames.stride, frozenset(frames.shapes)

@@ -4,11 +4,13 @@ import csv
 import io
 from typing import Any
 
+import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from app.runs import messages
 from app.runs.viewer import dumps
+from app.storage.frames import unpack
 from app.web.deps import RunDep
 
 router = APIRouter(prefix="/api/runs", tags=["export"])
@@ -39,7 +41,9 @@ def history_csv(run: RunDep) -> Response:
 
 @router.get("/{run_id}/export")
 def export_run(run: RunDep) -> Response:
-    """The whole run in one file: its config and status, every step, and its last graph."""
+    """The whole run in one file: its config and status, every step, its last graph, and the graphs of the framed
+    steps kept for replay (`graph_frames`, GraphValues by step, with every shape they have in `graph_shapes`)."""
+    frames, shapes = run.kept_graphs()
     body: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
@@ -47,5 +51,7 @@ def export_run(run: RunDep) -> Response:
         "history": run.history.columns(),
         "graph": run.graph,
         "graph_values": run.graph_values,
+        "graph_shapes": shapes,
+        "graph_frames": [orjson.Fragment(unpack(frame.data)) for frame in frames],  # the stored JSON, as it is
     }
     return _download(dumps(body), "application/json", f"run-{run.id}.json")

@@ -101,6 +101,14 @@ export function getHistory(runId) {
   return request("GET", `/api/runs/${encodeURIComponent(runId)}/history`);
 }
 
+/**
+ * The autograd graph at `step` of a run: the one captured at the nearest framed step at or before it,
+ * `{requested, step, next_step, shape, values}`; an ApiError with status 404 when none was kept by then.
+ */
+export function getGraphAt(runId, step) {
+  return request("GET", `/api/runs/${encodeURIComponent(runId)}/graph?step=${encodeURIComponent(step)}`);
+}
+
 /** The target presets, `[{name, formula}]`, from the address the page was given (none on older servers). */
 export function listTargets(path) {
   return request("GET", path);

@@ -24,6 +24,7 @@ import { configFromAddress, configLink, sharedConfig } from "./config_link.js";
 import { ExportPanel } from "./views/export_panel.js";
 import { fillForm } from "./views/form_fill.js";
 import { RunList } from "./views/run_list.js";
+import { RunListRefresh } from "./views/run_list_refresh.js";
 import { ShareBox } from "./views/share_box.js";
 // The lecture hall: presenter mode, its keys, the lecturer's view shared and followed (the block after the classroom's).
 import { FollowLecturer } from "./follow.js";
@@ -34,10 +35,11 @@ import { PresenterKeys } from "./present/keys.js";
 import { sharePresenterView } from "./present/remote.js";
 import { PresenterShare } from "./present/share.js";
 import { Presentation } from "./present/theme.js";
-// Replay: an ended run's timeline, played back through its history (the block after the lecture hall's).
-import { getHistory } from "./api.js";
+// Replay: an ended run's timeline, played back through its history and kept graphs (the block after the lecture hall's).
+import { getGraphAt, getHistory } from "./api.js";
+import { shownGraph } from "./replay/graphs.js";
 import { ReplayNote, fitNote, graphNote } from "./replay/notes.js";
-import { Player } from "./replay/player.js";
+import { ReplaySession } from "./replay/session.js";
 import { Timeline } from "./replay/timeline.js";
 
 const store = new Store();
@@ -55,9 +57,7 @@ const poller = new HistoryPoller({
   onDiff: (diff) => store.apply({ type: Local.DIFF, diff }),
 });
 
-async function refreshRuns() {
-  store.apply({ type: Local.RUNS, runs: await listRuns() });
-}
+const refreshRuns = async () => store.apply({ type: Local.RUNS, runs: await listRuns() });
 
 const $ = (selector) => document.querySelector(selector);
 const views = [
@@ -79,7 +79,7 @@ const views = [
   new LossChart($("#loss")),
   new WeightsPanel($("#weights")),
   new GradNormChart($("#grad-norm-chart")),
-  new GraphPanel($("#graph")),
+  new GraphPanel($("#graph"), shownGraph), // the latest graph, or the replayed step's
   new CodePanel($("#code")),
   new ComparePanel($("#compare"), {
     compareWith: (runId) => address(store.state.runId, runId),
@@ -98,7 +98,6 @@ const views = [
 // ---- The classroom: share the followed run, take it away, bring one back, list every run. ----
 // The server's defaults (app/web/pages.py): a config link names only what differs from them.
 const runDefaults = JSON.parse($("[data-run-defaults]").textContent);
-const RUNS_REFRESH_MS = 5000; // GET /api/runs is cheap; a hidden tab asks nothing
 views.push(
   new ShareBox($("[data-share]"), (run) =>
     configLink(sharedConfig(run.config, runDefaults, { engines: store.state.engines, rates })),
@@ -127,6 +126,7 @@ views.push(
       await refreshRuns();
     },
   }),
+  new RunListRefresh(refreshRuns),
 );
 /** Opening `/#config=...` fills the form with that config; it starts nothing. */
 function fillFromAddress() {
@@ -135,17 +135,6 @@ function fillFromAddress() {
 }
 addEventListener("hashchange", fillFromAddress);
 fillFromAddress();
-let listedStatus = null; // the followed run's status when the list was last asked for
-store.subscribe(({ runId, status }) => {
-  const key = `${runId}:${ENDED.has(status) ? "ended" : status}`;
-  if (key !== listedStatus && status != null) refreshListed(); // a run started, or ended: its row changed
-  listedStatus = key;
-});
-/** Refreshes the run list in the background: a missed answer is asked again at the next tick. */
-function refreshListed() {
-  refreshRuns().catch(() => {});
-}
-setInterval(() => document.visibilityState === "visible" && refreshListed(), RUNS_REFRESH_MS);
 // ---- end of the classroom block ----
 
 // ---- The lecture hall: presenter mode (`#present=1` or the bar's button), keys, the lecturer's view. ----
@@ -182,48 +171,22 @@ views.push(
 // ---- end of the lecture hall block ----
 
 // ---- Replay: an ended run's history, asked for once; the timeline picks the step the views show. ----
-const player = new Player({
-  onStep: (index) => store.apply({ type: Local.REPLAY, index, playing: true }),
-  onEnd: () => store.apply({ type: Local.REPLAY, index: null }), // the end of the replay is the final view
+const replay = new ReplaySession({
+  getHistory,
+  getGraphAt,
+  onHistory: (runId, history) => store.apply({ type: Local.HISTORY, runId, history }),
+  onReplay: (index, playing) => store.apply({ type: Local.REPLAY, index, playing }),
+  onGraph: (runId, frame) => store.apply({ type: Local.REPLAY_GRAPH, runId, frame }),
 });
-const lastRow = () => (store.state.history?.step.length ?? 1) - 1;
 views.push(
-  new Timeline($("[data-replay]"), {
-    seek(index) {
-      player.pause();
-      store.apply({ type: Local.REPLAY, index, playing: false });
-    },
-    play: (speed) => player.play(store.state.replay?.index ?? lastRow(), lastRow(), speed),
-    pause() {
-      player.pause();
-      const index = store.state.replay?.index;
-      if (index != null) store.apply({ type: Local.REPLAY, index, playing: false });
-    },
-    leave() {
-      player.pause();
-      store.apply({ type: Local.REPLAY, index: null });
-    },
-  }),
+  replay,
+  new Timeline($("[data-replay]"), replay.actions),
   new ReplayNote($("[data-replay-fit-note]"), fitNote),
   new ReplayNote($("[data-replay-graph-note]"), graphNote),
 );
-let historyOf = { runId: null, asked: false }; // the followed run, and whether its history was asked for
-store.subscribe(({ runId, status, history }) => {
-  if (runId !== historyOf.runId) {
-    player.pause(); // another run: the replay of the last one is over
-    historyOf = { runId, asked: false };
-  }
-  if (!runId || history || historyOf.asked || !ENDED.has(status)) return;
-  const asked = (historyOf = { runId, asked: true });
-  getHistory(runId)
-    .then((columns) => store.apply({ type: Local.HISTORY, runId, history: columns }))
-    .catch(() => (asked.asked = false)); // asked again at the store's next change
-});
 // ---- end of the replay block ----
 
-store.subscribe((state) => {
-  for (const view of views) view.update(state);
-});
+store.subscribe((state) => views.forEach((view) => view.update(state)));
 
 /** The runs the address names, so reloading or sharing the page shows the same runs. */
 function addressedRuns() {

@@ -18,6 +18,7 @@ export const Local = Object.freeze({
   DIFF: "diff", // { diff }: the two runs' step-by-step difference (compare.js), or null
   HISTORY: "history", // { runId, history }: GET /api/runs/{id}/history of the followed run, once it has ended
   REPLAY: "replay", // { index, playing }: show history row `index` (null: the final view again)
+  REPLAY_GRAPH: "replay-graph", // { runId, frame }: the graph of the replayed step (replay/graphs.js; null: none)
 });
 
 function emptyRun(runId) {
@@ -43,6 +44,7 @@ function emptyRun(runId) {
     presenter: null, // {panel, step, node, mode}: what the lecturer's screen shows (null: nothing shared yet)
     history: null, // the ended run's every step, as GET /api/runs/{id}/history gives it
     replay: null, // replay/curves.js replayFrame plus `playing`: the step the views show instead (null: the latest)
+    replayGraph: null, // {step, nextStep, graph, graphValues}: the graph kept nearest at or before the replayed step
   };
 }
 
@@ -115,6 +117,10 @@ export class Store {
                 ...replayFrame(state.history, msg.index, state.run?.config?.engine, state.curveX),
                 playing: Boolean(msg.playing),
               };
+        break;
+      case Local.REPLAY_GRAPH:
+        changed = msg.runId === state.runId;
+        if (changed) state.replayGraph = msg.frame;
         break;
       default:
         changed = applyToRun(state, msg);

@@ -161,15 +161,17 @@ def test_replay_at_a_chosen_step_equals_the_recorded_history(page: Page, server_
 def test_a_custom_function_run_replays_with_its_legendre_formula(page: Page, server_url: str, api: AppClient) -> None:
     run_id, history = ended_run(api, engine="torch-function", steps=300)
     open_replay(page, server_url, run_id)
-    graph_step = page.locator("#graph").get_attribute("data-step")
     seek(page, 100)
     check_weights_and_loss(page, history, 100)
     check_curve(page, legendre, at(history, 100))
-    # The server keeps only the last captured graph: the page says which step it is.
-    assert graph_step is not None and int(graph_step) != 100
-    expect(page.locator("[data-replay-graph-note]")).to_have_text(
-        f"graph of step {graph_step} (the last captured), not of step 100"
-    )
+    # Graphs are kept for the steps that had frames: the page shows the nearest one, and says which step it is.
+    kept = api.get(f"/api/runs/{run_id}/graph?step=100")["step"]
+    expect(page.locator("#graph")).to_have_attribute("data-step", str(kept))
+    note = page.locator("[data-replay-graph-note]")
+    if kept == 100:
+        expect(note).to_be_hidden()
+    else:
+        expect(note).to_have_text(f"graph of step {kept}, the nearest kept before step 100")
 
 
 def test_a_network_replays_its_norms_and_says_its_past_fits_cannot_be_redrawn(
@@ -183,3 +185,135 @@ def test_a_network_replays_its_norms_and_says_its_past_fits_cannot_be_redrawn(
     check_weights_and_loss(page, history, 30)
     expect(note).to_be_visible()
     expect(page.locator("#fit-chart")).to_have_attribute("data-replay-step", "")  # the final curve, said so
+
+
+# The page's own short form of a number or tensor summary (graph/summary.js), to compare a drawn label exactly.
+BRIEF = """async (summary) => (await import("/static/js/graph/summary.js")).briefParts(summary).value"""
+
+
+def number(text: str) -> float:
+    """A number as the page writes it: a real minus sign, thousands separators, e−5 exponents."""
+    return float(text.strip().replace(MINUS, "-").replace(",", ""))
+
+
+def check_graph(page: Page, answer: dict[str, Any]) -> None:
+    """The graph panel shows the API's graph for the step: its step, shape, autograd's order and leaf .grads."""
+    panel = page.locator("#graph")
+    values, shape = answer["values"], answer["shape"]
+    expect(panel).to_have_attribute("data-step", str(answer["step"]))
+    expect(panel).to_have_attribute("data-signature", shape["signature"])
+    expect(panel.locator("[data-graph-step]")).to_have_text(f"step {answer['step']}")
+    expect(panel).to_have_attribute("data-order", " ".join(values["order"]))
+    expect(panel).to_have_attribute("data-active", "")  # a sought step is shown whole: every node has run
+    leaves = [node for node in shape["nodes"] if node["kind"] == "leaf"]
+    assert leaves
+    for leaf in leaves:
+        grad = values["leaf_grads"][leaf["label"]]
+        drawn = panel.locator(f"[data-node='{leaf['id']}'] .node-value")
+        expect(drawn).to_have_text(f".grad {page.evaluate(BRIEF, grad)}")
+        assert math.isclose(number((drawn.text_content() or "").removeprefix(".grad ")), grad, rel_tol=5e-3)
+
+
+def test_the_graph_panel_shows_the_graph_kept_for_the_replayed_step(
+    page: Page, server_url: str, api: AppClient
+) -> None:
+    """Seeking shows the graph of the nearest kept step at or before it, as the API gives it, and says when that
+    is another step; after a playback is paused, the graph of the step it stopped at."""
+    run_id, _ = ended_run(api, engine="torch-autograd", steps=400, pace=300)
+    kept = [frame["step"] for frame in api.get(f"/api/runs/{run_id}/export")["graph_frames"]]
+    assert len(kept) >= 4, "too few graphs kept to tell one step from another"
+    open_replay(page, server_url, run_id)
+    note = page.locator("[data-replay-graph-note]")
+    for step in (kept[2], kept[2] + 1, kept[1], kept[-1] - 1, 0):
+        seek(page, step)
+        answer = api.get(f"/api/runs/{run_id}/graph?step={step}")
+        assert answer["step"] == max(k for k in kept if k <= step)
+        check_graph(page, answer)
+        if answer["step"] == step:
+            expect(note).to_be_hidden()
+        else:
+            expect(note).to_have_text(f"graph of step {answer['step']}, the nearest kept before step {step}")
+
+    # Dragged across many steps, the page asks once per kept graph it needs, never once per step.
+    page.evaluate("""() => {
+      window.graphRequests = 0;
+      const plain = window.fetch;
+      window.fetch = (url, ...rest) => (String(url).includes("/graph?") && window.graphRequests++, plain(url, ...rest));
+    }""")
+    start, end = kept[1] + 1, kept[-2] + 1
+    for step in range(start, end + 1):
+        page.locator("[data-replay-range]").fill(str(step))
+    expect(page.locator("[data-replay]")).to_have_attribute("data-step", str(end))
+    check_graph(page, api.get(f"/api/runs/{run_id}/graph?step={end}"))
+    crossed = sum(start <= k <= end for k in kept)
+    requests = page.evaluate("window.graphRequests")
+    assert 1 <= requests <= crossed + 1, f"{requests} requests for {crossed} graphs"
+    assert requests < (end - start) / 4, f"{requests} requests for a drag over {end - start} steps"
+
+    # Played, then paused: the graph of the step it holds.
+    seek(page, kept[1])
+    page.select_option("[data-replay-speed]", "100")
+    page.click("[data-replay-play]")
+    page.wait_for_function(f"Number(document.querySelector('[data-replay]').dataset.step) > {kept[1] + 40}")
+    page.click("[data-replay-pause]")
+    expect(page.locator("[data-replay]")).to_have_attribute("data-playing", "false")  # drawn: its step is final
+    held = int(page.locator("[data-replay]").get_attribute("data-step") or "-1")
+    check_graph(page, api.get(f"/api/runs/{run_id}/graph?step={held}"))
+
+
+def test_a_dynamic_net_replays_each_step_with_the_shape_its_graph_had(
+    page: Page, server_url: str, api: AppClient
+) -> None:
+    run_id, _ = ended_run(api, engine="dynamic-net", steps=300, pace=200)
+    frames = api.get(f"/api/runs/{run_id}/export")["graph_frames"]
+    assert len({frame["signature"] for frame in frames}) >= 2
+    open_replay(page, server_url, run_id)
+    seen = set()
+    for frame in frames[1:7]:
+        seek(page, frame["step"])
+        answer = api.get(f"/api/runs/{run_id}/graph?step={frame['step']}")
+        assert answer["values"] == frame and answer["shape"]["signature"] == frame["signature"]
+        check_graph(page, answer)
+        seen.add(frame["signature"])
+    assert len(seen) >= 2, "the steps sought all had one shape"
+
+
+def test_replay_graphs_asks_once_per_kept_graph_and_remembers_what_the_server_has_not(
+    page: Page, server_url: str
+) -> None:
+    """replay/graphs.js against a fake server keeping graphs at steps 0, 10, 20: a hundred wanted steps in a row
+    make one request at a time, each answer serves every step it covers, and a 404 is remembered."""
+    page.goto(f"{server_url}/static/js/protocol.js")
+    result = page.evaluate("""async () => {
+      const { ReplayGraphs } = await import("/static/js/replay/graphs.js");
+      const kept = [0, 10, 20];
+      const asked = [];
+      const shown = [];
+      const graphs = new ReplayGraphs({
+        async fetch(runId, step) {
+          asked.push(step);
+          if (runId === "none") throw Object.assign(new Error("none"), { status: 404 });
+          const at = Math.max(...kept.filter((k) => k <= step));
+          const next = kept.find((k) => k > at) ?? null;
+          return { step: at, next_step: next, shape: { signature: "s" }, values: { step: at } };
+        },
+        onFrame: (runId, frame) => shown.push(frame && frame.step),
+      });
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 400));
+      for (let step = 0; step < 100; step++) graphs.want("r", 5);
+      await settle();
+      for (let step = 0; step < 10; step++) graphs.want("r", step);  // all covered by step 0's graph
+      const afterCovered = asked.length;
+      graphs.want("r", 25);
+      await settle();
+      graphs.want("r", 13);  // not covered yet: 10's graph was never asked for
+      await settle();
+      graphs.want("none", 3);
+      await settle();
+      graphs.want("none", 2);  // known to have nothing by step 3
+      await settle();
+      return { asked, afterCovered, shown };
+    }""")
+    assert result["afterCovered"] == 1
+    assert result["asked"] == [5, 25, 13, 3]
+    assert result["shown"] == [0, 20, 10, None]

@@ -91,3 +91,16 @@ def test_shutdown_stops_every_run(manager: RunManager, wait_until: WaitUntil) ->
     manager.shutdown()
     wait_until(lambda: all(run.ended for run in runs), 5, "both runs to stop")
     assert [run.status for run in runs] == ["stopped", "stopped"]
+
+
+def test_runs_keep_as_many_graphs_for_replay_as_the_settings_say(wait_until: WaitUntil) -> None:
+    """max_stored_frames reaches the runs a manager creates: no more graphs are kept than it allows."""
+    manager = RunManager(Settings(max_stored_frames=3, frame_rate=120, curve_points=10))
+    try:
+        run = manager.create(RunConfig.model_validate({"steps": 300, "points": 4, "seed": 0, "pace": 1000}))
+        wait_until(lambda: run.ended, 10, "the run to end")
+        state = run.graph_frames.state  # type: ignore[union-attr]
+        assert state.captured > 6, "the run should have captured more graphs than it may keep"
+        assert 0 < len(state.frames) <= 3
+    finally:
+        manager.shutdown()

@@ -1,15 +1,37 @@
 """A run keeps the autograd graph of the steps that become frames, ready for the wire."""
 
+import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
+import orjson
 import pytest
 
+from app.engines.base import StepRecord
+from app.graph.model import BackwardTrace, Graph
 from app.run_config import RunConfig
+from app.runs.history import GraphFrames
 from app.runs.run import Run
 
 MakeRun = Callable[..., Run]
 WaitUntil = Callable[..., None]
+Captured = dict[str, dict[int, tuple[bytes, dict[str, Any]]]]  # run id → step → (GraphValues JSON, shape)
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> Captured:
+    """Every graph every run captures from now on, as JSON the moment it was captured, with its shape."""
+    seen: Captured = {}
+    keep = Run._keep_graph
+
+    def recording(self: Run, record: StepRecord, graph: Graph, trace: BackwardTrace | None) -> None:
+        keep(self, record, graph, trace)
+        assert self.graph is not None
+        seen.setdefault(self.id, {})[record.step] = (orjson.dumps(self.graph_values), self.graph)
+
+    monkeypatch.setattr(Run, "_keep_graph", recording)
+    return seen
 
 
 def finished(make_run: MakeRun, wait_until: WaitUntil, **config: object) -> Run:
@@ -82,3 +104,53 @@ def test_a_step_taken_by_hand_while_paused_is_captured(make_run: MakeRun, wait_u
         wait_until(lambda before=before: run.history.count == before + 1, what="the single step")
         wait_until(lambda before=before: (run.graph_values or {}).get("step") == before, what="its graph")
     assert run.status == "paused"
+
+
+def capturing_every_step(make_run: MakeRun, wait_until: WaitUntil, cap: int, **config: object) -> Run:
+    """A run that captures the graph of every step, keeping at most `cap` of them, waited for until it ends."""
+    run = make_run(RunConfig.model_validate({"points": 16, "seed": 4, **config}), start=False, detail_interval=0.0)
+    run.graph_frames = GraphFrames(cap)
+    run.start(threading.Semaphore(1))
+    wait_until(lambda: run.ended, what="the run to end")
+    assert run.status == "finished", run.message
+    return run
+
+
+def test_the_graph_at_any_step_is_the_one_captured_at_the_nearest_kept_step(
+    make_run: MakeRun, wait_until: WaitUntil, captured: Captured
+) -> None:
+    """150 captures thinned to at most 16 kept: at every step, the graph of the nearest kept step at or before it
+    (or the latest), byte for byte the JSON it had when captured, with the step of the next kept one."""
+    run = capturing_every_step(make_run, wait_until, 16, engine="torch-autograd", steps=150)
+    mine = captured[run.id]
+    assert sorted(mine) == list(range(150))
+    state = run.graph_frames.state
+    kept = [frame.step for frame in state.frames]
+    assert 8 < len(kept) <= 16 and kept[0] == 0
+    assert len(set(kept[i + 1] - kept[i] for i in range(len(kept) - 1))) == 1  # evenly spaced
+    marks = [*kept, 149]  # the latest capture is always found too
+    for step in range(150):
+        found = run.graph_at(step)
+        assert found is not None
+        nearest = max(mark for mark in marks if mark <= step)
+        assert found.step == nearest
+        assert found.values == mine[nearest][0]
+        assert found.shape == mine[nearest][1]
+        later = [mark for mark in marks if mark > nearest]
+        assert found.next_step == (later[0] if later else None)
+
+
+def test_the_dynamic_net_is_found_with_the_shape_it_had_at_that_step(
+    make_run: MakeRun, wait_until: WaitUntil, captured: Captured
+) -> None:
+    """The dynamic net draws a new order most steps: a past step's graph comes with that step's shape."""
+    run = capturing_every_step(make_run, wait_until, 1000, engine="dynamic-net", steps=60)
+    mine = captured[run.id]
+    signatures = {shape["signature"] for _, shape in mine.values()}
+    assert len(signatures) >= 2
+    assert set(run.graph_frames.state.shapes) == signatures
+    for step in range(60):
+        found = run.graph_at(step)
+        assert found is not None and found.step == step
+        assert found.shape == mine[step][1]
+        assert orjson.loads(found.values)["signature"] == found.shape["signature"]

@@ -170,3 +170,25 @@ def test_a_stopped_server_loses_nothing(server: Server, wait_until: WaitUntil) -
     assert {key: info[key] for key in unchanged} == {key: before_info[key] for key in unchanged}
     assert client.post(f"/api/runs/{run_id}/resume", headers=steering(run_id)).status_code == 409
     server.end(signal.SIGTERM)
+
+
+def test_a_restarted_server_replays_the_same_graph_at_every_step(server: Server, wait_until: WaitUntil) -> None:
+    """The graph a replay shows at a step, read from memory before and from the database after a restart, is the
+    same answer byte for byte; the dynamic net's with the shape it had at that step."""
+    client = server.start()
+    run_id = create(client, engine="dynamic-net", steps=500, pace=250)
+    wait_for(client, wait_until, run_id, lambda info: info["status"] == "finished")
+    steps = range(0, 500, 11)
+    before = [client.get(f"/api/runs/{run_id}/graph", params={"step": step}) for step in steps]
+    assert all(answer.status_code == 200 for answer in before)
+    kept = {answer.json()["step"] for answer in before}
+    shapes = {answer.json()["shape"]["signature"] for answer in before}
+    assert len(kept) >= 5 and len(shapes) >= 2, "too few graphs kept to tell one step from another"
+    for answer in before:
+        assert answer.json()["values"]["signature"] == answer.json()["shape"]["signature"]
+    server.end(signal.SIGTERM)
+
+    client = server.start()
+    after = [client.get(f"/api/runs/{run_id}/graph", params={"step": step}) for step in steps]
+    assert [answer.content for answer in after] == [answer.content for answer in before]
+    server.end(signal.SIGTERM)

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -87,6 +88,79 @@ def test_what_is_no_export_is_refused_naming_the_field(
     """A file that is not an export, or whose columns do not fit, is a 422 naming what is wrong."""
     run = finished_run(client, steps=5)
     exported = {**json.loads(client.get(f"/api/runs/{run['id']}/export").text), **change}
+    answer = client.post("/api/runs/import", json=exported)
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"][:2] == ["body", field]
+
+
+def graph_answers(client: httpx.Client, run_id: str, steps: range) -> list[bytes]:
+    """The raw answers of GET /api/runs/{id}/graph at each step, without the step asked for (ids differ)."""
+    answers = []
+    for step in steps:
+        answer = client.get(f"/api/runs/{run_id}/graph", params={"step": step})
+        assert answer.status_code == 200, answer.text
+        answers.append(answer.content)
+    return answers
+
+
+def test_an_imported_run_replays_the_graphs_of_the_original_byte_for_byte(client: httpx.Client) -> None:
+    """The export carries the kept graphs and their shapes: the imported run answers every step as the original
+    does, the dynamic net with the shape each step had."""
+    run = finished_run(client, engine="dynamic-net", steps=400, pace=300)
+    exported = json.loads(client.get(f"/api/runs/{run['id']}/export").text)
+    frames = exported["graph_frames"]
+    assert len(frames) >= 4 and [f["step"] for f in frames] == sorted(f["step"] for f in frames)
+    assert {f["signature"] for f in frames} <= exported["graph_shapes"].keys()
+    assert len({f["signature"] for f in frames}) >= 2
+    imported = client.post("/api/runs/import", json=exported)
+    assert imported.status_code == 201, imported.text
+    steps = range(0, 400, 7)
+    assert graph_answers(client, imported.json()["id"], steps) == graph_answers(client, run["id"], steps)
+
+
+def test_an_import_keeps_at_most_the_servers_max_stored_frames_spread_evenly(client: httpx.Client, serve: Any) -> None:
+    run = finished_run(client, engine="torch-autograd", steps=600, pace=1200)
+    exported = json.loads(client.get(f"/api/runs/{run['id']}/export").text)
+    frames = exported["graph_frames"]
+    assert len(frames) > 8
+    with httpx.Client(base_url=serve(Settings(max_stored_frames=4)).http, timeout=10) as elsewhere:
+        answer = elsewhere.post("/api/runs/import", json=exported)
+        assert answer.status_code == 201, answer.text
+        kept = json.loads(elsewhere.get(f"/api/runs/{answer.json()['id']}/export").text)["graph_frames"]
+    stride = 1
+    while -(-len(frames) // stride) > 4:
+        stride *= 2
+    assert kept == frames[::stride] and len(kept) <= 4
+
+
+def test_an_export_made_before_graph_frames_still_imports_with_its_last_graph(client: httpx.Client) -> None:
+    run = finished_run(client, engine="torch-autograd", steps=300, pace=1000)
+    exported = json.loads(client.get(f"/api/runs/{run['id']}/export").text)
+    del exported["graph_frames"], exported["graph_shapes"]
+    answer = client.post("/api/runs/import", json=exported)
+    assert answer.status_code == 201, answer.text
+    run_id = answer.json()["id"]
+    last = client.get(f"/api/runs/{run_id}/graph", params={"step": 299})
+    assert last.status_code == 200 and last.json()["values"] == exported["graph_values"]
+    assert client.get(f"/api/runs/{run_id}/graph", params={"step": 100}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda e: e["graph_frames"][1].update(step=10_000), "graph_frames"),
+        (lambda e: e["graph_frames"].reverse(), "graph_frames"),
+        (lambda e: e["graph_frames"][0].update(signature="unknown"), "graph_frames"),
+        (lambda e: e["graph_shapes"].update(other=e["graph"]), "graph_shapes"),
+    ],
+)
+def test_graph_frames_that_do_not_fit_the_run_are_refused_naming_the_field(
+    client: httpx.Client, change: Callable[[dict[str, Any]], None], field: str
+) -> None:
+    run = finished_run(client, engine="torch-autograd", steps=200, pace=1000)
+    exported = json.loads(client.get(f"/api/runs/{run['id']}/export").text)
+    assert len(exported["graph_frames"]) >= 2
+    change(exported)
     answer = client.post("/api/runs/import", json=exported)
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"][:2] == ["body", field]

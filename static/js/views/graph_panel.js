@@ -1,35 +1,32 @@
 // The autograd graph of the followed run: what loss.backward() walks. Laid out once per graph shape; on each
 // captured step a pulse runs from the loss to the parameters in the order autograd ran the nodes, every edge
 // labelled with the gradient it carried and every parameter ending with its .grad. A box opens in the
-// inspector on hover, tap or focus; a paused run can be stepped through node by node.
+// inspector on hover, tap or focus; a paused run can be stepped through node by node. `select` picks the graph:
+// the latest, or in a replay the one kept for the step replayed (replay/graphs.js), shown whole at once when sought.
 import { findEngine } from "../engines.js";
 import { ENDED, Status } from "../protocol.js";
-import { buildScene, measureScene, placeScene } from "../graph/draw.js";
 import { findLayers, foldGraph, visibleOrder } from "../graph/fold.js";
 import { inspect } from "../graph/inspector.js";
-import { LayoutCache, layoutGraph } from "../graph/layout.js";
 import { markPass } from "../graph/marks.js";
 import { Pulse } from "../graph/pulse.js";
 import { Stepper } from "../graph/stepper.js";
 import { oncePerFrame } from "./animation_frame.js";
+import { GraphDrawing, listenToBoxes } from "./graph_drawing.js";
+import { handNote, isHandDrawn, missingNote } from "./graph_note.js";
 
-const MAX_SCALE = 1.35; // a small graph is drawn large, but not so large it looks like a poster
 const ALL_DONE = Infinity; // a pass's index once every node has run
 
 export class GraphPanel {
   #container;
-  #svg;
   #note;
   #inspector;
   #stepLabel;
   #stepper;
   #pulse;
-  #cache = new LayoutCache();
+  #drawing;
+  #select;
   #state = null;
   #shape = null; // the GraphShape drawn
-  #view = null; // what fold.js made of it
-  #scene = null;
-  #layout = null;
   #latest = null; // the GraphShape of the newest values (drawn once the pulse before it has ended)
   #open = new Set(); // ids of the Linear layers shown node by node
   #values = null; // the GraphValues last received for the drawn shape
@@ -40,9 +37,12 @@ export class GraphPanel {
   #wanted = null; // the lecturer's {step, node, mode} while this viewer follows them (follow.js), else null
   #requestDraw = oncePerFrame(() => this.#draw());
 
-  constructor(container) {
+  /** `select(state)` gives the {graph, values} to draw: by default the latest, the replayed step's in a replay. */
+  constructor(container, select = ({ graph, graphValues }) => ({ graph, values: graphValues })) {
     this.#container = container;
-    this.#svg = container.querySelector("[data-graph-svg]");
+    this.#select = select;
+    const svg = container.querySelector("[data-graph-svg]");
+    this.#drawing = new GraphDrawing(svg);
     this.#note = container.querySelector("[data-graph-note]");
     this.#inspector = container.querySelector("[data-graph-inspector]");
     this.#stepLabel = container.querySelector("[data-graph-step]");
@@ -51,8 +51,8 @@ export class GraphPanel {
     for (const input of container.querySelectorAll("[data-graph-mode]")) {
       input.addEventListener("change", () => this.#setMode(input.value));
     }
-    this.#listen();
-    new ResizeObserver(() => this.#fit()).observe(this.#svg);
+    const hover = (id) => id !== this.#hovered && ((this.#hovered = id), this.#inspect());
+    listenToBoxes(svg, { hover, choose: (element) => this.#choose(element) });
     this.reset();
   }
 
@@ -63,13 +63,11 @@ export class GraphPanel {
 
   reset() {
     this.#pulse.stop();
-    this.#shape = this.#view = this.#scene = this.#layout = this.#values = this.#latest = this.#shown = null;
+    this.#shape = this.#values = this.#latest = this.#shown = null;
     this.#stepIndex = this.#hovered = this.#pinned = null;
     this.#open.clear();
-    this.#svg.replaceChildren();
-    this.#container.dataset.signature = "";
-    this.#container.dataset.nodes = 0;
-    this.#container.dataset.step = -1;
+    this.#drawing.clear();
+    Object.assign(this.#container.dataset, { signature: "", nodes: 0, step: -1 });
     this.#stepLabel.textContent = "";
     this.#showNote("Start a run to see the graph autograd builds and walks back.");
     inspect(this.#inspector, null, null, null);
@@ -112,29 +110,28 @@ export class GraphPanel {
   #draw() {
     const state = this.#state;
     const engine = findEngine(state.engines, state.run?.config?.engine);
-    if (!state.graph) {
+    const { graph, values } = this.#select(state);
+    if (!graph) {
       this.#pulse.stop();
-      if (engine?.stores_grads === false) {
-        this.#showNote(`${engine.name} derives its gradients by hand: no autograd graph exists. ` +
-          "Pick torch-autograd or tiny-autograd to see one.");
-      } else if (state.runId) this.#showNote("The graph is drawn as soon as autograd has run one step.");
+      const missing = missingNote(engine, state.runId);
+      if (missing) this.#showNote(missing);
       this.#stepper.show(false, null);
       return;
     }
-    const handMade = state.graph.nodes.some((node) => node.name.startsWith("Hand"));
+    const handMade = isHandDrawn(graph);
     this.#container.dataset.handMade = handMade;
-    this.#showNote(handMade ? `${engine?.name ?? "This engine"} derives its gradients by hand: no autograd graph ` +
-      "exists. Drawn here are the lecture's equations, evaluated at this step; pick torch-autograd or " +
-      "tiny-autograd to see the graph autograd builds." : null, false);
-    const values = state.graphValues;
-    if (values?.signature === state.graph.signature && values !== this.#values) {
+    this.#showNote(handMade ? handNote(engine) : null, false);
+    const held = state.replay && !state.replay.playing; // a replay at rest on a step
+    if (values?.signature === graph.signature && values !== this.#values) {
       this.#values = values;
-      this.#latest = state.graph;
+      this.#latest = graph;
       this.#stepIndex = null; // a new step was taken: the walk through the last one is over
       // The drawn shape follows the pulse: a dynamic net's next shape waits until this pass has been shown.
-      if (this.#mode === "backward") this.#pulse.start(this.#pass());
-      else this.#paint(this.#pass(), -1);
-    } else if (!this.#shape) this.#rebuild(state.graph, {});
+      if (this.#mode !== "backward") this.#paint(this.#pass(), -1);
+      else if (held) this.#setMode(this.#mode); // a step sought: its whole pass at once
+      else this.#pulse.start(this.#pass());
+    } else if (!this.#shape) this.#rebuild(graph, {});
+    else if (held && this.#pulse.playing) this.#setMode(this.#mode); // a playback paused: its newest pass, at rest
     this.#showStepper();
     if (this.#wanted && this.#shape) this.#applyWanted();
   }
@@ -145,39 +142,20 @@ export class GraphPanel {
     return { shape: this.#latest, values: this.#values, order: visibleOrder(this.#values.order, visibleOf) };
   }
 
-  /** A new shape (or layers opened or folded): build, measure and place it; the layout comes from the cache. */
+  /** A new shape (or layers opened or folded): built, measured and placed; the layout comes from the cache. */
   #rebuild(shape, forward) {
     this.#shape = shape;
-    const layers = findLayers(shape, forward);
-    this.#view = foldGraph(shape, layers, this.#open);
-    this.#scene = buildScene(this.#svg, this.#view);
-    // Layer titles come from the weights' shapes: part of the key, like the layers that are open.
-    const key = `${shape.signature}|${[...this.#open].sort()}|${layers.map((layer) => layer.title)}`;
-    const { sizes, layout } = this.#cache.get(key, () => {
-      const measured = measureScene(this.#scene);
-      return { sizes: measured, layout: layoutGraph(this.#view, measured) };
+    const layers = this.#drawing.draw(shape, forward, this.#open);
+    Object.assign(this.#container.dataset, {
+      signature: shape.signature,
+      nodes: this.#drawing.view.nodes.length,
+      graphNodes: shape.nodes.length,
+      layers: layers.length,
+      layouts: this.#drawing.layouts,
     });
-    placeScene(this.#scene, layout, sizes);
-    this.#layout = layout;
-    this.#fit();
-    const data = this.#container.dataset;
-    data.signature = shape.signature;
-    data.nodes = this.#view.nodes.length;
-    data.graphNodes = shape.nodes.length;
-    data.layers = layers.length;
-    data.layouts = this.#cache.size;
-    if (this.#hovered && !this.#scene.nodes.has(this.#hovered)) this.#hovered = null;
-    if (this.#pinned && !this.#scene.nodes.has(this.#pinned)) this.#pinned = null;
-  }
-
-  /** Zoom to fit: the whole graph in view, a small one enlarged at most MAX_SCALE times. */
-  #fit() {
-    if (!this.#layout) return;
-    const { width, height } = this.#layout;
-    const box = this.#svg.getBoundingClientRect();
-    const w = Math.max(width, box.width / MAX_SCALE);
-    const h = Math.max(height, box.height / MAX_SCALE);
-    this.#svg.setAttribute("viewBox", `${(width - w) / 2} ${(height - h) / 2} ${w} ${h}`);
+    const scene = this.#drawing.scene;
+    if (this.#hovered && !scene.nodes.has(this.#hovered)) this.#hovered = null;
+    if (this.#pinned && !scene.nodes.has(this.#pinned)) this.#pinned = null;
   }
 
   /** Marks node `index` of the pass as running (−1: none yet; order.length: all done) and writes its values. */
@@ -188,7 +166,7 @@ export class GraphPanel {
     this.#container.dataset.step = values.step;
     this.#stepLabel.textContent = `step ${values.step}`;
     const backward = this.#mode === "backward";
-    const active = markPass(this.#scene, this.#view, values, backward ? order : null, index);
+    const active = markPass(this.#drawing.scene, this.#drawing.view, values, backward ? order : null, index);
     this.#container.dataset.active = active ?? "";
     this.#container.dataset.order = order.join(" ");
     if (index <= 0 || index >= order.length || this.#stepIndex !== null) this.#inspect();
@@ -221,7 +199,7 @@ export class GraphPanel {
     if (!enabled && this.#stepIndex !== null) this.#stepIndex = null;
     const order = this.#shown?.order ?? [];
     const id = order[this.#stepIndex];
-    const item = this.#view?.nodes.find((node) => node.id === id);
+    const item = this.#drawing.view?.nodes.find((node) => node.id === id);
     const position = this.#stepIndex === null ? null
       : { index: this.#stepIndex, count: order.length, name: item ? `${item.title} (${item.sub})` : id };
     this.#stepper.show(enabled, position);
@@ -232,40 +210,20 @@ export class GraphPanel {
   #inspect() {
     const stepped = this.#stepIndex !== null ? this.#shown?.order[this.#stepIndex] : null;
     const id = this.#hovered ?? stepped ?? this.#pinned;
-    const item = this.#view?.nodes.find((node) => node.id === id) ?? null;
-    for (const [nodeId, parts] of this.#scene?.nodes ?? []) parts.group.classList.toggle("inspected", nodeId === id);
+    const item = this.#drawing.view?.nodes.find((node) => node.id === id) ?? null;
+    for (const [nodeId, parts] of this.#drawing.scene?.nodes ?? []) parts.group.classList.toggle("inspected", nodeId === id);
     inspect(this.#inspector, item, this.#shape, this.#shown?.values ?? this.#values);
   }
 
-  #listen() {
-    const target = (event) => event.target.closest?.("[data-node], [data-layer]");
-    const svg = this.#svg;
-    const hover = (event) => {
-      const id = target(event)?.dataset.node ?? null;
-      if (id === this.#hovered) return;
-      this.#hovered = id;
+  /** A box tapped (or Enter on it): a layer opens or folds, any other box is pinned in the inspector or let go. */
+  #choose(element) {
+    const id = element.dataset.node;
+    if (element.dataset.layer) this.#toggleLayer(element.dataset.layer, false);
+    else if (this.#drawing.view.nodes.find((node) => node.id === id)?.kind === "layer") this.#toggleLayer(id, true);
+    else {
+      this.#pinned = this.#pinned === id ? null : id;
       this.#inspect();
-    };
-    svg.addEventListener("pointerover", hover);
-    svg.addEventListener("focusin", hover);
-    svg.addEventListener("pointerleave", () => ((this.#hovered = null), this.#inspect()));
-    svg.addEventListener("focusout", () => ((this.#hovered = null), this.#inspect()));
-    const choose = (element) => {
-      if (element.dataset.layer) this.#toggleLayer(element.dataset.layer, false);
-      else if (this.#view.nodes.find((node) => node.id === element.dataset.node)?.kind === "layer") {
-        this.#toggleLayer(element.dataset.node, true);
-      } else {
-        this.#pinned = this.#pinned === element.dataset.node ? null : element.dataset.node;
-        this.#inspect();
-      }
-    };
-    svg.addEventListener("click", (event) => target(event) && choose(target(event)));
-    svg.addEventListener("keydown", (event) => {
-      if ((event.key === "Enter" || event.key === " ") && target(event)) {
-        event.preventDefault();
-        choose(target(event));
-      }
-    });
+    }
   }
 
   #toggleLayer(id, open) {
