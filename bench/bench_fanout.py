@@ -3,7 +3,8 @@
 Run by hand from the repository's root:
 
     .venv/bin/python bench/bench_fanout.py [--viewers 50 200 500 1000] [--window 10] [--pace 2000]
-        [--per-loader 250] [--slow 0] [--joins 5] [--servers app baseline] [--app-ws websockets] [--profile DIR]
+        [--per-loader 250] [--slow 0] [--frame-rate 30] [--joins 5] [--servers app baseline] [--app-ws websockets]
+        [--profile DIR]
 
 It starts two servers on 127.0.0.1, each in its own process: the real app (`python -m app`) and the baseline of
 bench/fanout_baseline.py (the same `Run` and the same frames, but sent by one task doing a serial
@@ -25,9 +26,11 @@ over-estimates (never under-estimates) the latency; if the worker falls behind i
 counted too, and printed as `lag` so it can be told apart. Arrival is when `recv()` returns in the load process,
 so a load process short of CPU adds its own delay: `load cpu` shows how busy the busiest one was.
 
-`--slow K` makes K of the N viewers read only a couple of messages a second (a phone on a bad network); the
-figures are then of the other N - K viewers: that is where a per-viewer slot should beat the serial loop, which
-waits for each socket in turn. `--app-ws` serves the app through `uvicorn --ws ...` instead of `python -m app`.
+`--slow K` makes K of the N viewers read only a couple of messages a second through a small receive buffer (a
+phone on a bad network); the figures are then of the other N - K viewers: that is where a per-viewer slot beats
+the serial loop, which waits for each socket in turn (give the slow sockets time to fill: --warmup 15).
+`--frame-rate F` lets both servers aim at F frames/s (up to 120): at the default 30 both may deliver every
+frame, and the ratio of delivered frames says little about how much more the app could send. `--app-ws` serves the app through `uvicorn --ws ...` instead of `python -m app`.
 
 Every scenario is bounded in time; sockets are closed and every subprocess is terminated in `finally` blocks.
 `--profile DIR` runs each server under cProfile timed by `time.thread_time` (the CPU time of its main thread, the
@@ -62,6 +65,7 @@ HOST = "127.0.0.1"
 ENGINE = "numpy"
 SEED = 1
 SLOW_READS = 2.0  # messages per second that a slow viewer reads
+SLOW_RECEIVE_BUFFER = 8192  # bytes: a slow viewer's socket holds little, so the server soon sees it fall behind
 CONNECT_CONCURRENCY = 64  # handshakes in flight per load process
 READY_TIMEOUT = 90.0  # seconds for all viewers of a scenario to connect
 SERVER_START_TIMEOUT = 60.0
@@ -126,10 +130,34 @@ async def _read(websocket: ClientConnection, log: ViewerLog) -> None:
         log.error = f"{type(error).__name__}: {error}"
 
 
+def _address(url: str) -> tuple[str, int]:
+    """The host and port of a ws:// URL."""
+    host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    return host, int(port)
+
+
+async def _slow_socket(url: str) -> socket.socket:
+    """A TCP socket connected to the URL's server with a small receive buffer (set before connecting, so the
+    window it offers stays small and the server soon sees a slow reader fall behind, as on a bad network)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SLOW_RECEIVE_BUFFER)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, _address(url))
+    return sock
+
+
 async def _open(url: str, log: ViewerLog, gate: asyncio.Semaphore) -> tuple[ClientConnection, asyncio.Task[None]]:
     async with gate:
+        options: dict[str, Any] = {"sock": await _slow_socket(url)} if log.slow else {}
         websocket = await connect(
-            url, compression=None, max_size=None, ping_interval=None, open_timeout=READY_TIMEOUT, close_timeout=1
+            url,
+            compression=None,
+            max_size=None,
+            max_queue=2 if log.slow else 16,
+            ping_interval=None,
+            open_timeout=READY_TIMEOUT,
+            close_timeout=1,
+            **options,
         )
     return websocket, asyncio.create_task(_read(websocket, log))
 
@@ -254,9 +282,16 @@ def server_command(target: str, options: list[str], profile: Path | None) -> lis
     return [sys.executable, target, *options] if target.endswith(".py") else [sys.executable, "-m", target, *options]
 
 
-def start_server(name: str, command: list[str], port: int, api: str, health: str, logs: Path) -> Server:
+def start_server(
+    name: str, command: list[str], port: int, api: str, health: str, logs: Path, frame_rate: float
+) -> Server:
     """Start a server process and wait until it answers its health check."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "AUTOGRAD_LIVE_MAX_STEPS": "10000000"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "AUTOGRAD_LIVE_MAX_STEPS": "10000000",
+        "AUTOGRAD_LIVE_FRAME_RATE": str(frame_rate),  # the baseline reads it too
+    }
     log = logs / f"{name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -437,7 +472,9 @@ def print_table(scenarios: list[Scenario]) -> None:
     )
     baseline = {s.viewers: s.delivered for s in scenarios if s.server == "baseline"}
     for s in scenarios:
-        ratio = s.delivered / baseline[s.viewers] if s.server == "app" and baseline.get(s.viewers) else math.nan
+        ratio = math.nan
+        if s.server == "app" and s.viewers in baseline:  # a baseline stalled by slow viewers delivers nothing
+            ratio = s.delivered / baseline[s.viewers] if baseline[s.viewers] else math.inf
         print(
             f"{s.server:<9}{s.viewers:>6}{s.connected:>6}{statistics.median(s.fps):>9.1f}"
             f"{percentile(s.fps, 5):>8.1f}{ms(percentile(s.latency, 50)):>8}{ms(percentile(s.latency, 95)):>8}"
@@ -473,6 +510,9 @@ def main() -> None:
         "--slow", type=int, default=0, help=f"of the N viewers, this many read {SLOW_READS:g} messages/s (not counted)"
     )
     parser.add_argument("--joins", type=int, default=5, help="new viewers of the finished long run")
+    parser.add_argument(
+        "--frame-rate", type=float, default=30.0, help="frames per second both servers aim at (the app's default: 30)"
+    )
     parser.add_argument("--join-steps", type=int, default=100_000, help="steps of the finished long run")
     parser.add_argument("--servers", nargs="+", choices=["app", "baseline"], default=["app", "baseline"])
     parser.add_argument("--profile", type=Path, help="run the servers under cProfile, writing DIR/<server>.prof")
@@ -499,14 +539,15 @@ def main() -> None:
                 command = server_command("uvicorn", [*options, "--log-level", "warning"], profiles.get("app"))
             else:
                 command = server_command("app", address, profiles.get("app"))
-            servers["app"] = start_server("app", command, port, "/api/runs", "/healthz", logs)
+            servers["app"] = start_server("app", command, port, "/api/runs", "/healthz", logs, args.frame_rate)
         if "baseline" in args.servers:
             port = free_port()
             script = str(ROOT / "bench" / "fanout_baseline.py")
             command = server_command(script, ["--host", HOST, "--port", str(port)], profiles.get("baseline"))
-            servers["baseline"] = start_server("baseline", command, port, "/runs", "/healthz", logs)
+            servers["baseline"] = start_server("baseline", command, port, "/runs", "/healthz", logs, args.frame_rate)
         print(
-            f"{os.cpu_count()} cores; {ENGINE} run paced at {args.pace:g} steps/s; {args.window:g} s window after "
+            f"{os.cpu_count()} cores; {ENGINE} run paced at {args.pace:g} steps/s; frames at most "
+            f"{args.frame_rate:g}/s; {args.window:g} s window after "
             f"{args.warmup:g} s warm-up; at most {args.per_loader} viewers per load process; {args.slow} of them slow "
             f"(figures are of the others); logs in {logs}",
             flush=True,

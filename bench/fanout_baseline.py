@@ -15,6 +15,7 @@ frames, then a final status).
 import argparse
 import asyncio
 import contextlib
+import os
 import secrets
 import threading
 from typing import Any
@@ -33,7 +34,7 @@ from app.run_config import RunConfig
 from app.runs import messages
 from app.runs.run import Run, RunStateError
 
-FRAME_RATE = 30.0  # the app's default frame_rate
+FRAME_RATE = float(os.environ.get("AUTOGRAD_LIVE_FRAME_RATE", "30"))  # as the app reads its frame_rate
 CURVE_POINTS = 200  # the app's default curve_points
 
 
