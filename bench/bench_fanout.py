@@ -3,8 +3,8 @@
 Run by hand from the repository's root:
 
     .venv/bin/python bench/bench_fanout.py [--viewers 50 200 500 1000] [--window 10] [--pace 2000]
-        [--per-loader 250] [--slow 0] [--frame-rate 30] [--joins 5] [--servers app baseline] [--app-ws websockets]
-        [--profile DIR]
+        [--per-loader 250] [--slow 0] [--deflate] [--frame-rate 30] [--joins 5] [--servers app baseline]
+        [--app-ws websockets] [--profile DIR]
 
 It starts two servers on 127.0.0.1, each in its own process: the real app (`python -m app`) and the baseline of
 bench/fanout_baseline.py (the same `Run` and the same frames, but sent by one task doing a serial
@@ -29,8 +29,11 @@ so a load process short of CPU adds its own delay: `load cpu` shows how busy the
 `--slow K` makes K of the N viewers read only a couple of messages a second through a small receive buffer (a
 phone on a bad network); the figures are then of the other N - K viewers: that is where a per-viewer slot beats
 the serial loop, which waits for each socket in turn (give the slow sockets time to fill: --warmup 15).
-`--frame-rate F` lets both servers aim at F frames/s (up to 120): at the default 30 both may deliver every
-frame, and the ratio of delivered frames says little about how much more the app could send. `--app-ws` serves the app through `uvicorn --ws ...` instead of `python -m app`.
+`--deflate` makes the viewers offer per-message deflate as browsers do: the app compresses each message once for
+all of them, the baseline (uvicorn's default) once per socket. `--frame-rate F` lets both servers aim at F
+frames/s (up to 120): at the default 30 both may deliver every frame, and the ratio of delivered frames says
+little about how much more the app could send. `--app-ws` serves the app through `uvicorn --ws ...` instead of
+`python -m app`.
 
 Every scenario is bounded in time; sockets are closed and every subprocess is terminated in `finally` blocks.
 `--profile DIR` runs each server under cProfile timed by `time.thread_time` (the CPU time of its main thread, the
@@ -65,6 +68,8 @@ HOST = "127.0.0.1"
 ENGINE = "numpy"
 SEED = 1
 SLOW_READS = 2.0  # messages per second that a slow viewer reads
+# Whether viewers offer per-message deflate (--deflate; the environment carries it to the load processes).
+COMPRESSION = "deflate" if os.environ.get("BENCH_FANOUT_DEFLATE") else None
 SLOW_RECEIVE_BUFFER = 8192  # bytes: a slow viewer's socket holds little, so the server soon sees it fall behind
 CONNECT_CONCURRENCY = 64  # handshakes in flight per load process
 READY_TIMEOUT = 90.0  # seconds for all viewers of a scenario to connect
@@ -151,7 +156,7 @@ async def _open(url: str, log: ViewerLog, gate: asyncio.Semaphore) -> tuple[Clie
         options: dict[str, Any] = {"sock": await _slow_socket(url)} if log.slow else {}
         websocket = await connect(
             url,
-            compression=None,
+            compression=COMPRESSION,
             max_size=None,
             max_queue=2 if log.slow else 16,
             ping_interval=None,
@@ -434,7 +439,7 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
 
 async def _first_message(url: str) -> tuple[float, int]:
     started = now()
-    async with connect(url, compression=None, max_size=None, open_timeout=10, close_timeout=1) as websocket:
+    async with connect(url, compression=COMPRESSION, max_size=None, open_timeout=10, close_timeout=1) as websocket:
         message = await asyncio.wait_for(websocket.recv(decode=False), 10)
         return now() - started, len(message)
 
@@ -511,6 +516,11 @@ def main() -> None:
     )
     parser.add_argument("--joins", type=int, default=5, help="new viewers of the finished long run")
     parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="viewers offer per-message deflate, as browsers do (the baseline then compresses for each socket)",
+    )
+    parser.add_argument(
         "--frame-rate", type=float, default=30.0, help="frames per second both servers aim at (the app's default: 30)"
     )
     parser.add_argument("--join-steps", type=int, default=100_000, help="steps of the finished long run")
@@ -522,6 +532,8 @@ def main() -> None:
         help="serve the app with `uvicorn --ws` this implementation instead of `python -m app` (its default: sansio)",
     )
     args = parser.parse_args()
+    if args.deflate:
+        os.environ["BENCH_FANOUT_DEFLATE"] = "1"  # for the load processes and the baseline server
     raise_fd_limit(max(args.viewers))
     busy = machine_busy()
     logs = Path(tempfile.mkdtemp(prefix="bench-fanout-"))

@@ -151,12 +151,14 @@ app = Starlette(
 
 
 def main() -> None:
-    """Serve the baseline until interrupted, with per-message deflate off like the app."""
+    """Serve the baseline until interrupted; per-message deflate (compressing for each socket) only when the
+    benchmark's viewers offer it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    uvicorn.run(app, host=args.host, port=args.port, ws_per_message_deflate=False, log_level="warning")
+    deflate = bool(os.environ.get("BENCH_FANOUT_DEFLATE"))
+    uvicorn.run(app, host=args.host, port=args.port, ws_per_message_deflate=deflate, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ never holds up the run or the others."""
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
 
 import orjson
@@ -20,13 +20,13 @@ def dumps(message: object) -> str:
 
 class Encoded:
     """A message serialized once for every viewer: its JSON as UTF-8 bytes, as text, and as the transport frames
-    it (kept by the transport, so it too is made once)."""
+    it (kept by the transport, one per way of framing, so each too is made once)."""
 
-    __slots__ = ("_text", "data", "frame")
+    __slots__ = ("_text", "data", "frames")
 
     def __init__(self, message: object) -> None:
         self.data = orjson.dumps(message)
-        self.frame: bytes | None = None
+        self.frames: dict[Hashable, bytes] = {}
         self._text: str | None = None
 
     @property

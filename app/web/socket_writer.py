@@ -1,27 +1,54 @@
-"""Frames written straight to a socket: a message framed once is written to every viewer with one call each.
+"""Frames written straight to a socket: a message framed (and compressed) once is written to every viewer with
+one call each.
 
-uvicorn's ASGI send frames and encodes a message once per socket and passes through the middleware stack: tens
-of microseconds per viewer per frame. `WriterProtocol` (uvicorn's sans-I/O WebSocket protocol, which `python -m
-app` serves with) offers each connection's `SocketWriter` to the app as an ASGI scope extension; under any other
-server the extension is absent and messages go the ordinary way.
+uvicorn's ASGI send frames, encodes and compresses a message once per socket and passes through the middleware
+stack: tens of microseconds per viewer per frame. `WriterProtocol` (uvicorn's sans-I/O WebSocket protocol, which
+`python -m app` serves with) offers each connection's `SocketWriter` to the app as an ASGI scope extension;
+under any other server the extension is absent and messages go the ordinary way.
+
+Per-message deflate is negotiated with `server_no_context_takeover`: every message the server sends is
+compressed on its own, so one compressed frame is valid on every socket with the same window size. A frame is a
+third of the JSON's size, which is what a lecture hall's network carries to hundreds of laptops.
 """
 
+from collections.abc import Hashable
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.extensions.permessage_deflate import PerMessageDeflate, ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 from app.runs.viewer import Encoded
 
 EXTENSION = "autograd_live.socket_writer"
+DEFLATE = ServerPerMessageDeflateFactory(
+    server_no_context_takeover=True,  # what makes one compression serve every socket
+    server_max_window_bits=12,  # uvicorn's own choices from here on: small windows, little memory per socket
+    client_max_window_bits=12,
+    compress_settings={"memLevel": 5},
+)
+PLAIN = "plain"  # the framing of a connection without extensions
 
 
-def text_frame(message: Encoded) -> bytes:
-    """The message as one final, unmasked text frame: the same bytes for every socket (made once, then kept)."""
-    if message.frame is None:
-        message.frame = Frame(Opcode.TEXT, message.data).serialize(mask=False)
-    return message.frame
+def framing(extensions: list[Any]) -> Hashable | None:
+    """How a connection with these extensions frames a message, as a key under which sockets can share one
+    frame; None when each socket must frame its own (compression that carries context across messages)."""
+    if not extensions:
+        return PLAIN
+    match extensions:
+        case [PerMessageDeflate(local_no_context_takeover=True) as deflate]:
+            return ("deflate", deflate.local_max_window_bits, tuple(sorted(deflate.compress_settings.items())))
+    return None
+
+
+def text_frame(message: Encoded, key: Hashable, extensions: list[Any]) -> bytes:
+    """The message as one final, unmasked text frame, framed as `key` says: made by the first socket that needs
+    it, then the same bytes for every socket with the same key."""
+    frame = message.frames.get(key)
+    if frame is None:
+        frame = message.frames[key] = Frame(Opcode.TEXT, message.data).serialize(mask=False, extensions=extensions)
+    return frame
 
 
 class SocketWriter:
@@ -29,25 +56,35 @@ class SocketWriter:
 
     def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
         self._protocol = protocol
+        self._key: Hashable | None = None  # known once the connection is open
 
     def write_now(self, message: Encoded) -> bool:
-        """Write the message now if the socket is open, uses no extension (per-message deflate would have to
-        compress it per socket) and has nothing of earlier messages still waiting; False: send it later."""
+        """Write the message now if the socket is open, its framing can be shared and nothing of earlier
+        messages still waits in its buffer; False: send it the ordinary way, later."""
         protocol = self._protocol
         if (
             not protocol.writable.is_set()
             or protocol.disconnected
             or protocol.close_sent
             or protocol.conn.state is not State.OPEN
-            or protocol.conn.extensions
         ):
             return False
-        protocol.transport.write(text_frame(message))
+        if self._key is None:
+            self._key = framing(protocol.conn.extensions)
+            if self._key is None:
+                return False
+        protocol.transport.write(text_frame(message, self._key, protocol.conn.extensions))
         return True
 
 
 class WriterProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O WebSocket protocol, with a `SocketWriter` in each connection's ASGI scope."""
+    """uvicorn's sans-I/O WebSocket protocol, with shareable compression and a `SocketWriter` in each
+    connection's ASGI scope."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.config.ws_per_message_deflate:
+            self.conn.available_extensions = [DEFLATE]
 
     def connection_made(self, transport: Any) -> None:
         """Count the socket as backed up as soon as anything waits in its buffer, so a viewer that falls behind
@@ -70,6 +107,5 @@ def socket_writer(scope: Any) -> SocketWriter | None:
     return offered["writer"] if offered else None
 
 
-# How uvicorn serves the app: with writers, and without per-message deflate (which compresses a frame once per
-# viewer, and which a writer would have to leave to the ordinary path anyway).
-UVICORN_OPTIONS: dict[str, Any] = {"ws": WriterProtocol, "ws_per_message_deflate": False}
+# How uvicorn serves the app: through writers (with per-message deflate, uvicorn's default, that they share).
+UVICORN_OPTIONS: dict[str, Any] = {"ws": WriterProtocol}

@@ -2,19 +2,24 @@
 loss once, and the ordinary path whenever the connection cannot take prepared frames."""
 
 import asyncio
+import base64
 import json
+import os
+import socket
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from websockets.asyncio.client import connect
+from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from app.config import Settings
 from app.runs.viewer import Encoded
-from app.web.socket_writer import SocketWriter, text_frame
+from app.web.socket_writer import PLAIN, SocketWriter, framing, text_frame
 
 WaitUntil = Callable[..., None]
 Message = dict[str, Any]
@@ -39,12 +44,51 @@ def parse(data: bytes) -> Frame:
 def test_a_prepared_frame_is_one_final_unmasked_text_frame(size: int) -> None:
     """Every payload length form of RFC 6455 (7-bit, 16-bit, 64-bit) reads back as the message's JSON."""
     message = Encoded({"type": "frame", "pad": "x" * size})
-    data = text_frame(message)
+    data = text_frame(message, PLAIN, [])
     frame = parse(data)
     assert frame.opcode is Opcode.TEXT and frame.fin and not frame.rsv1
     assert frame.data == message.data
     assert data[1] & 0x80 == 0, "a server's frames are not masked"
-    assert text_frame(message) is data, "framed once, then shared"
+    assert text_frame(message, PLAIN, []) is data, "framed once, then shared"
+
+
+def deflate(context_takeover: bool = False, bits: int = 12) -> PerMessageDeflate:
+    """The server's side of a negotiated per-message deflate."""
+    return PerMessageDeflate(False, not context_takeover, 12, bits, {"memLevel": 5})
+
+
+def payload(data: bytes) -> tuple[int, bytes]:
+    """The first byte and the payload of one unmasked frame, read by hand (RFC 6455, section 5.2)."""
+    length, start = data[1] & 0x7F, 2
+    if length == 126:
+        length, start = int.from_bytes(data[2:4]), 4
+    elif length == 127:
+        length, start = int.from_bytes(data[2:10]), 10
+    assert len(data) == start + length
+    return data[0], data[start:]
+
+
+def test_a_compressed_frame_inflates_on_its_own_to_the_json() -> None:
+    """With no context taken over, each message's frame inflates with a fresh decompressor (zlib, as RFC 7692
+    says: append 00 00 ff ff), so one compressed frame serves every socket; it is much smaller than the JSON."""
+    extension = deflate()
+    key = framing([extension])
+    messages = [Encoded({"type": "frame", "loss": [1 / (i + 1) for i in range(400)], "n": n}) for n in range(3)]
+    for message in messages:
+        data = text_frame(message, key, [extension])
+        first, body = payload(data)
+        assert first == 0b1100_0001, "FIN, RSV1 (compressed), text"
+        assert zlib.decompressobj(-12).decompress(body + b"\x00\x00\xff\xff") == message.data
+        assert len(body) < len(message.data) / 2
+        assert text_frame(message, key, [extension]) is data
+
+
+def test_framing_is_shared_only_where_it_can_be() -> None:
+    """No extension, or deflate without context takeover: a key that sockets share (one per window size);
+    deflate that carries context from message to message: none, each socket frames its own."""
+    assert framing([]) == PLAIN
+    assert framing([deflate(bits=12)]) == framing([deflate(bits=12)]) != framing([deflate(bits=10)])
+    assert framing([deflate(context_takeover=True)]) is None
 
 
 @pytest.fixture
@@ -86,15 +130,9 @@ def losses(messages: list[Message]) -> list[float]:
 
 
 @pytest.fixture(scope="module")
-def plain(serve: Callable[..., Any]) -> Any:
+def server(serve: Callable[..., Any]) -> Any:
     """A server as `python -m app` runs it."""
     return serve(Settings(frame_rate=30, curve_points=50))
-
-
-@pytest.fixture(scope="module")
-def deflating(serve: Callable[..., Any]) -> Any:
-    """A server that offers per-message deflate, which a prepared frame cannot carry."""
-    return serve(Settings(frame_rate=30, curve_points=50), ws_per_message_deflate=True)
 
 
 @pytest.fixture
@@ -104,27 +142,57 @@ def history() -> Iterator[Callable[[Any, str], list[float]]]:
         yield lambda server, run_id: client.get(f"{server.http}/api/runs/{run_id}/history").json()["loss"]
 
 
+@pytest.mark.parametrize("compression", [None, "deflate"])
 def test_a_viewer_that_keeps_up_gets_prepared_frames(
-    plain: Any, writes: list[bool], history: Callable[[Any, str], list[float]]
+    server: Any, writes: list[bool], history: Callable[[Any, str], list[float]], compression: str | None
 ) -> None:
-    """A live run's snapshot and frames reach a reading viewer written straight to its socket, and it reads
-    every loss once, in order."""
-    run_id = start_run(plain, steps=400, pace=800)
-    received = asyncio.run(asyncio.wait_for(read_all(f"{plain.ws}/ws/runs/{run_id}"), 30))
+    """A live run's snapshot and frames reach a reading viewer written straight to its socket, compressed or
+    not, and it reads every loss once, in order."""
+    run_id = start_run(server, steps=400, pace=800)
+    url = f"{server.ws}/ws/runs/{run_id}"
+    received = asyncio.run(asyncio.wait_for(read_all(url, compression=compression), 30))
     frames = [m for m in received if m["type"] == "frame"]
     assert received[0]["type"] == "snapshot" and received[-1]["final"] is True
-    assert losses(received) == history(plain, run_id)
+    assert losses(received) == history(server, run_id)
     assert len(frames) >= 5
     assert writes.count(True) >= len(frames), "snapshot and frames should have been written straight"
 
 
-def test_under_per_message_deflate_messages_go_the_ordinary_way(
-    deflating: Any, writes: list[bool], history: Callable[[Any, str], list[float]]
-) -> None:
-    """With deflate negotiated, the writer refuses every message and the viewer still gets all of them."""
-    run_id = start_run(deflating, steps=300, pace=800)
-    url = f"{deflating.ws}/ws/runs/{run_id}"
-    received = asyncio.run(asyncio.wait_for(read_all(url, compression="deflate"), 30))
-    assert received[0]["type"] == "snapshot" and received[-1]["final"] is True
-    assert losses(received) == history(deflating, run_id)
-    assert writes and not any(writes)
+def read_compressed(port: int, path: str) -> tuple[str, list[tuple[int, bytes]]]:
+    """A bare WebSocket client that offers per-message deflate: the handshake's answer, then each frame's first
+    byte and payload, as sent, up to the server's close."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock, sock.makefile("rb") as stream:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n".encode()
+        )
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            head += stream.read(1)
+        frames = []
+        while True:
+            first, second = stream.read(2)
+            length = second & 0x7F
+            if length >= 126:
+                length = int.from_bytes(stream.read(2 if length == 126 else 8))
+            frames.append((first, stream.read(length)))
+            if first & 0x0F == 0x8:
+                return head.decode(), frames
+
+
+def test_compressed_frames_are_a_fraction_of_the_json_and_each_inflates_alone(server: Any) -> None:
+    """Offered per-message deflate, the server takes it without context takeover; every message arrives as one
+    compressed text frame that a fresh decompressor inflates to protocol JSON, far smaller than the JSON."""
+    run_id = start_run(server, steps=300, pace=600)
+    head, frames = read_compressed(server.port, f"/ws/runs/{run_id}")
+    assert head.startswith("HTTP/1.1 101") and "server_no_context_takeover" in head
+    texts = [(first, body) for first, body in frames if first & 0x0F == 0x1]
+    assert len(texts) >= 5 and all(first == 0b1100_0001 for first, _ in texts)
+    inflated = [zlib.decompressobj(-12).decompress(body + b"\x00\x00\xff\xff") for _, body in texts]
+    received = [json.loads(data) for data in inflated]
+    assert [m["type"] for m in received[:2]] == ["snapshot", "frame"] and received[-1]["final"] is True
+    with httpx.Client(timeout=10) as client:
+        assert losses(received) == client.get(f"{server.http}/api/runs/{run_id}/history").json()["loss"]
+    assert sum(len(body) for _, body in texts) < sum(len(data) for data in inflated) / 2
