@@ -3,8 +3,8 @@
 Run by hand from the repository's root:
 
     .venv/bin/python bench/bench_fanout.py [--viewers 50 200 500 1000] [--window 10] [--pace 2000]
-        [--per-loader 250] [--slow 0] [--deflate] [--frame-rate 30] [--joins 5] [--servers app baseline]
-        [--app-ws websockets] [--profile DIR]
+        [--per-loader 250] [--slow 0] [--load-nice 10] [--deflate] [--frame-rate 30] [--joins 5]
+        [--servers app baseline] [--app-ws websockets] [--profile DIR]
 
 It starts two servers on 127.0.0.1, each in its own process: the real app (`python -m app`) and the baseline of
 bench/fanout_baseline.py (the same `Run` and the same frames, but sent by one task doing a serial
@@ -25,6 +25,12 @@ the worker never runs a step before its planned time, and R is taken before the 
 over-estimates (never under-estimates) the latency; if the worker falls behind its pace under load, that lag is
 counted too, and printed as `lag` so it can be told apart. Arrival is when `recv()` returns in the load process,
 so a load process short of CPU adds its own delay: `load cpu` shows how busy the busiest one was.
+
+The load processes stand for hundreds of laptops, each with a CPU of its own; here they share the server's two
+cores. They run at a lower priority (`--load-nice`, default 10) so that both servers get the CPU first, as they
+would with remote viewers; a load process kept waiting only delays its own arrival times, which counts against
+the server measured. `--load-nice 0` shares the cores evenly: then what the viewers' reading costs (a third of a
+core per 250 viewers with --deflate) is taken from the server too, and a paced run falls behind its pace.
 
 `--slow K` makes K of the N viewers read only a couple of messages a second through a small receive buffer (a
 phone on a bad network); the figures are then of the other N - K viewers: that is where a per-viewer slot beats
@@ -375,7 +381,10 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
             for count, slow in zip(counts, slows, strict=True):
                 loaders.append(
                     subprocess.Popen(
-                        [sys.executable, __file__, "--load-worker", server.ws + run_id, str(count), str(slow)],
+                        [
+                            *(["nice", "-n", str(args.load_nice)] if args.load_nice else []),
+                            *[sys.executable, __file__, "--load-worker", server.ws + run_id, str(count), str(slow)],
+                        ],
                         cwd=ROOT,
                         stdin=subprocess.PIPE,
                         stdout=subprocess.PIPE,
@@ -516,6 +525,12 @@ def main() -> None:
     )
     parser.add_argument("--joins", type=int, default=5, help="new viewers of the finished long run")
     parser.add_argument(
+        "--load-nice",
+        type=int,
+        default=10,
+        help="niceness of the load processes (0: none); they stand for viewers' own machines",
+    )
+    parser.add_argument(
         "--deflate",
         action="store_true",
         help="viewers offer per-message deflate, as browsers do (the baseline then compresses for each socket)",
@@ -559,7 +574,7 @@ def main() -> None:
             servers["baseline"] = start_server("baseline", command, port, "/runs", "/healthz", logs, args.frame_rate)
         print(
             f"{os.cpu_count()} cores; {ENGINE} run paced at {args.pace:g} steps/s; frames at most "
-            f"{args.frame_rate:g}/s; {args.window:g} s window after "
+            f"{args.frame_rate:g}/s; load processes at nice {args.load_nice}; {args.window:g} s window after "
             f"{args.warmup:g} s warm-up; at most {args.per_loader} viewers per load process; {args.slow} of them slow "
             f"(figures are of the others); logs in {logs}",
             flush=True,
