@@ -1,4 +1,5 @@
-"""Shared tiny fixtures: small configs, runs in their worker threads, and polling with a deadline."""
+"""Shared tiny fixtures: small configs, runs in their worker threads, polling with a deadline, the graphs runs
+capture, and runs driven over a server's REST API."""
 
 import contextlib
 import math
@@ -10,10 +11,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import httpx
 import numpy as np
+import orjson
 import pytest
 
 from app.engines import ENGINES, EngineSpec
+from app.engines.base import StepRecord
+from app.graph.model import BackwardTrace, Graph
 from app.run_config import RunConfig
 from app.runs.run import Run, RunStateError
 
@@ -26,6 +31,9 @@ MakeRun = Callable[..., Run]
 WaitUntil = Callable[..., None]
 LossOracle = Callable[..., float]
 PointsOracle = Callable[[RunConfig], list[float]]
+Captured = dict[str, dict[int, tuple[bytes, dict[str, Any]]]]  # run id → step → (GraphValues JSON, shape)
+RunInfo = dict[str, Any]
+ENDED = ("finished", "stopped", "failed", "diverged")  # how a live run ends (`interrupted` only comes from a restart)
 DATA_DIR = pytest.StashKey[str]()
 
 
@@ -131,3 +139,79 @@ def make_run() -> Iterator[MakeRun]:
             run.stop()
     for run in made:
         run.join(5.0)
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> Captured:
+    """Every graph every run in this process captures from now on, as JSON the moment it was captured, with its
+    shape."""
+    seen: Captured = {}
+    keep = Run._keep_graph
+
+    def recording(self: Run, record: StepRecord, graph: Graph, trace: BackwardTrace | None) -> None:
+        keep(self, record, graph, trace)
+        assert self.graph is not None
+        seen.setdefault(self.id, {})[record.step] = (orjson.dumps(self.graph_values), self.graph)
+
+    monkeypatch.setattr(Run, "_keep_graph", recording)
+    return seen
+
+
+class RestRuns:
+    """Runs driven over a server's REST API, as a script drives them: it keeps the control token each creation
+    answers with and sends it with that run's commands. Runs are created from `defaults`, overridden by keyword."""
+
+    def __init__(self, **defaults: Any) -> None:
+        self.defaults = defaults
+        self.tokens: dict[str, str] = {}
+
+    def with_defaults(self, **defaults: Any) -> "RestRuns":
+        """These runs, created from these fields unless told otherwise (for a module's own `rest` fixture)."""
+        self.defaults = defaults
+        return self
+
+    def create(self, client: httpx.Client, **body: Any) -> RunInfo:
+        """POST a run, expecting 201; keep its control token and return its RunInfo."""
+        response = client.post("/api/runs", json={**self.defaults, **body})
+        assert response.status_code == 201, response.text
+        run: RunInfo = response.json()
+        self.tokens[run["id"]] = run["control_token"]
+        return run
+
+    def steering(self, run_id: str) -> dict[str, str]:
+        """The header that carries the run's control token."""
+        return {"X-Control-Token": self.tokens[run_id]}
+
+    def wait_for(
+        self, client: httpx.Client, run_id: str, test: Callable[[RunInfo], bool], timeout: float = 10.0, what: str = ""
+    ) -> RunInfo:
+        """Poll GET /api/runs/{id} until `test` holds for its RunInfo; return that RunInfo."""
+        info: RunInfo = {}
+
+        def holds() -> bool:
+            nonlocal info
+            info = client.get(f"/api/runs/{run_id}").json()
+            return test(info)
+
+        wait_until_impl(holds, timeout, what or f"run {run_id}")
+        return info
+
+    def wait_status(self, client: httpx.Client, run_id: str, *statuses: str, timeout: float = 10.0) -> RunInfo:
+        """Poll until the run has one of the statuses; return that RunInfo."""
+        return self.wait_for(
+            client, run_id, lambda info: info["status"] in statuses, timeout, f"run {run_id} to be {statuses}"
+        )
+
+    def wait_ended(self, client: httpx.Client, run_id: str, timeout: float = 20.0) -> RunInfo:
+        """Poll until the run has ended, however it ended; return its RunInfo."""
+        return self.wait_for(client, run_id, lambda info: info["status"] in ENDED, timeout, f"run {run_id} to end")
+
+    def finished(self, client: httpx.Client, **body: Any) -> RunInfo:
+        """POST a run and return its RunInfo once it has finished."""
+        return self.wait_status(client, self.create(client, **body)["id"], "finished")
+
+
+@pytest.fixture
+def rest() -> RestRuns:
+    """Runs over REST, keeping their control tokens for this test (a module may override it with its defaults)."""
+    return RestRuns()

@@ -1,6 +1,5 @@
 """One training run: its engine driven in a worker thread, with pause, step, resume, stop and pace."""
 
-import math
 import threading
 import time
 from datetime import UTC, datetime
@@ -13,15 +12,13 @@ from app.engines.problem import Problem
 from app.graph.capture import capture_step
 from app.graph.model import BackwardTrace, Graph, graph_shape, graph_values
 from app.run_config import RunConfig
+from app.runs.divergence import divergence_message, finite, ran_away
 from app.runs.history import GraphFrames, History
 from app.storage.frames import FoundGraph, GraphFrame
 
 # `interrupted`: the server stopped while the run was going (set by the store, never by a live run).
 RunStatus = Literal["queued", "running", "paused", "finished", "stopped", "failed", "diverged", "interrupted"]
 ENDED: frozenset[str] = frozenset({"finished", "stopped", "failed", "diverged", "interrupted"})
-
-# A loss this many times the first one (or 1.0, if larger) means the weights are running away.
-DIVERGENCE_FACTOR = 1e10
 
 
 class RunStateError(Exception):
@@ -171,7 +168,7 @@ class Run:
                     graph, trace = self.engine.hand_graph(record, self.problem, self.config)
                 if graph is not None:
                     self._keep_graph(record, graph, trace)
-            if not self._finite(record):
+            if not finite(record):
                 self._diverged(record, first_loss)
                 return
             self.history.append(record)
@@ -179,7 +176,7 @@ class Run:
             if record.curve is not None:
                 self.curve = record.curve
             first_loss = record.loss if first_loss is None else first_loss
-            if record.loss > DIVERGENCE_FACTOR * max(first_loss, 1.0):
+            if ran_away(record.loss, first_loss):
                 self._diverged(record, first_loss)
                 return
             now = time.monotonic()
@@ -224,21 +221,8 @@ class Run:
         self.graph_values = {**graph_values(graph, trace), "step": record.step}
         self.graph_frames.add(record.step, self.graph, self.graph_values)
 
-    @staticmethod
-    def _finite(record: StepRecord) -> bool:
-        # One sum is NaN or infinite as soon as any term is (or overflows, which is divergence too).
-        numbers = math.isfinite(record.loss + sum(record.grads) + sum(record.updated))
-        return numbers and (record.curve is None or bool(np.isfinite(record.curve).all()))
-
     def _diverged(self, record: StepRecord, first_loss: float | None) -> None:
-        start = "" if first_loss is None else f"from {first_loss:.4g} "
-        grown = f"{record.loss:.4g}" if math.isfinite(record.loss) else "beyond any finite number"
-        rate = self.config.lr
-        self._end(
-            "diverged",
-            f"The loss grew {start}to {grown} by step {record.step}: the learning rate {rate:g} is too large "
-            f"for this problem; try {rate / 10:g}.",
-        )
+        self._end("diverged", divergence_message(record, first_loss, self.config.lr))
 
     def _end(self, status: RunStatus, message: str | None = None) -> None:
         with self._cond:

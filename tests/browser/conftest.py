@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,6 +171,27 @@ STOP_OWN_RUNS = """async () => {
     await fetch(`/api/runs/${key.slice(prefix.length)}/stop`, { method: "POST", headers }).catch(() => null);
   }
 }"""
+
+
+StartRun = Callable[..., str]
+
+
+@pytest.fixture
+def start_run() -> StartRun:
+    """Start a run from a page's form: fill its fields by id (the engine chosen from its list), press Start; the
+    new run's id, from the address."""
+
+    def start(page: Page, **fields: object) -> str:
+        for name, value in fields.items():
+            if name == "engine":
+                page.select_option("#engine", str(value))
+            else:
+                page.fill(f"#{name}", str(value))
+        page.click("[data-start]")
+        page.wait_for_function("location.hash.startsWith('#run=')")
+        return str(page.evaluate("new URLSearchParams(location.hash.slice(1)).get('run')"))
+
+    return start
 
 
 class AppClient:

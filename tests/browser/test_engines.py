@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import AppClient, PageWatch
+    from tests.browser.conftest import AppClient, PageWatch, StartRun
 
 pytestmark = pytest.mark.browser
 
@@ -28,21 +28,12 @@ new MutationObserver(() => {
 """
 
 
-def start_run(page: Page, **fields: object) -> str:
-    """Fills the form's text fields by id, presses Start and returns the new run's id from the address."""
-    for name, value in fields.items():
-        page.fill(f"#{name}", str(value))
-    page.click("[data-start]")
-    page.wait_for_function("location.hash.startsWith('#run=')")
-    return str(page.evaluate("new URLSearchParams(location.hash.slice(1)).get('run')"))
-
-
 def shown_code(page: Page) -> list[str]:
     return page.locator("#code [data-code-lines] code").all_inner_texts()
 
 
 def test_each_engine_shows_its_own_code_and_a_step_sweeps_through_its_phases(
-    page: Page, server_url: str, api: AppClient
+    page: Page, start_run: StartRun, server_url: str, api: AppClient
 ) -> None:
     engines = {engine["name"]: engine for engine in api.get("/api/engines")}
     page.goto(server_url)
@@ -86,7 +77,7 @@ def test_each_engine_shows_its_own_code_and_a_step_sweeps_through_its_phases(
     assert code.locator(".code-line.done").count() > 0
 
 
-def test_with_reduced_motion_a_step_is_marked_without_a_sweep(page: Page, server_url: str) -> None:
+def test_with_reduced_motion_a_step_is_marked_without_a_sweep(page: Page, start_run: StartRun, server_url: str) -> None:
     page.emulate_media(reduced_motion="reduce")
     page.goto(server_url)
     page.select_option("#engine", "torch-autograd")
@@ -97,7 +88,9 @@ def test_with_reduced_motion_a_step_is_marked_without_a_sweep(page: Page, server
     assert set(page.evaluate("window.sweptPhases")) == {"done"}
 
 
-def test_zero_grad_off_shows_the_gradients_piling_up(page: Page, server_url: str, api: AppClient) -> None:
+def test_zero_grad_off_shows_the_gradients_piling_up(
+    page: Page, start_run: StartRun, server_url: str, api: AppClient
+) -> None:
     page.goto(server_url)
     page.select_option("#engine", "torch-autograd")
     weights = page.locator("#weights")
@@ -159,7 +152,7 @@ def test_zero_grad_is_disabled_where_no_grad_is_kept_and_the_servers_refusal_is_
 
 
 def test_data_fields_reach_the_run_and_a_bad_target_is_marked(
-    page: Page, server_url: str, api: AppClient, watch: PageWatch
+    page: Page, start_run: StartRun, server_url: str, api: AppClient, watch: PageWatch
 ) -> None:
     watch.expected_errors.append("status of 422")
     page.goto(server_url)

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import AppClient, PageWatch
+    from tests.browser.conftest import AppClient, PageWatch, StartRun
 
 pytestmark = pytest.mark.browser
 
@@ -21,15 +21,6 @@ MINUS = "\u2212"
 SHOWN_NUMBER = re.compile(r"^[\u2212\u2007]\d+\.\d+(e\u2212?\d+)?$")
 CUBIC = re.compile(r"^y = \u2212?\d+\.\d{4}(\s[+\u2212]\s\d+\.\d{4}\sx[²³]?){3}$")
 LIVE_TIMEOUT = 15_000  # ms: generous for a loaded CI machine; every wait ends as soon as its condition holds
-
-
-def start_run(page: Page, **fields: object) -> str:
-    """Fills the form's fields by id, presses Start and returns the new run's id from the address."""
-    for name, value in fields.items():
-        page.fill(f"#{name}", str(value))
-    page.click("[data-start]")
-    page.wait_for_function("location.hash.startsWith('#run=')")
-    return str(page.evaluate("new URLSearchParams(location.hash.slice(1)).get('run')"))
 
 
 def number_attribute(locator: Locator, name: str) -> int:
@@ -53,7 +44,9 @@ def shown_number(text: str) -> float:
     return float(text.strip().replace(MINUS, "-"))
 
 
-def test_offline_page_draws_a_run_live(page: Page, server_url: str, api: AppClient, watch: PageWatch) -> None:
+def test_offline_page_draws_a_run_live(
+    page: Page, start_run: StartRun, server_url: str, api: AppClient, watch: PageWatch
+) -> None:
     page.goto(server_url)
     run_id = start_run(page, steps=3000, pace=600)
 
@@ -84,7 +77,7 @@ def test_offline_page_draws_a_run_live(page: Page, server_url: str, api: AppClie
     assert watch.console_errors == []
 
 
-def test_pause_step_resume_and_stop(page: Page, server_url: str, api: AppClient) -> None:
+def test_pause_step_resume_and_stop(page: Page, start_run: StartRun, server_url: str, api: AppClient) -> None:
     page.goto(server_url)
     run_id = start_run(page, steps=3000, pace=300)
     status = page.locator("#status")
@@ -123,7 +116,9 @@ def test_pause_step_resume_and_stop(page: Page, server_url: str, api: AppClient)
     assert api.get(f"/api/runs/{run_id}")["status"] == "stopped"
 
 
-def test_a_diverging_run_says_so_and_shows_no_nan(page: Page, server_url: str, api: AppClient) -> None:
+def test_a_diverging_run_says_so_and_shows_no_nan(
+    page: Page, start_run: StartRun, server_url: str, api: AppClient
+) -> None:
     page.goto(server_url)
     run_id = start_run(page, learning_rate="1e-5", steps=2000)
 
@@ -143,7 +138,7 @@ def test_a_diverging_run_says_so_and_shows_no_nan(page: Page, server_url: str, a
 
 
 def test_a_rejected_field_is_marked_where_it_was_typed(
-    page: Page, server_url: str, api: AppClient, watch: PageWatch
+    page: Page, start_run: StartRun, server_url: str, api: AppClient, watch: PageWatch
 ) -> None:
     watch.expected_errors.append("status of 422")  # Chromium logs every failed fetch; this one is the point
     try:
@@ -173,7 +168,9 @@ def test_a_rejected_field_is_marked_where_it_was_typed(
     expect(page.locator("#learning_rate")).to_have_attribute("aria-invalid", "false")
 
 
-def test_reloading_the_address_rejoins_the_run(page: Page, server_url: str, api: AppClient) -> None:
+def test_reloading_the_address_rejoins_the_run(
+    page: Page, start_run: StartRun, server_url: str, api: AppClient
+) -> None:
     page.goto(server_url)
     run_id = start_run(page, steps=1500, pace=1000)
     wait_for_attribute_above(page, "#loss-chart", "data-losses", 100)
@@ -188,7 +185,7 @@ def test_reloading_the_address_rejoins_the_run(page: Page, server_url: str, api:
 
 
 def test_a_dropped_connection_resumes_without_losing_or_doubling_a_loss(
-    page: Page, server_url: str, api: AppClient
+    page: Page, start_run: StartRun, server_url: str, api: AppClient
 ) -> None:
     # Keep a handle on the page's sockets, to cut one as a flaky network would.
     page.add_init_script(

@@ -10,24 +10,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import AppClient, PageWatch
+    from tests.browser.conftest import AppClient, PageWatch, StartRun
 
 pytestmark = pytest.mark.browser
 
 LIVE_TIMEOUT = 15_000  # ms; every wait ends as soon as its condition holds
 PACE_MISSING = "changing the pace needs a newer server"
-
-
-def start_run(page: Page, **fields: object) -> str:
-    """Fills the form's fields by id, presses Start and returns the new run's id from the address."""
-    for name, value in fields.items():
-        if name == "engine":
-            page.select_option("#engine", str(value))
-        else:
-            page.fill(f"#{name}", str(value))
-    page.click("[data-start]")
-    page.wait_for_function("location.hash.startsWith('#run=')")
-    return str(page.evaluate("new URLSearchParams(location.hash.slice(1)).get('run')"))
 
 
 def press(page: Page, key: str) -> None:
@@ -48,7 +36,7 @@ def viewer(browser: Browser, watch: PageWatch) -> Iterator[Page]:
 
 
 def test_presenter_keys_steer_the_run_and_the_page(
-    page: Page, server_url: str, api: AppClient, watch: PageWatch
+    page: Page, start_run: StartRun, server_url: str, api: AppClient, watch: PageWatch
 ) -> None:
     page.goto(f"{server_url}/#present=1")
     expect(page.locator("html")).to_have_class("presenting")
@@ -119,7 +107,9 @@ def test_the_theme_toggle_switches_to_dark(page: Page, server_url: str) -> None:
     assert page.evaluate(background) == "rgb(0, 0, 0)"
 
 
-def test_a_viewer_follows_the_lecturer_unless_browsing_alone(page: Page, viewer: Page, server_url: str) -> None:
+def test_a_viewer_follows_the_lecturer_unless_browsing_alone(
+    page: Page, start_run: StartRun, viewer: Page, server_url: str
+) -> None:
     page.goto(f"{server_url}/#present=1")
     run_id = start_run(page, engine="torch-autograd", steps=5000, pace=40)
     expect(page.locator("#status")).to_have_attribute("data-status", "running", timeout=LIVE_TIMEOUT)
@@ -187,7 +177,9 @@ def filled(fit: dict[str, dict[str, float]]) -> float:
     ("width", "height", "engine"),
     [(1280, 720, "torch-autograd"), (1920, 1080, "lecture-net")],  # a tall graph; a small one, once zoomed 1.35x
 )
-def test_an_enlarged_graph_fills_its_panel(page: Page, server_url: str, width: int, height: int, engine: str) -> None:
+def test_an_enlarged_graph_fills_its_panel(
+    page: Page, start_run: StartRun, server_url: str, width: int, height: int, engine: str
+) -> None:
     page.set_viewport_size({"width": width, "height": height})
     page.goto(f"{server_url}/#present=1")
     start_run(page, engine=engine, steps=5000, pace=40)
@@ -219,7 +211,9 @@ def test_an_enlarged_graph_fills_its_panel(page: Page, server_url: str, width: i
 
 
 @pytest.mark.parametrize("engine", ["torch-autograd", "torch-mlp"])  # single letters; a network's "8.weight"
-def test_the_weights_table_fits_a_1280_pixel_window(page: Page, server_url: str, engine: str) -> None:
+def test_the_weights_table_fits_a_1280_pixel_window(
+    page: Page, start_run: StartRun, server_url: str, engine: str
+) -> None:
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(f"{server_url}/#present=1")
     start_run(page, engine=engine, steps=20)

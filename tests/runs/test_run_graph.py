@@ -8,8 +8,6 @@ from typing import Any
 import orjson
 import pytest
 
-from app.engines.base import StepRecord
-from app.graph.model import BackwardTrace, Graph
 from app.run_config import RunConfig
 from app.runs.history import GraphFrames
 from app.runs.run import Run
@@ -17,21 +15,6 @@ from app.runs.run import Run
 MakeRun = Callable[..., Run]
 WaitUntil = Callable[..., None]
 Captured = dict[str, dict[int, tuple[bytes, dict[str, Any]]]]  # run id → step → (GraphValues JSON, shape)
-
-
-@pytest.fixture
-def captured(monkeypatch: pytest.MonkeyPatch) -> Captured:
-    """Every graph every run captures from now on, as JSON the moment it was captured, with its shape."""
-    seen: Captured = {}
-    keep = Run._keep_graph
-
-    def recording(self: Run, record: StepRecord, graph: Graph, trace: BackwardTrace | None) -> None:
-        keep(self, record, graph, trace)
-        assert self.graph is not None
-        seen.setdefault(self.id, {})[record.step] = (orjson.dumps(self.graph_values), self.graph)
-
-    monkeypatch.setattr(Run, "_keep_graph", recording)
-    return seen
 
 
 def finished(make_run: MakeRun, wait_until: WaitUntil, **config: object) -> Run:

@@ -13,8 +13,6 @@ import pytest
 from sqlalchemy import MetaData, create_engine, func, inspect, select
 
 from app.engines import ENGINES
-from app.engines.base import StepRecord
-from app.graph.model import BackwardTrace, Graph
 from app.run_config import RunConfig
 from app.runs.run import Run
 from app.runs.stored import HistoryCache, StoredRun
@@ -24,7 +22,7 @@ from app.storage.store import RunRecord, RunStore
 from app.storage.writer import Writer
 
 WaitUntil = Callable[..., None]
-Captured = dict[int, tuple[bytes, dict[str, Any]]]  # step → (GraphValues JSON, shape)
+Captured = dict[str, dict[int, tuple[bytes, dict[str, Any]]]]  # run id → step → (GraphValues JSON, shape)
 
 
 @pytest.fixture
@@ -32,21 +30,6 @@ def store(tmp_path: Path) -> Iterator[RunStore]:
     store = RunStore.open(f"sqlite:///{tmp_path / 'runs.db'}")
     yield store
     store.close()
-
-
-@pytest.fixture
-def captured(monkeypatch: pytest.MonkeyPatch) -> Captured:
-    """Every graph captured from now on, as JSON the moment it was captured, with its shape."""
-    seen: Captured = {}
-    keep = Run._keep_graph
-
-    def recording(self: Run, record: StepRecord, graph: Graph, trace: BackwardTrace | None) -> None:
-        keep(self, record, graph, trace)
-        assert self.graph is not None
-        seen[record.step] = (orjson.dumps(self.graph_values), self.graph)
-
-    monkeypatch.setattr(Run, "_keep_graph", recording)
-    return seen
 
 
 def stored_run(store: RunStore, run_id: str) -> StoredRun:
@@ -84,7 +67,7 @@ def test_the_writer_stores_the_kept_graphs_as_the_run_thins_them(
     assert stored == list(kept.frames)
     assert {frame.seq % kept.stride for frame in stored} == {0}
     for frame in stored:
-        assert unpack(frame.data) == captured[frame.step][0]
+        assert unpack(frame.data) == captured[run.id][frame.step][0]
     assert load_shapes(store, run.id) == dict(kept.shapes)
 
 
@@ -99,8 +82,8 @@ def test_a_stored_run_finds_the_same_graph_at_every_step_as_the_live_run(
     for step in range(80):
         live, stored = run.graph_at(step), again.graph_at(step)
         assert live is not None and stored == live, step
-        assert stored.step == step and stored.values == captured[step][0]
-        assert stored.shape == captured[step][1]
+        assert stored.step == step and stored.values == captured[run.id][step][0]
+        assert stored.shape == captured[run.id][step][1]
         signatures.add(stored.shape["signature"])
     assert len(signatures) >= 2  # the shape did change along the run
     assert again.kept_graphs() == run.kept_graphs()
@@ -114,7 +97,7 @@ def test_with_cap_zero_only_the_latest_graph_is_stored(
     assert all_frames(store, run.id) == []
     assert again.graph_at(28) is None
     latest = again.graph_at(29)
-    assert latest is not None and latest.values == captured[29][0]
+    assert latest is not None and latest.values == captured[run.id][29][0]
 
 
 def test_deleting_a_run_deletes_its_graph_frames_and_shapes(store: RunStore, wait_until: WaitUntil) -> None:

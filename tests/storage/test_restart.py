@@ -1,5 +1,7 @@
 """The real server restarted: `python -m app` killed or stopped, started again on the same database."""
 
+from __future__ import annotations
+
 import json
 import os
 import signal
@@ -9,11 +11,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from websockets.sync.client import connect
+
+if TYPE_CHECKING:
+    from tests.conftest import RestRuns
 
 ROOT = Path(__file__).resolve().parents[2]
 WaitUntil = Callable[..., None]
@@ -78,26 +83,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
         server.end(signal.SIGKILL)
 
 
-# The control token of each run a test created, as a script keeps them to steer its runs.
-TOKENS: dict[str, str] = {}
-
-
-def steering(run_id: str) -> dict[str, str]:
-    """The header that carries the run's control token."""
-    return {"X-Control-Token": TOKENS[run_id]}
-
-
-def create(client: httpx.Client, **config: Any) -> str:
-    """Start a run; its id."""
-    response = client.post("/api/runs", json={"points": 64, "seed": 1, **config})
-    assert response.status_code == 201, response.text
-    TOKENS[response.json()["id"]] = response.json()["control_token"]
-    return str(response.json()["id"])
-
-
-def wait_for(client: httpx.Client, wait_until: WaitUntil, run_id: str, test: Callable[[dict[str, Any]], bool]) -> None:
-    """Poll the run until `test` holds for its RunInfo."""
-    wait_until(lambda: test(client.get(f"/api/runs/{run_id}").json()), 20, f"run {run_id}")
+@pytest.fixture
+def rest(rest: RestRuns) -> RestRuns:
+    """Runs of 64 points from seed 1 unless a test says otherwise."""
+    return rest.with_defaults(points=64, seed=1)
 
 
 def steady(client: httpx.Client, run_id: str) -> bool:
@@ -107,16 +96,16 @@ def steady(client: httpx.Client, run_id: str) -> bool:
     return bool(client.get(f"/api/runs/{run_id}").json()["steps_done"] == before)
 
 
-def test_a_killed_server_loses_only_its_last_batch(server: Server, wait_until: WaitUntil) -> None:
+def test_a_killed_server_loses_only_its_last_batch(server: Server, rest: RestRuns) -> None:
     """SIGKILL mid-run: after a restart the finished run is whole and streams as before; the running run is
     interrupted with every step stored before the kill's last flush, bit for bit (exact JSON floats)."""
     client = server.start()
-    done = create(client, engine="torch-autograd", steps=3000)
-    wait_for(client, wait_until, done, lambda info: info["status"] == "finished")
+    done = rest.create(client, engine="torch-autograd", steps=3000)["id"]
+    rest.wait_status(client, done, "finished", timeout=20)
     done_info = client.get(f"/api/runs/{done}").json()
     done_history = client.get(f"/api/runs/{done}/history").json()
-    going = create(client, steps=1_000_000, pace=500)
-    wait_for(client, wait_until, going, lambda info: info["steps_done"] > 1500)
+    going = rest.create(client, steps=1_000_000, pace=500)["id"]
+    rest.wait_for(client, going, lambda info: info["steps_done"] > 1500, timeout=20)
     before = client.get(f"/api/runs/{going}/history").json()
     time.sleep(3 * server.flush_interval)  # so the steps fetched are surely flushed, while more are made
     server.end(signal.SIGKILL)
@@ -148,14 +137,14 @@ def test_a_killed_server_loses_only_its_last_batch(server: Server, wait_until: W
     server.end(signal.SIGTERM)
 
 
-def test_a_stopped_server_loses_nothing(server: Server, wait_until: WaitUntil) -> None:
+def test_a_stopped_server_loses_nothing(server: Server, rest: RestRuns, wait_until: WaitUntil) -> None:
     """SIGTERM while a run is paused: every step comes back, and the run is interrupted where it was paused."""
     server.flush_interval = 10  # nothing but the final flush at shutdown can store the steps
     client = server.start()
-    run_id = create(client, engine="torch-optim", optimizer="adam", steps=1_000_000, pace=1000)
-    wait_for(client, wait_until, run_id, lambda info: info["steps_done"] > 300)
-    client.post(f"/api/runs/{run_id}/pause", headers=steering(run_id))
-    wait_for(client, wait_until, run_id, lambda info: info["status"] == "paused")
+    run_id = rest.create(client, engine="torch-optim", optimizer="adam", steps=1_000_000, pace=1000)["id"]
+    rest.wait_for(client, run_id, lambda info: info["steps_done"] > 300, timeout=20)
+    client.post(f"/api/runs/{run_id}/pause", headers=rest.steering(run_id))
+    rest.wait_status(client, run_id, "paused", timeout=20)
     wait_until(lambda: steady(client, run_id), 10, "the step under way when paused to be recorded")
     before_info = client.get(f"/api/runs/{run_id}").json()
     before = client.get(f"/api/runs/{run_id}/history").json()
@@ -168,16 +157,16 @@ def test_a_stopped_server_loses_nothing(server: Server, wait_until: WaitUntil) -
     assert info["message"] == f"the server stopped while this run was paused, at step {len(before['step'])}"
     unchanged = ("step", "steps_done", "loss", "params", "grads", "config", "created_at", "started_at")
     assert {key: info[key] for key in unchanged} == {key: before_info[key] for key in unchanged}
-    assert client.post(f"/api/runs/{run_id}/resume", headers=steering(run_id)).status_code == 409
+    assert client.post(f"/api/runs/{run_id}/resume", headers=rest.steering(run_id)).status_code == 409
     server.end(signal.SIGTERM)
 
 
-def test_a_restarted_server_replays_the_same_graph_at_every_step(server: Server, wait_until: WaitUntil) -> None:
+def test_a_restarted_server_replays_the_same_graph_at_every_step(server: Server, rest: RestRuns) -> None:
     """The graph a replay shows at a step, read from memory before and from the database after a restart, is the
     same answer byte for byte; the dynamic net's with the shape it had at that step."""
     client = server.start()
-    run_id = create(client, engine="dynamic-net", steps=500, pace=250)
-    wait_for(client, wait_until, run_id, lambda info: info["status"] == "finished")
+    run_id = rest.create(client, engine="dynamic-net", steps=500, pace=250)["id"]
+    rest.wait_status(client, run_id, "finished", timeout=20)
     steps = range(0, 500, 11)
     before = [client.get(f"/api/runs/{run_id}/graph", params={"step": step}) for step in steps]
     assert all(answer.status_code == 200 for answer in before)

@@ -1,4 +1,5 @@
-"""A real uvicorn server per settings, on a free port in a background thread, for the REST and WebSocket tests."""
+"""A real uvicorn server per settings, on a free port in a background thread, for the REST and WebSocket tests;
+and an HTTP client of a module's `server`."""
 
 import socket
 import threading
@@ -7,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -76,3 +78,13 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     for _, thread, listener in running:
         thread.join(10)
         listener.close()
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[httpx.Client]:
+    """An HTTP client of the module's `server` fixture; every run still going is stopped after the test."""
+    with httpx.Client(base_url=server.http, timeout=10) as client:
+        yield client
+    for run in server.app.state.manager:  # stopped, not shut down: the server's store keeps storing later runs
+        if not run.ended:
+            run.stop()

@@ -1,18 +1,23 @@
 """The REST API on a real server: status codes, filled defaults, 404/409/422 naming the field, and history."""
 
+from __future__ import annotations
+
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import numpy as np
 import pytest
-from fastapi import FastAPI
 
 from app.config import Settings
 from app.engines import ENGINES
 from app.run_config import EngineName, RunConfig
+
+if TYPE_CHECKING:
+    from tests.conftest import RestRuns
+    from tests.web.conftest import LiveServer
 
 WaitUntil = Callable[..., None]
 LIMITS = {"max_steps": 5000, "max_points": 3000, "max_active_runs": 30, "curve_points": 20}
@@ -20,51 +25,10 @@ SLOW = {"steps": 5000, "points": 4, "pace": 20, "seed": 0}  # runs for minutes u
 TINY = {"steps": 20, "points": 8, "seed": 0}
 
 
-class Server(Protocol):
-    """What the `serve` fixture returns."""
-
-    app: FastAPI
-
-    @property
-    def http(self) -> str: ...
-
-
 @pytest.fixture(scope="module")
-def server(serve: Callable[..., Server]) -> Server:
+def server(serve: Callable[..., LiveServer]) -> LiveServer:
     """One server with small limits for this module."""
     return serve(Settings(**LIMITS))
-
-
-@pytest.fixture
-def client(server: Server) -> Iterator[httpx.Client]:
-    """An HTTP client of the module's server; every run still going is stopped after the test."""
-    with httpx.Client(base_url=server.http, timeout=10) as client:
-        yield client
-    server.app.state.manager.shutdown()
-
-
-def create(client: httpx.Client, **body: Any) -> dict[str, Any]:
-    """POST a run, expecting 201, and return its RunInfo."""
-    response = client.post("/api/runs", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-def steering(run: dict[str, Any]) -> dict[str, str]:
-    """The header that carries a run's control token, as its creator sends it."""
-    return {"X-Control-Token": run["control_token"]}
-
-
-def wait_status(client: httpx.Client, wait_until: WaitUntil, run_id: str, *statuses: str) -> dict[str, Any]:
-    """Poll GET /api/runs/{id} until the run has one of the statuses; return that RunInfo."""
-    seen: dict[str, Any] = {}
-
-    def reached() -> bool:
-        seen.update(client.get(f"/api/runs/{run_id}").json())
-        return seen["status"] in statuses
-
-    wait_until(reached, 10, f"run {run_id} to be {statuses}")
-    return seen
 
 
 def error_locs(response: httpx.Response) -> list[list[str | int]]:
@@ -73,9 +37,9 @@ def error_locs(response: httpx.Response) -> list[list[str | int]]:
     return [error["loc"] for error in response.json()["detail"]]
 
 
-def test_create_with_empty_body_fills_the_lecture_defaults(client: httpx.Client) -> None:
+def test_create_with_empty_body_fills_the_lecture_defaults(client: httpx.Client, rest: RestRuns) -> None:
     """POST {} answers 201 with every default filled in, including a drawn seed that GET then repeats."""
-    run = create(client)
+    run = rest.create(client)
     config = run["config"]
     assert config["engine"] == "numpy" and config["steps"] == 2000 and config["points"] == 2000
     assert config["reduction"] == "sum" and config["learning_rate"] == 1e-6
@@ -92,21 +56,21 @@ def test_create_without_any_body(client: httpx.Client) -> None:
     assert response.json()["config"]["learning_rate"] == 1e-6
 
 
-def test_mean_reduction_defaults_to_its_own_learning_rate(client: httpx.Client) -> None:
+def test_mean_reduction_defaults_to_its_own_learning_rate(client: httpx.Client, rest: RestRuns) -> None:
     """reduction='mean' without a learning rate records 2e-3."""
-    assert create(client, reduction="mean", **TINY)["config"]["learning_rate"] == pytest.approx(2e-3, rel=1e-12)
+    assert rest.create(client, reduction="mean", **TINY)["config"]["learning_rate"] == pytest.approx(2e-3, rel=1e-12)
 
 
-def test_created_run_echoes_the_given_config(client: httpx.Client) -> None:
+def test_created_run_echoes_the_given_config(client: httpx.Client, rest: RestRuns) -> None:
     """Given fields are recorded as given."""
     body = {"engine": "torch-autograd", "steps": 30, "learning_rate": 1e-4, "seed": 11, "points": 9, "x_min": -1.0}
-    config = create(client, **body)["config"]
+    config = rest.create(client, **body)["config"]
     assert {key: config[key] for key in body} == body
 
 
-def test_list_is_newest_first_and_get_one(client: httpx.Client) -> None:
+def test_list_is_newest_first_and_get_one(client: httpx.Client, rest: RestRuns) -> None:
     """GET /api/runs lists the runs newest first; GET /api/runs/{id} answers that run."""
-    first, second = create(client, **TINY), create(client, **TINY)
+    first, second = rest.create(client, **TINY), rest.create(client, **TINY)
     response = client.get("/api/runs")
     assert response.status_code == 200
     ids = [run["id"] for run in response.json()]
@@ -134,22 +98,22 @@ def test_unknown_id_is_404_on_every_route(client: httpx.Client, method: str, pat
 
 
 @pytest.mark.parametrize("command", ["pause", "resume", "step", "stop"])
-def test_commands_on_a_finished_run_are_409(client: httpx.Client, wait_until: WaitUntil, command: str) -> None:
+def test_commands_on_a_finished_run_are_409(client: httpx.Client, rest: RestRuns, command: str) -> None:
     """No command applies to a finished run: 409 with the reason, and the run stays finished."""
-    run = create(client, **TINY)
+    run = rest.create(client, **TINY)
     run_id = run["id"]
-    wait_status(client, wait_until, run_id, "finished")
-    response = client.post(f"/api/runs/{run_id}/{command}", headers=steering(run))
+    rest.wait_status(client, run_id, "finished")
+    response = client.post(f"/api/runs/{run_id}/{command}", headers=rest.steering(run_id))
     assert response.status_code == 409
     assert "finished" in response.json()["detail"]
     assert client.get(f"/api/runs/{run_id}").json()["status"] == "finished"
 
 
-def test_pause_step_resume_stop(client: httpx.Client, wait_until: WaitUntil) -> None:
+def test_pause_step_resume_stop(client: httpx.Client, rest: RestRuns, wait_until: WaitUntil) -> None:
     """pause → paused; step → exactly one more step; resume → running; stop → stopped; wrong ones → 409."""
-    run = create(client, **SLOW)
-    run_id, token = run["id"], steering(run)
-    wait_status(client, wait_until, run_id, "running")
+    run_id = rest.create(client, **SLOW)["id"]
+    token = rest.steering(run_id)
+    rest.wait_status(client, run_id, "running")
     assert client.post(f"/api/runs/{run_id}/resume", headers=token).status_code == 409
 
     paused = client.post(f"/api/runs/{run_id}/pause", headers=token)
@@ -202,27 +166,27 @@ def test_empty_x_range_is_422_naming_a_bound(client: httpx.Client, x_range: tupl
     assert any(loc[-1] in {"x_min", "x_max"} for loc in locs), locs
 
 
-def test_too_many_active_runs_is_422(serve: Callable[..., Server], wait_until: WaitUntil) -> None:
+def test_too_many_active_runs_is_422(serve: Callable[..., LiveServer], rest: RestRuns) -> None:
     """With max_active_runs=1 a second run is refused (422, the limit named in the message) until the first ends."""
     server = serve(Settings(**{**LIMITS, "max_active_runs": 1}))
     with httpx.Client(base_url=server.http, timeout=10) as client:
-        first = create(client, **SLOW)
+        first = rest.create(client, **SLOW)["id"]
         response = client.post("/api/runs", json=TINY)
         assert error_locs(response) == [["body"]]
         assert "max_active_runs" in response.json()["detail"][0]["msg"]
-        assert client.post(f"/api/runs/{first['id']}/stop", headers=steering(first)).json()["status"] == "stopped"
-        create(client, **TINY)
+        assert client.post(f"/api/runs/{first}/stop", headers=rest.steering(first)).json()["status"] == "stopped"
+        rest.create(client, **TINY)
 
 
 def test_history_is_columnar_and_each_loss_matches_its_weights(
     client: httpx.Client,
-    wait_until: WaitUntil,
+    rest: RestRuns,
     loss_oracle: Callable[..., float],
     points_oracle: Callable[[RunConfig], list[float]],
 ) -> None:
     """The history has every step as columns; loss[i] recomputed from params[*][i] matches, and so does RunInfo."""
-    created = create(client, steps=50, points=30, learning_rate=1e-4, seed=3)
-    info = wait_status(client, wait_until, created["id"], "finished")
+    created = rest.create(client, steps=50, points=30, learning_rate=1e-4, seed=3)
+    info = rest.wait_status(client, created["id"], "finished")
     response = client.get(f"/api/runs/{created['id']}/history")
     assert response.status_code == 200
     history = response.json()
@@ -267,7 +231,7 @@ def test_health_engines_docs_and_openapi(client: httpx.Client) -> None:
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
 
 
-def test_page_comes_from_the_settings_templates_dir(serve: Callable[..., Server], tmp_path: Path) -> None:
+def test_page_comes_from_the_settings_templates_dir(serve: Callable[..., LiveServer], tmp_path: Path) -> None:
     """create_app(settings) renders the page from settings.templates_dir, like it serves settings.static_dir."""
     (tmp_path / "index.html").write_text("custom page with {{ engines | length }} engines")
     server = serve(Settings(**LIMITS, templates_dir=tmp_path))

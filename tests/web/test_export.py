@@ -1,16 +1,20 @@
 """Exports give back exactly what the run recorded."""
 
+from __future__ import annotations
+
 import csv
 import io
 import json
-import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from tests.conftest import RestRuns
 
 
 @pytest.fixture(scope="module")
@@ -19,21 +23,15 @@ def client(serve: Any) -> httpx.Client:
     return httpx.Client(base_url=serve(Settings(max_steps=5000)).http, timeout=10)
 
 
-def finished_run(client: httpx.Client, **config: Any) -> dict[str, Any]:
-    """A run created and waited for until it finished, as GET /api/runs/{id} shows it."""
-    run = client.post("/api/runs", json={"points": 50, "seed": 2, **config}).json()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        info: dict[str, Any] = client.get(f"/api/runs/{run['id']}").json()
-        if info["status"] == "finished":
-            return info
-        time.sleep(0.02)
-    raise AssertionError(f"run {run['id']} did not finish")
+@pytest.fixture
+def rest(rest: RestRuns) -> RestRuns:
+    """Runs of 50 points from seed 2 unless a test says otherwise."""
+    return rest.with_defaults(points=50, seed=2)
 
 
-def test_csv_has_every_step_with_the_exact_numbers(client: httpx.Client) -> None:
+def test_csv_has_every_step_with_the_exact_numbers(client: httpx.Client, rest: RestRuns) -> None:
     """Each CSV row reads back to the history's own numbers, bit for bit."""
-    run = finished_run(client, engine="torch-autograd", steps=40)
+    run = rest.finished(client, engine="torch-autograd", steps=40)
     history = client.get(f"/api/runs/{run['id']}/history").json()
     answer = client.get(f"/api/runs/{run['id']}/history.csv")
     assert answer.headers["content-type"].startswith("text/csv")
@@ -48,9 +46,9 @@ def test_csv_has_every_step_with_the_exact_numbers(client: httpx.Client) -> None
             assert float(row[f"grad_{name}"]) == history["grads"][name][i]
 
 
-def test_export_holds_config_history_and_graph(client: httpx.Client) -> None:
+def test_export_holds_config_history_and_graph(client: httpx.Client, rest: RestRuns) -> None:
     """The one-file export carries the run, its full history and its last captured graph."""
-    run = finished_run(client, engine="torch-nn", steps=30)
+    run = rest.finished(client, engine="torch-nn", steps=30)
     exported = json.loads(client.get(f"/api/runs/{run['id']}/export").text)
     assert exported["format"] == "autograd-live-run" and exported["version"] == 1
     assert exported["run"]["config"] == run["config"]
@@ -58,9 +56,11 @@ def test_export_holds_config_history_and_graph(client: httpx.Client) -> None:
     assert exported["graph"]["signature"] == exported["graph_values"]["signature"]
 
 
-def test_an_export_imported_back_is_the_same_run_under_a_new_id(client: httpx.Client, serve: Any) -> None:
+def test_an_export_imported_back_is_the_same_run_under_a_new_id(
+    client: httpx.Client, rest: RestRuns, serve: Any
+) -> None:
     """Export, import into another server: same config, status and every step; it opens like any ended run."""
-    run = finished_run(client, engine="torch-autograd", steps=2500)  # three stored chunks
+    run = rest.finished(client, engine="torch-autograd", steps=2500)  # three stored chunks
     exported = client.get(f"/api/runs/{run['id']}/export").text
 
     with httpx.Client(base_url=serve(Settings(max_steps=1000)).http, timeout=10) as elsewhere:
@@ -83,10 +83,10 @@ def test_an_export_imported_back_is_the_same_run_under_a_new_id(client: httpx.Cl
     ],
 )
 def test_what_is_no_export_is_refused_naming_the_field(
-    client: httpx.Client, change: dict[str, Any], field: str
+    client: httpx.Client, rest: RestRuns, change: dict[str, Any], field: str
 ) -> None:
     """A file that is not an export, or whose columns do not fit, is a 422 naming what is wrong."""
-    run = finished_run(client, steps=5)
+    run = rest.finished(client, steps=5)
     exported = {**json.loads(client.get(f"/api/runs/{run['id']}/export").text), **change}
     answer = client.post("/api/runs/import", json=exported)
     assert answer.status_code == 422
@@ -103,10 +103,10 @@ def graph_answers(client: httpx.Client, run_id: str, steps: range) -> list[bytes
     return answers
 
 
-def test_an_imported_run_replays_the_graphs_of_the_original_byte_for_byte(client: httpx.Client) -> None:
+def test_an_imported_run_replays_the_graphs_of_the_original_byte_for_byte(client: httpx.Client, rest: RestRuns) -> None:
     """The export carries the kept graphs and their shapes: the imported run answers every step as the original
     does, the dynamic net with the shape each step had."""
-    run = finished_run(client, engine="dynamic-net", steps=400, pace=300)
+    run = rest.finished(client, engine="dynamic-net", steps=400, pace=300)
     exported = json.loads(client.get(f"/api/runs/{run['id']}/export").text)
     frames = exported["graph_frames"]
     assert len(frames) >= 4 and [f["step"] for f in frames] == sorted(f["step"] for f in frames)
@@ -118,8 +118,10 @@ def test_an_imported_run_replays_the_graphs_of_the_original_byte_for_byte(client
     assert graph_answers(client, imported.json()["id"], steps) == graph_answers(client, run["id"], steps)
 
 
-def test_an_import_keeps_at_most_the_servers_max_stored_frames_spread_evenly(client: httpx.Client, serve: Any) -> None:
-    run = finished_run(client, engine="torch-autograd", steps=600, pace=1200)
+def test_an_import_keeps_at_most_the_servers_max_stored_frames_spread_evenly(
+    client: httpx.Client, rest: RestRuns, serve: Any
+) -> None:
+    run = rest.finished(client, engine="torch-autograd", steps=600, pace=1200)
     exported = json.loads(client.get(f"/api/runs/{run['id']}/export").text)
     frames = exported["graph_frames"]
     assert len(frames) > 8
@@ -133,8 +135,10 @@ def test_an_import_keeps_at_most_the_servers_max_stored_frames_spread_evenly(cli
     assert kept == frames[::stride] and len(kept) <= 4
 
 
-def test_an_export_made_before_graph_frames_still_imports_with_its_last_graph(client: httpx.Client) -> None:
-    run = finished_run(client, engine="torch-autograd", steps=300, pace=1000)
+def test_an_export_made_before_graph_frames_still_imports_with_its_last_graph(
+    client: httpx.Client, rest: RestRuns
+) -> None:
+    run = rest.finished(client, engine="torch-autograd", steps=300, pace=1000)
     exported = json.loads(client.get(f"/api/runs/{run['id']}/export").text)
     del exported["graph_frames"], exported["graph_shapes"]
     answer = client.post("/api/runs/import", json=exported)
@@ -155,9 +159,9 @@ def test_an_export_made_before_graph_frames_still_imports_with_its_last_graph(cl
     ],
 )
 def test_graph_frames_that_do_not_fit_the_run_are_refused_naming_the_field(
-    client: httpx.Client, change: Callable[[dict[str, Any]], None], field: str
+    client: httpx.Client, rest: RestRuns, change: Callable[[dict[str, Any]], None], field: str
 ) -> None:
-    run = finished_run(client, engine="torch-autograd", steps=200, pace=1000)
+    run = rest.finished(client, engine="torch-autograd", steps=200, pace=1000)
     exported = json.loads(client.get(f"/api/runs/{run['id']}/export").text)
     assert len(exported["graph_frames"]) >= 2
     change(exported)

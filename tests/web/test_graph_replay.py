@@ -1,67 +1,39 @@
 """GET /api/runs/{id}/graph?step=N: the graph a replay shows at a step is the run's own capture at the nearest
 kept step at or before it, byte for byte; 404 for an unknown run, 422 naming `step` for a bad one."""
 
+from __future__ import annotations
+
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
 import pytest
-from fastapi import FastAPI
 
 from app.config import Settings
-from app.engines.base import StepRecord
-from app.graph.model import BackwardTrace, Graph
 from app.runs.run import Run
+
+if TYPE_CHECKING:
+    from tests.conftest import RestRuns
+    from tests.web.conftest import LiveServer
 
 WaitUntil = Callable[..., None]
 Captured = dict[str, dict[int, tuple[bytes, dict[str, Any]]]]  # run id → step → (GraphValues JSON, shape)
 
 
-class Server(Protocol):
-    """What the `serve` fixture returns."""
-
-    app: FastAPI
-
-    @property
-    def http(self) -> str: ...
-
-
 @pytest.fixture(scope="module")
-def server(serve: Callable[..., Server]) -> Server:
+def server(serve: Callable[..., LiveServer]) -> LiveServer:
     return serve(Settings(max_steps=5000))
 
 
 @pytest.fixture
-def client(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.http, timeout=10) as client:
-        yield client
+def rest(rest: RestRuns) -> RestRuns:
+    """Runs of 32 points from seed 3 unless a test says otherwise."""
+    return rest.with_defaults(points=32, seed=3)
 
 
-@pytest.fixture
-def captured(monkeypatch: pytest.MonkeyPatch) -> Captured:
-    """Every graph the server's runs capture from now on (it serves from this process), as JSON the moment it was
-    captured, with its shape."""
-    seen: Captured = {}
-    keep = Run._keep_graph
-
-    def recording(self: Run, record: StepRecord, graph: Graph, trace: BackwardTrace | None) -> None:
-        keep(self, record, graph, trace)
-        assert self.graph is not None
-        seen.setdefault(self.id, {})[record.step] = (orjson.dumps(self.graph_values), self.graph)
-
-    monkeypatch.setattr(Run, "_keep_graph", recording)
-    return seen
-
-
-def started(client: httpx.Client, **config: Any) -> tuple[str, str]:
-    answer = client.post("/api/runs", json={"points": 32, "seed": 3, **config})
-    assert answer.status_code == 201, answer.text
-    return answer.json()["id"], answer.json()["control_token"]
-
-
-def live_run(server: Server, run_id: str) -> Run:
+def live_run(server: LiveServer, run_id: str) -> Run:
     run = server.app.state.manager.get(run_id)
     assert isinstance(run, Run)
     return run
@@ -85,9 +57,9 @@ def check_answer(
 
 
 def test_a_finished_run_answers_with_its_capture_at_the_nearest_kept_step(
-    server: Server, client: httpx.Client, captured: Captured, wait_until: WaitUntil
+    server: LiveServer, client: httpx.Client, rest: RestRuns, captured: Captured, wait_until: WaitUntil
 ) -> None:
-    run_id, _ = started(client, engine="torch-autograd", steps=900, pace=1500)
+    run_id = rest.create(client, engine="torch-autograd", steps=900, pace=1500)["id"]
     wait_until(lambda: client.get(f"/api/runs/{run_id}").json()["status"] == "finished", 20, "the run to end")
     run = live_run(server, run_id)
     kept = [frame.step for frame in run.graph_frames.state.frames]
@@ -100,11 +72,11 @@ def test_a_finished_run_answers_with_its_capture_at_the_nearest_kept_step(
 
 
 def test_a_paused_run_answers_from_memory_up_to_its_latest_step(
-    server: Server, client: httpx.Client, captured: Captured, wait_until: WaitUntil
+    server: LiveServer, client: httpx.Client, rest: RestRuns, captured: Captured, wait_until: WaitUntil
 ) -> None:
-    run_id, token = started(client, engine="tiny-autograd", steps=5000, pace=300)
+    run_id = rest.create(client, engine="tiny-autograd", steps=5000, pace=300)["id"]
     wait_until(lambda: client.get(f"/api/runs/{run_id}").json()["steps_done"] > 40, 20, "some steps")
-    assert client.post(f"/api/runs/{run_id}/pause", headers={"X-Control-Token": token}).status_code == 200
+    assert client.post(f"/api/runs/{run_id}/pause", headers=rest.steering(run_id)).status_code == 200
     run = live_run(server, run_id)
     wait_until(lambda: run.status == "paused", 5, "the pause")
     time.sleep(0.1)  # lets the step in flight when the pause came end
@@ -115,12 +87,12 @@ def test_a_paused_run_answers_from_memory_up_to_its_latest_step(
     for step in (0, latest // 2, latest):
         answer = client.get(f"/api/runs/{run_id}/graph", params={"step": step})
         check_answer(answer, step, marks, captured[run_id])
-    client.post(f"/api/runs/{run_id}/stop", headers={"X-Control-Token": token})
+    client.post(f"/api/runs/{run_id}/stop", headers=rest.steering(run_id))
 
 
-def test_an_unknown_run_is_404_and_a_bad_step_a_422_naming_it(client: httpx.Client) -> None:
+def test_an_unknown_run_is_404_and_a_bad_step_a_422_naming_it(client: httpx.Client, rest: RestRuns) -> None:
     assert client.get("/api/runs/nope/graph", params={"step": 3}).status_code == 404
-    run_id, _ = started(client, engine="torch-nn", steps=5)
+    run_id = rest.create(client, engine="torch-nn", steps=5)["id"]
     for params in ({"step": -1}, {"step": "three"}, {"step": 1.5}, {"step": 10**30}, {}):
         answer = client.get(f"/api/runs/{run_id}/graph", params=params)
         assert answer.status_code == 422, params

@@ -1,15 +1,19 @@
 """A lecture-net run's config over the API: null where the engine reads nothing (target, layers), as created,
 as listed, as exported and as imported again from an export made before it was so."""
 
+from __future__ import annotations
+
 import json
-import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from tests.conftest import RestRuns
 
 UNREAD = ("target", "layers")
 
@@ -19,20 +23,6 @@ def client(serve: Callable[..., Any]) -> Iterator[httpx.Client]:
     """A client of a real server started for this module."""
     with httpx.Client(base_url=serve(Settings(max_steps=5000)).http, timeout=10) as client:
         yield client
-
-
-def finished(client: httpx.Client, **body: Any) -> dict[str, Any]:
-    """POST a small run (201) and return its RunInfo once it has finished."""
-    created = client.post("/api/runs", json={"steps": 20, "points": 50, "seed": 3, **body})
-    assert created.status_code == 201, created.text
-    run_id = created.json()["id"]
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        run: dict[str, Any] = client.get(f"/api/runs/{run_id}").json()
-        if run["status"] == "finished":
-            return run
-        time.sleep(0.02)
-    raise AssertionError(f"run {run_id} did not finish")
 
 
 def test_a_lecture_net_run_returns_null_target_and_layers(client: httpx.Client) -> None:
@@ -63,9 +53,9 @@ def test_a_one_input_run_still_returns_its_target_and_layers(client: httpx.Clien
     assert [problem["loc"] for problem in refused.json()["detail"]] == [["body", "target"]]
 
 
-def test_an_export_of_a_lecture_net_run_imports_with_nulls(client: httpx.Client) -> None:
+def test_an_export_of_a_lecture_net_run_imports_with_nulls(client: httpx.Client, rest: RestRuns) -> None:
     """Exported, the config holds the nulls; imported (also as an older export with the defaults) it holds them."""
-    run = finished(client, engine="lecture-net")
+    run = rest.finished(client, engine="lecture-net", steps=20, points=50, seed=3)
     exported = client.get(f"/api/runs/{run['id']}/export").json()
     assert all(exported["run"]["config"][name] is None for name in UNREAD)
     older = {**exported, "run": {**exported["run"], "config": {**exported["run"]["config"]}}}

@@ -1,5 +1,7 @@
 """The WebSocket feed on a real uvicorn server: order and shapes, every loss once, rate limit, slow viewers."""
 
+from __future__ import annotations
+
 import asyncio
 import base64
 import itertools
@@ -9,21 +11,24 @@ import socket
 import struct
 import time
 import typing
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import httpx
 import pytest
 import typing_extensions
-from fastapi import FastAPI
 from pydantic import Field, PydanticUserError, TypeAdapter
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 
 from app.config import Settings
 from app.protocol import Frame, Snapshot, StatusMessage
+
+if TYPE_CHECKING:
+    from tests.conftest import RestRuns
+    from tests.web.conftest import LiveServer
 
 WaitUntil = Callable[..., None]
 Message = dict[str, Any]
@@ -63,19 +68,6 @@ try:
     MESSAGE = _message_adapter(PROTOCOL)
 except PydanticUserError:  # the test above reports it; validate against the same fields meanwhile
     MESSAGE = _message_adapter(tuple(_redeclared(shape) for shape in PROTOCOL))
-
-
-class Server(Protocol):
-    """What the `serve` fixture returns."""
-
-    app: FastAPI
-    port: int
-
-    @property
-    def http(self) -> str: ...
-
-    @property
-    def ws(self) -> str: ...
 
 
 def validated(text: str) -> Message:
@@ -144,46 +136,9 @@ def losses_received(messages: list[Message]) -> list[float]:
 
 
 @pytest.fixture(scope="module")
-def server(serve: Callable[..., Server]) -> Server:
+def server(serve: Callable[..., LiveServer]) -> LiveServer:
     """One server for this module, at the default frame rate."""
     return serve(Settings(frame_rate=FRAME_RATE, curve_points=50, max_steps=1_000_000, max_active_runs=30))
-
-
-@pytest.fixture
-def client(server: Server) -> Iterator[httpx.Client]:
-    """An HTTP client of the module's server; every run still going is stopped after the test."""
-    with httpx.Client(base_url=server.http, timeout=10) as client:
-        yield client
-    server.app.state.manager.shutdown()
-
-
-# The control token of each run a test created, as a script keeps them to steer its runs.
-TOKENS: dict[str, str] = {}
-
-
-def steering(run_id: str) -> dict[str, str]:
-    """The header that carries the run's control token."""
-    return {"X-Control-Token": TOKENS[run_id]}
-
-
-def create(client: httpx.Client, **body: Any) -> str:
-    """POST a run and return its id."""
-    response = client.post("/api/runs", json=body)
-    assert response.status_code == 201, response.text
-    TOKENS[response.json()["id"]] = response.json()["control_token"]
-    return str(response.json()["id"])
-
-
-def wait_ended(client: httpx.Client, wait_until: WaitUntil, run_id: str) -> dict[str, Any]:
-    """Poll until the run has ended; return its RunInfo."""
-    info: dict[str, Any] = {}
-
-    def ended() -> bool:
-        info.update(client.get(f"/api/runs/{run_id}").json())
-        return info["status"] in {"finished", "stopped", "failed", "diverged"}
-
-    wait_until(ended, 20, f"run {run_id} to end")
-    return info
 
 
 def history_losses(client: httpx.Client, run_id: str) -> list[float]:
@@ -192,10 +147,11 @@ def history_losses(client: httpx.Client, run_id: str) -> list[float]:
 
 
 def test_messages_come_in_order_and_match_the_protocol(
-    server: Server, client: httpx.Client, wait_until: WaitUntil
+    server: LiveServer, client: httpx.Client, rest: RestRuns, wait_until: WaitUntil
 ) -> None:
     """snapshot → frames and statuses (pause, resume) → final status, each valid against app/protocol.py."""
-    run_id = create(client, steps=100, pace=100, points=20, seed=2)
+    run_id = rest.create(client, steps=100, pace=100, points=20, seed=2)["id"]
+    token = rest.steering(run_id)
     wait_until(lambda: client.get(f"/api/runs/{run_id}").json()["status"] == "running", 10, "the run to start")
 
     async def scenario() -> Watched:
@@ -209,10 +165,10 @@ def test_messages_come_in_order_and_match_the_protocol(
                 message = validated(text)
                 watched.messages.append(message)
                 if message["type"] == "frame" and not paused:
-                    assert (await steer.post(f"/api/runs/{run_id}/pause", headers=steering(run_id))).status_code == 200
+                    assert (await steer.post(f"/api/runs/{run_id}/pause", headers=token)).status_code == 200
                     paused = True
                 elif message["type"] == "status" and message["status"] == "paused":
-                    assert (await steer.post(f"/api/runs/{run_id}/resume", headers=steering(run_id))).status_code == 200
+                    assert (await steer.post(f"/api/runs/{run_id}/resume", headers=token)).status_code == 200
         watched.close_code = websocket.close_code
         return watched
 
@@ -226,10 +182,10 @@ def test_messages_come_in_order_and_match_the_protocol(
 
 
 def test_viewer_joining_mid_run_gets_every_loss_exactly_once(
-    server: Server, client: httpx.Client, wait_until: WaitUntil
+    server: LiveServer, client: httpx.Client, rest: RestRuns, wait_until: WaitUntil
 ) -> None:
     """A viewer joining a ~2 s run midway: snapshot + frames equal the history's losses, in order, none twice."""
-    run_id = create(client, steps=200, pace=100, points=50, seed=1)
+    run_id = rest.create(client, steps=200, pace=100, points=50, seed=1)["id"]
     wait_until(lambda: client.get(f"/api/runs/{run_id}").json()["steps_done"] >= 40, 10, "40 steps")
     started = time.monotonic()
     watched = run_async(watch(f"{server.ws}/ws/runs/{run_id}"))
@@ -249,10 +205,10 @@ def test_viewer_joining_mid_run_gets_every_loss_exactly_once(
 
 
 def test_reconnecting_with_since_continues_where_the_viewer_left(
-    server: Server, client: httpx.Client, wait_until: WaitUntil
+    server: LiveServer, client: httpx.Client, rest: RestRuns
 ) -> None:
     """A viewer that hangs up after N losses and reconnects with ?since=N gets losses from N on, none lost."""
-    run_id = create(client, steps=150, pace=100, points=20, seed=4)
+    run_id = rest.create(client, steps=150, pace=100, points=20, seed=4)["id"]
     url = f"{server.ws}/ws/runs/{run_id}"
 
     async def scenario() -> tuple[Watched, Watched]:
@@ -275,11 +231,11 @@ def test_reconnecting_with_since_continues_where_the_viewer_left(
 
 
 def test_finished_runs_viewer_gets_snapshot_then_final_status(
-    server: Server, client: httpx.Client, wait_until: WaitUntil
+    server: LiveServer, client: httpx.Client, rest: RestRuns
 ) -> None:
     """Watching an ended run yields its whole snapshot, then the final status, then a normal close."""
-    run_id = create(client, steps=20, points=8, seed=0)
-    info = wait_ended(client, wait_until, run_id)
+    run_id = rest.create(client, steps=20, points=8, seed=0)["id"]
+    info = rest.wait_ended(client, run_id)
     watched = run_async(watch(f"{server.ws}/ws/runs/{run_id}"))
     assert [m["type"] for m in watched.messages] == ["snapshot", "status"]
     snapshot, final = watched.messages
@@ -289,7 +245,7 @@ def test_finished_runs_viewer_gets_snapshot_then_final_status(
     assert watched.close_code == 1000
 
 
-def test_unknown_run_closes_with_4404(server: Server) -> None:
+def test_unknown_run_closes_with_4404(server: LiveServer) -> None:
     """A socket for an unknown run id is closed with code 4404 and no message."""
     watched = run_async(watch(f"{server.ws}/ws/runs/nope"))
     assert watched.messages == []
@@ -298,10 +254,10 @@ def test_unknown_run_closes_with_4404(server: Server) -> None:
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy reports the overflow the run provokes
-def test_no_non_finite_number_reaches_the_wire(server: Server, client: httpx.Client, wait_until: WaitUntil) -> None:
+def test_no_non_finite_number_reaches_the_wire(server: LiveServer, client: httpx.Client, rest: RestRuns) -> None:
     """A run whose weights overflow the drawn curve ends diverged, and its snapshot still carries only numbers."""
-    run_id = create(client, steps=5, points=50, learning_rate=1e304, seed=0)
-    info = wait_ended(client, wait_until, run_id)
+    run_id = rest.create(client, steps=5, points=50, learning_rate=1e304, seed=0)["id"]
+    info = rest.wait_ended(client, run_id)
     assert info["status"] == "diverged"
     watched = run_async(watch(f"{server.ws}/ws/runs/{run_id}"))
     assert [m["type"] for m in watched.messages] == ["snapshot", "status"]
@@ -355,26 +311,26 @@ class RawViewer:
 
 
 @pytest.fixture(scope="module")
-def big_frame_server(serve: Callable[..., Server]) -> Server:
+def big_frame_server(serve: Callable[..., LiveServer]) -> LiveServer:
     """A server drawing 5000-point curves (big frames), with small socket send buffers so a stalled socket fills."""
     return serve(Settings(frame_rate=FRAME_RATE, curve_points=5000, max_steps=1_000_000), send_buffer=64 * 1024)
 
 
 def test_viewer_that_never_reads_holds_back_neither_the_run_nor_other_viewers(
-    big_frame_server: Server, wait_until: WaitUntil
+    big_frame_server: LiveServer, rest: RestRuns, wait_until: WaitUntil
 ) -> None:
     """A viewer that never reads slows neither the run nor the other viewer, and later gets merged frames."""
     server = big_frame_server
     steps = 100_000
     with httpx.Client(base_url=server.http, timeout=10) as client:
-        baseline_id = create(client, steps=20_000, points=2, seed=0)
-        baseline = wait_ended(client, wait_until, baseline_id)
+        baseline_id = rest.create(client, steps=20_000, points=2, seed=0)["id"]
+        baseline = rest.wait_ended(client, baseline_id)
         assert baseline["status"] == "finished"
         baseline_seconds = (_moment(baseline["ended_at"]) - _moment(baseline["started_at"])).total_seconds()
         baseline_rate = 20_000 / baseline_seconds
 
-        run_id = create(client, steps=steps, points=2, seed=0)
-        assert client.post(f"/api/runs/{run_id}/pause", headers=steering(run_id)).status_code == 200
+        run_id = rest.create(client, steps=steps, points=2, seed=0)["id"]
+        assert client.post(f"/api/runs/{run_id}/pause", headers=rest.steering(run_id)).status_code == 200
         stalled = RawViewer(server.port, f"/ws/runs/{run_id}")
         try:
 
@@ -385,7 +341,7 @@ def test_viewer_that_never_reads_holds_back_neither_the_run_nor_other_viewers(
                     # Both viewers are in (the hub is in this process); only then does the run go on.
                     await asyncio.to_thread(wait_until, lambda: _viewers(server, run_id) == 2, 10, "two viewers")
                     resumed = time.monotonic()
-                    assert client.post(f"/api/runs/{run_id}/resume", headers=steering(run_id)).status_code == 200
+                    assert client.post(f"/api/runs/{run_id}/resume", headers=rest.steering(run_id)).status_code == 200
                     async for text in websocket:
                         watched.messages.append(validated(text))
                         watched.times.append(time.monotonic())
@@ -423,7 +379,7 @@ def _moment(iso: str) -> datetime:
     return datetime.fromisoformat(iso)
 
 
-def _viewers(server: Server, run_id: str) -> int:
+def _viewers(server: LiveServer, run_id: str) -> int:
     """How many sockets the server's hub feeds this run to (white-box: the hub lives in this process)."""
     feed = server.app.state.hub._feeds.get(run_id)
     return len(feed.viewers) if feed is not None else 0
