@@ -75,13 +75,16 @@ class Feed:
     def publish(self) -> None:
         """Offer every viewer what is new, all at once."""
         deliver = self._news()
-        for viewer in list(self.viewers):
-            deliver(viewer)
+        if deliver is not None:
+            for viewer in list(self.viewers):
+                deliver(viewer)
 
     async def _publish_in_slices(self) -> None:
         """Offer every viewer what is new, a slice of viewers at a time: between slices the event loop serves
         others (with a thousand viewers, one frame's writes take milliseconds)."""
         deliver = self._news()
+        if deliver is None:
+            return
         viewers = list(self.viewers)
         for start in range(0, len(viewers), SLICE):
             if start:
@@ -89,10 +92,10 @@ class Feed:
             for viewer in viewers[start : start + SLICE]:
                 deliver(viewer)
 
-    def _news(self) -> Callable[[Viewer], None]:
+    def _news(self) -> Callable[[Viewer], None] | None:
         """What is new since the last frame (one frame with the new losses, the lecturer's view, a change of
-        status), serialized once, as one delivery for every viewer. It counts as sent from now on, so a viewer
-        that joins while it is being delivered has it in its snapshot instead."""
+        status), serialized once, as one delivery for every viewer; None if nothing is (a paused run). It counts
+        as sent from now on, so a viewer that joins while it is being delivered has it in its snapshot instead."""
         offers: list[Callable[[Viewer], None]] = []
         status = self.run.status  # read before `latest`: once ended, latest is final
         record = self.run.latest
@@ -114,8 +117,8 @@ class Feed:
             final = status in ENDED
             change = Encoded(messages.status(self.run, final))
             offers.append(lambda viewer: viewer.offer(change, final))
-        if len(offers) == 1:
-            return offers[0]
+        if len(offers) <= 1:
+            return offers[0] if offers else None
 
         def deliver(viewer: Viewer) -> None:
             for offer in offers:
