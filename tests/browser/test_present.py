@@ -107,6 +107,22 @@ def test_the_theme_toggle_switches_to_dark(page: Page, server_url: str) -> None:
     assert page.evaluate(background) == "rgb(0, 0, 0)"
 
 
+def test_the_charts_colours_follow_the_theme(page: Page, server_url: str) -> None:
+    """The charts read their colours once, and again after each change of theme: always the page's current ones."""
+    page.goto(server_url)
+    colours = """async () => {
+        const { cssVar } = await import("/static/js/views/chart.js");
+        const styled = getComputedStyle(document.documentElement).getPropertyValue("--loss").trim();
+        return [cssVar("--loss"), styled];
+    }"""
+    light, styled_light = page.evaluate(colours)
+    page.click("[data-theme-toggle]")
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    dark, styled_dark = page.evaluate(colours)
+    assert light == styled_light and dark == styled_dark
+    assert dark != light
+
+
 def test_a_viewer_follows_the_lecturer_unless_browsing_alone(
     page: Page, start_run: StartRun, viewer: Page, server_url: str
 ) -> None:

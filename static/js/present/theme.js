@@ -1,7 +1,7 @@
 // Presenter mode's look: larger type and thicker lines (html.presenting), a high-contrast light or dark theme
 // (html[data-theme]) and the Okabe–Ito palette, all as CSS custom properties in present.css. A canvas cannot
 // read CSS, so each uPlot is restyled here: its series recognised by the colour they were made with.
-import { cssVar, plotIn } from "../views/chart.js";
+import { cssVar, forgetCssVars, plotIn } from "../views/chart.js";
 
 const CHART_VARS = ["--fit-data", "--fit-truth", "--fit-cubic", "--loss", "--compare", "--grad-norm", "--dweight", "--dgrad"];
 const LINE_SCALE = 2; // presenter mode's lines: twice as thick, visible from the back row
@@ -50,6 +50,7 @@ export class Presentation {
   #apply(presenting, dark) {
     this.#root.classList.toggle("presenting", presenting);
     this.#root.dataset.theme = dark ? "dark" : "light";
+    forgetCssVars();
     try {
       localStorage.setItem(SAVED, JSON.stringify({ presenting, dark }));
     } catch {

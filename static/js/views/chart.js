@@ -11,9 +11,23 @@ export function plotIn(container) {
   return plots.get(container);
 }
 
+// Custom property -> its value, read once: the charts' strokes ask for their colours on every draw, and each
+// getComputedStyle call costs a style pass. Only a change of theme changes them (forgetCssVars).
+const cssVars = new Map();
+
 /** The value of a CSS custom property set on :root, such as "--loss". */
 export function cssVar(name) {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  let value = cssVars.get(name);
+  if (value === undefined) {
+    value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    if (value) cssVars.set(name, value);
+  }
+  return value;
+}
+
+/** Forget the custom properties' values read so far: the page's theme has changed. */
+export function forgetCssVars() {
+  cssVars.clear();
 }
 
 /** An axis in the page's colours and font size (a projector's larger font reaches the charts too). */
@@ -46,7 +60,8 @@ export function logAxis(container, label) {
   const lineHeight = parseFloat(getComputedStyle(container).fontSize) * 1.5;
   const shown = (self, splits) => {
     const decades = splits.filter((v) => formatPowerOfTen(v)).length;
-    const every = Math.max(1, Math.ceil(decades / Math.max(1, self.over.clientHeight / lineHeight)));
+    // The plot's height from uPlot's own box: reading the element's would force a layout on every tick.
+    const every = Math.max(1, Math.ceil(decades / Math.max(1, self.bbox.height / uPlot.pxRatio / lineHeight)));
     return splits.map((v) => (formatPowerOfTen(v) && Math.round(Math.log10(v)) % every === 0 ? v : null));
   };
   const base = axis(container, label, {
