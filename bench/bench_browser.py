@@ -53,8 +53,6 @@ import contextlib
 import itertools
 import math
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -68,9 +66,8 @@ from urllib.parse import urlsplit
 
 import httpx
 from playwright.sync_api import Browser, CDPSession, Page, Route, sync_playwright
+from processes import HOST, ROOT, cpu_seconds, free_port, percentile, stop_process, wait_healthy
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [  # as tests/browser/conftest.py
     "--headless",
@@ -82,7 +79,6 @@ CHROMIUM_ARGS = [  # as tests/browser/conftest.py
     "--no-first-run",
 ]
 LOCAL_SCHEMES = {"data", "blob", "about", "chrome", "chrome-extension", "devtools"}
-SERVER_START_TIMEOUT = 60.0
 PAGE_TIMEOUT_MS = 30_000
 LONG_GAP_MS = 50.0
 TARGET_FPS = 55.0
@@ -133,34 +129,7 @@ LOSS_CHART = """() => {
 METRICS = ("ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "TaskDuration")
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation; NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-# CPU of processes, from /proc.
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds of a process so far (all its threads); 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+# CPU of the browser's processes, from /proc.
 
 
 def _processes() -> dict[int, tuple[int, str]]:
@@ -232,26 +201,8 @@ def start_server(data_dir: Path) -> Server:
             stderr=subprocess.STDOUT,
         )
     server = Server(process, f"http://{HOST}:{port}", log)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited: see {log}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(server.base + "/healthz", timeout=1).status_code == 200:
-                return server
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer within {SERVER_START_TIMEOUT} s: see {log}")
-
-
-def stop_process(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
-    """SIGINT (a graceful shutdown), then SIGKILL if it lingers."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    wait_healthy("the app", process, server.base + "/healthz", log)
+    return server
 
 
 @dataclass

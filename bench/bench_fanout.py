@@ -54,7 +54,6 @@ import json
 import math
 import os
 import resource
-import signal
 import socket
 import statistics
 import subprocess
@@ -66,11 +65,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from processes import HOST, ROOT, cpu_seconds, free_port, percentile, stop_process, wait_healthy
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 ENGINE = "numpy"
 SEED = 1
 SLOW_READS = 2.0  # messages per second that a slow viewer reads
@@ -79,24 +77,12 @@ COMPRESSION = "deflate" if os.environ.get("BENCH_FANOUT_DEFLATE") else None
 SLOW_RECEIVE_BUFFER = 8192  # bytes: a slow viewer's socket holds little, so the server soon sees it fall behind
 CONNECT_CONCURRENCY = 64  # handshakes in flight per load process
 READY_TIMEOUT = 90.0  # seconds for all viewers of a scenario to connect
-SERVER_START_TIMEOUT = 60.0
 JOIN_RUN_TIMEOUT = 180.0  # seconds for the 100k-step run to finish at full speed
 
 
 def now() -> float:
     """CLOCK_MONOTONIC: the same clock in every process of this machine (Linux), so times compare across them."""
     return time.clock_gettime(time.CLOCK_MONOTONIC)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation; NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 # The load process: `bench_fanout.py --load-worker URL COUNT SLOW`. It prints `ready N` once its viewers are
@@ -226,13 +212,6 @@ async def load_worker(url: str, count: int, slow: int) -> None:
 # The controller: servers, runs, load processes, statistics.
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
 def proc_stat() -> tuple[int, int]:
     """CPU ticks of the whole machine so far: all, and idle (with iowait)."""
     ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -246,12 +225,6 @@ def machine_busy(seconds: float = 2.0) -> float:
     time.sleep(seconds)
     total2, idle2 = proc_stat()
     return 1 - (idle2 - idle) / max(1, total2 - total)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds of a process so far (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -307,26 +280,8 @@ def start_server(
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(name, process, f"http://{HOST}:{port}", api, log)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} server exited: see {log}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(server.base + health, timeout=1).status_code == 200:
-                return server
-        time.sleep(0.2)
-    raise RuntimeError(f"{name} server did not answer within {SERVER_START_TIMEOUT} s: see {log}")
-
-
-def stop_process(process: subprocess.Popen[Any], grace: float = 15.0) -> None:
-    """SIGINT (a graceful shutdown, so a profile gets written), then SIGKILL if it lingers."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    wait_healthy(name, process, server.base + health, log)
+    return server
 
 
 def create_paused(client: httpx.Client, server: Server, config: dict[str, Any]) -> tuple[str, int]:
