@@ -67,13 +67,17 @@ class SocketWriter:
             or protocol.disconnected
             or protocol.close_sent
             or protocol.conn.state is not State.OPEN
+            or protocol.transport.is_closing()
         ):
             return False
         if self._key is None:
             self._key = framing(protocol.conn.extensions)
             if self._key is None:
                 return False
-        protocol.transport.write(text_frame(message, self._key, protocol.conn.extensions))
+        try:
+            protocol.transport.write(text_frame(message, self._key, protocol.conn.extensions))
+        except (RuntimeError, OSError):  # the peer went away before the protocol heard of it: the viewer's own
+            return False  # task finds out, sending the ordinary way; the feed goes on for everyone else
         return True
 
 

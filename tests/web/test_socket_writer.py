@@ -8,6 +8,7 @@ import os
 import socket
 import zlib
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 from websockets.streams import StreamReader
 
 from app.config import Settings
@@ -196,3 +198,31 @@ def test_compressed_frames_are_a_fraction_of_the_json_and_each_inflates_alone(se
     with httpx.Client(timeout=10) as client:
         assert losses(received) == client.get(f"{server.http}/api/runs/{run_id}/history").json()["loss"]
     assert sum(len(body) for _, body in texts) < sum(len(data) for data in inflated) / 2
+
+
+class GoneTransport:
+    """A transport whose peer has just gone: closing, or refusing writes as a closed handle does."""
+
+    def __init__(self, closing: bool) -> None:
+        self.closing = closing
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def write(self, data: bytes) -> None:
+        raise RuntimeError("unable to perform operation on a closed transport")
+
+
+@pytest.mark.parametrize("closing", [True, False])
+def test_a_socket_whose_peer_is_gone_refuses_instead_of_raising(closing: bool) -> None:
+    """Whether the transport already says it is closing or only fails the write, write_now answers False, so
+    the feed's pass over the other viewers goes on."""
+    protocol = SimpleNamespace(
+        writable=asyncio.Event(),
+        disconnected=False,
+        close_sent=False,
+        conn=SimpleNamespace(state=State.OPEN, extensions=[]),
+        transport=GoneTransport(closing),
+    )
+    protocol.writable.set()
+    assert SocketWriter(protocol).write_now(Encoded({"type": "status"})) is False  # type: ignore[arg-type]
