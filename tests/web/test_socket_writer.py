@@ -3,9 +3,11 @@ loss once, and the ordinary path whenever the connection cannot take prepared fr
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import socket
+import struct
 import zlib
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
@@ -226,3 +228,37 @@ def test_a_socket_whose_peer_is_gone_refuses_instead_of_raising(closing: bool) -
     )
     protocol.writable.set()
     assert SocketWriter(protocol).write_now(Encoded({"type": "status"})) is False  # type: ignore[arg-type]
+
+
+def hang_up_abruptly(port: int, path: str, after: float) -> None:
+    """A viewer that completes the handshake, reads for `after` seconds, then resets the connection (RST)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    sock.settimeout(after)
+    with contextlib.suppress(TimeoutError):
+        while sock.recv(65536):
+            pass
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close sends RST
+    sock.close()
+
+
+def test_viewers_that_vanish_mid_stream_cost_the_others_nothing(
+    server: Any, history: Callable[[Any, str], list[float]]
+) -> None:
+    """Twenty viewers reset their connections at different moments while a run streams; the one that stays
+    still gets every loss once and the final status."""
+    run_id = start_run(server, steps=600, pace=600)
+    path = f"/ws/runs/{run_id}"
+
+    async def scenario() -> list[Message]:
+        staying = asyncio.create_task(read_all(f"{server.ws}{path}"))
+        await asyncio.gather(*(asyncio.to_thread(hang_up_abruptly, server.port, path, 0.05 * i) for i in range(1, 21)))
+        return await staying
+
+    received = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert received[0]["type"] == "snapshot" and received[-1]["final"] is True
+    assert losses(received) == history(server, run_id)
