@@ -103,6 +103,11 @@ class BackwardTrace:
     leaf_grads: dict[str, float | TensorSummary]
 
 
+# The latest graph of a run as one pair: its shape (graph_shape) and its values (graph_values; None for a run
+# stored before values were kept).
+GraphNow = tuple[dict[str, Any], dict[str, Any] | None]
+
+
 def graph_shape(graph: Graph) -> dict[str, Any]:
     """What is sent once per shape (again when the signature changes): the nodes without values, and the edges."""
     nodes = [{"id": n.id, "name": n.name, "kind": n.kind, "label": n.label} for n in graph.nodes]

@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 from app.engines.base import StepRecord
+from app.graph.model import GraphNow
 from app.runs import messages
 from app.runs.run import ENDED
 from app.runs.stored import AnyRun
@@ -29,7 +30,7 @@ class Feed:
         self._status = run.status
         self._task: asyncio.Task[None] | None = None
         self._progress: deque[tuple[float, int]] = deque()
-        self._graph: str | None = None  # the signature of the graph shape the viewers were last sent
+        self._graph: GraphNow | None = None  # the graph (shape and values) the viewers were last sent
         self._presenter: dict[str, object] | None = run.presenter  # the lecturer's view the viewers were last sent
 
     @property
@@ -41,9 +42,9 @@ class Feed:
         if self._task is None:
             self._status = self.run.status  # read before `latest`: once ended, latest is final
             self._record = self.run.latest
-            self._graph = self.run.graph["signature"] if self.run.graph else None
+            self._graph = self.run.graph_now
         viewer = Viewer(self.run, write_now)
-        snapshot = functools.partial(messages.snapshot, self.run, since, self._record)
+        snapshot = functools.partial(messages.snapshot, self.run, since, self._record, self._graph)
         if self._sent - since > LARGE_SNAPSHOT:  # milliseconds of work: not on the loop that serves everyone
             viewer.offer_later(asyncio.ensure_future(asyncio.to_thread(lambda: Encoded(snapshot()))))
         else:
@@ -101,10 +102,11 @@ class Feed:
         record = self.run.latest
         if record is not None and record.step + 1 > self._sent:
             rate = self._rate(record.step + 1)
-            graph = self.run.graph
-            changed = graph is not None and graph["signature"] != self._graph
-            start, frame = self._sent, Encoded(messages.frame(self.run, self._sent, record, rate, with_graph=changed))
-            self._graph = graph["signature"] if graph else None
+            graph, sent = self.run.graph_now, self._graph  # one read: a shape and the values of the same step
+            changed = graph is not None and (sent is None or graph[0]["signature"] != sent[0]["signature"])
+            start = self._sent
+            frame = Encoded(messages.frame(self.run, start, record, rate, with_graph=changed, graph=graph))
+            self._graph = graph
             self._record = record
             offers.append(lambda viewer: viewer.offer_frame(start, record, rate, frame))
         presenter = self.run.presenter

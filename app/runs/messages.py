@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import cast
 
 from app.engines.base import StepRecord
+from app.graph.model import GraphNow
 from app.protocol import Frame, GraphShape, PresenterMessage, RunSummary, Series, Snapshot, StatusMessage
 from app.runs.stored import AnyRun  # a live run or a stored one: both are read the same way
 
@@ -48,9 +49,11 @@ def _curve(run: AnyRun) -> list[float]:
     return run.curve.tolist() if run.curve is not None else []
 
 
-def snapshot(run: AnyRun, since: int, record: StepRecord | None) -> Snapshot:
-    """Everything to draw the run as of `record`, with the losses from step `since` on."""
+def snapshot(run: AnyRun, since: int, record: StepRecord | None, graph: GraphNow | None = None) -> Snapshot:
+    """Everything to draw the run as of `record`, with the losses from step `since` on, and `graph` (by default
+    the run's latest)."""
     upto = record.step + 1 if record else 0
+    shape, values = graph or run.graph_now or (None, None)
     drawing = run.drawing
     since = min(max(since, 0), upto)
     return {
@@ -65,15 +68,19 @@ def snapshot(run: AnyRun, since: int, record: StepRecord | None) -> Snapshot:
         "step": upto - 1,
         **_weights(run, record),  # type: ignore[typeddict-item]
         "curve": _curve(run),
-        "graph": run.graph,
-        "graph_values": run.graph_values,
+        "graph": shape,
+        "graph_values": values,
         "presenter": run.presenter,
     }
 
 
-def frame(run: AnyRun, start: int, record: StepRecord, rate: float, with_graph: bool) -> Frame:
-    """The losses of steps start..record.step with the weights and gradient of `record`, the curve, the latest
-    captured graph values, and the graph's shape too when `with_graph` (it changed, or the viewer fell behind)."""
+def frame(
+    run: AnyRun, start: int, record: StepRecord, rate: float, with_graph: bool, graph: GraphNow | None = None
+) -> Frame:
+    """The losses of steps start..record.step with the weights and gradient of `record`, the curve, the values of
+    `graph` (by default the run's latest), and its shape too when `with_graph` (it changed, or the viewer fell
+    behind)."""
+    shape, values = graph or run.graph_now or (None, None)
     message: Frame = {
         "type": "frame",
         "status": run.status,
@@ -83,10 +90,10 @@ def frame(run: AnyRun, start: int, record: StepRecord, rate: float, with_graph: 
         **_weights(run, record),  # type: ignore[typeddict-item]
         "curve": _curve(run),
         "rate": rate,
-        "graph_values": run.graph_values,
+        "graph_values": values,
     }
-    if with_graph and run.graph is not None:
-        message["graph"] = cast(GraphShape, run.graph)
+    if with_graph and shape is not None:
+        message["graph"] = cast(GraphShape, shape)
     return message
 
 

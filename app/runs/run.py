@@ -10,7 +10,7 @@ import numpy as np
 from app.engines.base import EngineSpec, StepRecord
 from app.engines.problem import Problem
 from app.graph.capture import capture_step
-from app.graph.model import BackwardTrace, Graph, graph_shape, graph_values
+from app.graph.model import BackwardTrace, Graph, GraphNow, graph_shape, graph_values
 from app.run_config import RunConfig
 from app.runs.divergence import divergence_message, finite, ran_away
 from app.runs.history import GraphFrames, History
@@ -56,9 +56,9 @@ class Run:
         self.ended_at: datetime | None = None
         self.latest: StepRecord | None = None
         self.curve: np.ndarray | None = None
-        # The autograd graph of the latest step that became a frame: its shape, and its values ready for the wire.
-        self.graph: dict[str, Any] | None = None
-        self.graph_values: dict[str, Any] | None = None
+        # The autograd graph of the latest step that became a frame: its shape and its values ready for the wire,
+        # replaced as one pair, so a reader in another thread never matches one step's values to another's shape.
+        self.graph_now: GraphNow | None = None
         # The graphs of the framed steps, for replay (the writer thread stores them).
         self.graph_frames = GraphFrames(max_frames)
         self._detail_interval = detail_interval
@@ -215,11 +215,25 @@ class Run:
                     return "go"
                 self._cond.wait(delay)
 
+    @property
+    def graph(self) -> dict[str, Any] | None:
+        """The shape of the latest autograd graph captured."""
+        now = self.graph_now
+        return now[0] if now else None
+
+    @property
+    def graph_values(self) -> dict[str, Any] | None:
+        """The values of the latest autograd graph captured."""
+        now = self.graph_now
+        return now[1] if now else None
+
     def _keep_graph(self, record: StepRecord, graph: Graph, trace: BackwardTrace | None) -> None:
-        if self.graph is None or self.graph["signature"] != graph.signature:
-            self.graph = graph_shape(graph)
-        self.graph_values = {**graph_values(graph, trace), "step": record.step}
-        self.graph_frames.add(record.step, self.graph, self.graph_values)
+        shape = self.graph
+        if shape is None or shape["signature"] != graph.signature:
+            shape = graph_shape(graph)
+        values = {**graph_values(graph, trace), "step": record.step}
+        self.graph_now = (shape, values)
+        self.graph_frames.add(record.step, shape, values)
 
     def _diverged(self, record: StepRecord, first_loss: float | None) -> None:
         self._end("diverged", divergence_message(record, first_loss, self.config.lr))

@@ -10,6 +10,7 @@ import numpy as np
 
 from app.engines.base import EngineSpec, StepRecord
 from app.engines.problem import Drawing
+from app.graph.model import GraphNow
 from app.run_config import RunConfig
 from app.runs.history import History
 from app.runs.run import ENDED, Run, RunStateError, RunStatus
@@ -137,6 +138,12 @@ class StoredRun:
     def graph_values(self) -> dict[str, Any] | None:
         """The values of the last autograd graph captured."""
         return self._details[2]
+
+    @property
+    def graph_now(self) -> GraphNow | None:
+        """The last autograd graph captured: its shape and its values."""
+        shape = self.graph
+        return (shape, self.graph_values) if shape is not None else None
 
     @functools.cached_property
     def _shapes(self) -> dict[str, dict[str, Any]]:

@@ -115,7 +115,8 @@ class Writer:
         status: str = run.status  # read before `latest`: once ended, latest is final
         message, started_at, ended_at = run.message, run.started_at, run.ended_at
         latest = run.latest
-        curve, graph, graph_values = run.curve, run.graph, run.graph_values
+        curve = run.curve
+        graph, graph_values = run.graph_now or (None, None)  # one read: a shape and the values of the same step
         frames = run.graph_frames.state  # read after `status`, like `latest`: once ended, final
         count = latest.step + 1 if latest else 0  # rows up to `latest`, which is set after its row
         if run.id in self._interrupted and (status in ACTIVE or status == "stopped"):

@@ -438,3 +438,37 @@ def test_a_large_snapshot_is_built_off_the_loop_and_frames_wait_behind_it(
     assert received[0]["loss"] == run.history.losses(0, 20)
     assert losses_received(received) == run.history.losses(0, 25)
     assert built_in[0] == threading.get_ident() and built_in[1] != threading.get_ident()
+
+
+def test_shape_and_values_always_travel_as_the_pair_the_others_were_sent(driver: Driver) -> None:
+    """A frame's graph values belong to the shape the viewer holds; a viewer joining between frames gets the
+    graph the others were last sent, so the next frame's shape (sent only on a change) is right for it too."""
+    run = driver.run
+    shapes = [{"signature": s, "nodes": [], "edges": []} for s in ("A", "B")]
+    graphs = [(shape, {"signature": shape["signature"], "step": i}) for i, shape in enumerate(shapes)]
+
+    async def scenario() -> tuple[list[Message], list[Message]]:
+        feed = Feed(run, NEVER)
+        socket = Socket()  # the early viewer keeps up: each frame reaches it as published
+        early = feed.join(since=0, write_now=socket.write_now)
+        driver.steps(2)
+        run.graph_now = graphs[0]
+        feed.publish()
+        driver.steps(2)
+        run.graph_now = graphs[1]  # captured, but not yet in any frame
+        late = feed.join(since=0)
+        feed.publish()
+        driver.status("finished")
+        feed.publish()
+        received = [json.loads(m.data) for m in socket.sent] + await drain(early), await drain(late)
+        await feed.close()
+        return received
+
+    early, late = asyncio.run(scenario())
+    frames = [m for m in early if m["type"] == "frame"]
+    assert [(f.get("graph", {}).get("signature"), f["graph_values"]["signature"]) for f in frames] == [
+        ("A", "A"),
+        ("B", "B"),
+    ]
+    assert (late[0]["graph"]["signature"], late[0]["graph_values"]["signature"]) == ("A", "A")
+    assert late[1]["graph"]["signature"] == late[1]["graph_values"]["signature"] == "B"
