@@ -3,7 +3,7 @@
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -56,10 +56,7 @@ class Run:
         self.ended_at: datetime | None = None
         self.latest: StepRecord | None = None
         self.curve: np.ndarray | None = None
-        # The autograd graph of the latest step that became a frame: its shape and its values ready for the wire,
-        # replaced as one pair, so a reader in another thread never matches one step's values to another's shape.
-        self.graph_now: GraphNow | None = None
-        # The graphs of the framed steps, for replay (the writer thread stores them).
+        # The graphs of the framed steps, the latest among them, for replay and the wire (the writer stores them).
         self.graph_frames = GraphFrames(max_frames)
         self._detail_interval = detail_interval
         self._cond = threading.Condition()
@@ -216,6 +213,14 @@ class Run:
                 self._cond.wait(delay)
 
     @property
+    def graph_now(self) -> GraphNow | None:
+        """The latest autograd graph captured, its shape and its values: from one read of the graph frames' state,
+        which is replaced as a whole, so never one step's values with another step's shape."""
+        state = self.graph_frames.state
+        latest = state.latest
+        return (state.shapes[latest["signature"]], cast(dict[str, Any], latest)) if latest is not None else None
+
+    @property
     def graph(self) -> dict[str, Any] | None:
         """The shape of the latest autograd graph captured."""
         now = self.graph_now
@@ -231,9 +236,7 @@ class Run:
         shape = self.graph
         if shape is None or shape["signature"] != graph.signature:
             shape = graph_shape(graph)
-        values = {**graph_values(graph, trace), "step": record.step}
-        self.graph_now = (shape, values)
-        self.graph_frames.add(record.step, shape, values)
+        self.graph_frames.add(record.step, shape, {**graph_values(graph, trace), "step": record.step})
 
     def _diverged(self, record: StepRecord, first_loss: float | None) -> None:
         self._end("diverged", divergence_message(record, first_loss, self.config.lr))

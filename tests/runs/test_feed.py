@@ -452,10 +452,10 @@ def test_shape_and_values_always_travel_as_the_pair_the_others_were_sent(driver:
         socket = Socket()  # the early viewer keeps up: each frame reaches it as published
         early = feed.join(since=0, write_now=socket.write_now)
         driver.steps(2)
-        run.graph_now = graphs[0]
+        run.graph_frames.add(1, *graphs[0])
         feed.publish()
         driver.steps(2)
-        run.graph_now = graphs[1]  # captured, but not yet in any frame
+        run.graph_frames.add(3, *graphs[1])  # captured, but not yet in any frame
         late = feed.join(since=0)
         feed.publish()
         driver.status("finished")
