@@ -37,6 +37,22 @@ class Settings(BaseSettings):
     data_dir: Path = Field(ROOT / "data", description="Where the default database file lives (made if missing).")
     database_url: str = Field("", description="Where runs are stored; empty means a SQLite file in data_dir.")
     flush_interval: float = Field(0.5, gt=0, le=10, description="Seconds between the store's batched writes.")
+    max_body_bytes: int = Field(
+        64 * 1024, ge=1024, description="The largest request body any route but import takes (413 past it)."
+    )
+    max_import_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="The largest exported run POST /api/runs/import takes (413 past it)."
+    )
+    max_runs_per_client: int = Field(
+        4, gt=0, description="Runs one client (address) may have queued, running or paused at once."
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins besides the server's own whose pages may open its WebSocket and change its runs.",
+    )
+    public_url: str | None = Field(
+        None, description="The address students reach this server at, for share links and QR codes; unset: detected."
+    )
     max_stored_frames: int = Field(
         1000, ge=0, le=100_000, description="Framed steps per run whose autograd graph is kept for replay (thinned)."
     )

@@ -57,16 +57,13 @@ class RunManager:
         the token hashed to `control_hash` may steer it."""
         limits = self.settings
         engine = ENGINES[config.engine]
+        self.check_limits(config)
         if not config.zero_grad and not engine.stores_grads:
             raise ConfigError(
                 "zero_grad",
                 f"the {engine.name} engine computes fresh gradients every step, so there are none to forget to "
                 "zero; pick an engine with autograd to see gradients pile up",
             )
-        if config.steps > limits.max_steps:
-            raise ConfigError("steps", f"steps must be at most {limits.max_steps} (the server's max_steps)")
-        if config.points > limits.max_points:
-            raise ConfigError("points", f"points must be at most {limits.max_points} (the server's max_points)")
         with self._lock:
             active = sum(not run.ended for run in self._runs.values())
             if active >= limits.max_active_runs:
@@ -91,6 +88,15 @@ class RunManager:
             self._writer.watch(run)
         run.start(self._slots)
         return run
+
+    def check_limits(self, config: RunConfig) -> None:
+        """Raise ConfigError, naming the field, if the config asks for more than this server allows (a new run
+        and an imported one alike)."""
+        limits = self.settings
+        if config.steps > limits.max_steps:
+            raise ConfigError("steps", f"steps must be at most {limits.max_steps} (the server's max_steps)")
+        if config.points > limits.max_points:
+            raise ConfigError("points", f"points must be at most {limits.max_points} (the server's max_points)")
 
     def delete(self, run: AnyRun) -> None:
         """Forget an ended run, in memory and in the store (stop it first). Blocks up to one flush: call it off the
