@@ -16,6 +16,7 @@ from app.runs.feed import Hub
 from app.runs.manager import RunManager
 from app.storage.store import RunStore
 from app.web import api, export, graph_replay, import_run, pages, presenter, share, ws
+from app.web.rate_limits import RateLimits
 
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = RunStore.open(settings.database_url)
         app.state.manager = RunManager(settings, app.state.store)
         app.state.hub = Hub(settings.frame_rate)
+        app.state.rate_limits = RateLimits(settings)
         app.state.templates = Jinja2Templates(directory=settings.templates_dir)
         yield
         await asyncio.to_thread(app.state.manager.shutdown)  # waits for the runs' last steps, then stores them

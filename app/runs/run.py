@@ -21,6 +21,11 @@ RunStatus = Literal["queued", "running", "paused", "finished", "stopped", "faile
 ENDED: frozenset[str] = frozenset({"finished", "stopped", "failed", "diverged", "interrupted"})
 
 
+# The longest single wait for a paced step: a wait is never longer than the platform's timers can count, and a
+# pace change or a stop is seen by then at the latest even if its notification were missed.
+MAX_WAIT = 1.0
+
+
 class RunStateError(Exception):
     """A command that the run's current status does not allow."""
 
@@ -48,6 +53,7 @@ class Run:
         self.param_names = engine.names(config)
         self.history = History(config.steps, self.param_names)
         self.control_hash: str | None = None  # sha256 of the token its creator steers it with
+        self.client: str | None = None  # who started it (an address), for the per-client limits
         self.presenter: dict[str, object] | None = None  # what the lecturer's screen shows, for followers
         self.status: RunStatus = "queued"
         self.message: str | None = None
@@ -210,7 +216,7 @@ class Run:
                 delay = origin_time + (t - origin_step) / pace - time.monotonic()
                 if delay <= 0:
                     return "go"
-                self._cond.wait(delay)
+                self._cond.wait(min(delay, MAX_WAIT))
 
     @property
     def graph_now(self) -> GraphNow | None:
