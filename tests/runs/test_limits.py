@@ -2,7 +2,7 @@
 and a target that must be finite everywhere it is used."""
 
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -104,5 +104,28 @@ def test_one_client_may_not_take_every_run() -> None:
         first.stop()
         first.join(5)
         manager.create(config(**slow), client="10.0.0.7").stop()
+    finally:
+        manager.shutdown()
+
+
+@pytest.mark.parametrize("hold", ["paused", "slow-pace"])
+def test_waiting_runs_hold_no_training_slot(hold: str, wait_until: Callable[..., None]) -> None:
+    """Two runs paused (or paced at one step in ten seconds) on a server with two training slots leave both free:
+    a third run trains to the end meanwhile, and the waiting ones still go on when resumed."""
+    manager = RunManager(Settings(max_running_runs=2))
+    try:
+        pace = 0.1 if hold == "slow-pace" else 50
+        waiting = [manager.create(config(steps=1000, points=4, pace=pace)) for _ in range(2)]
+        wait_until(lambda: all(run.history.count >= 1 for run in waiting), 10, "both to take a step")
+        if hold == "paused":
+            for run in waiting:
+                run.pause()
+        third = manager.create(config(steps=200, points=4))
+        wait_until(lambda: third.status == "finished", 10, "the third run to finish beside them")
+        for run in waiting:
+            if hold == "paused":
+                run.resume()
+            run.set_pace(None)
+        wait_until(lambda: all(run.status == "finished" for run in waiting), 20, "the waiting runs to finish")
     finally:
         manager.shutdown()
