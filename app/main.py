@@ -16,6 +16,7 @@ from app.runs.feed import Hub
 from app.runs.manager import RunManager
 from app.storage.store import RunStore
 from app.web import api, export, graph_replay, import_run, pages, presenter, share, ws
+from app.web.openapi import with_server_limits
 from app.web.rate_limits import RateLimits
 
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(presenter.router)
     app.include_router(export.router)
     app.include_router(graph_replay.router)
+    app.openapi = with_server_limits(app, settings)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     return app
 

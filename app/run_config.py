@@ -15,6 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from app.formula import DEFAULT_TARGET, compile_formula
@@ -101,10 +102,19 @@ def _excerpt(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Engines that compute fresh gradients every step and keep no .grad: zero_grad=false means nothing there.
+FRESH_GRADIENT_ENGINES: tuple[EngineName, ...] = ("numpy", "torch-tensors")
+# The same rule in the JSON schema, so the document refuses what the server refuses (engine absent is numpy).
+ZERO_GRAD_RULE: JsonDict = {
+    "if": {"properties": {"engine": {"enum": list(FRESH_GRADIENT_ENGINES)}}},
+    "then": {"properties": {"zero_grad": {"const": True}}},
+}
+
+
 class RunConfig(BaseModel):
     """What to train and how; every field defaults to the lecture's value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [ZERO_GRAD_RULE]})
 
     engine: EngineName = Field("numpy", description="Which implementation trains the cubic.")
     steps: Whole = Field(2000, gt=0, le=MAX_STEPS, description="Gradient descent steps to take.")

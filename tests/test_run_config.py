@@ -206,3 +206,14 @@ def test_points_beyond_the_schema_ceiling_are_refused_before_anything_is_made() 
     """1e15 points is refused by validation itself (no data is made for it: the target is only parsed)."""
     assert ("points",) in error_locations({"points": 1e15})
     assert ("points",) in error_locations({"points": 2134345221})
+
+
+def test_the_schema_says_which_engines_refuse_zero_grad_off() -> None:
+    """The JSON schema's zero_grad rule names exactly the engines that keep no .grad (the manager refuses
+    zero_grad=false for those): a schema-valid config is one the server takes."""
+    from app.engines import ENGINES
+    from app.run_config import ZERO_GRAD_RULE
+
+    fresh = {name for name, spec in ENGINES.items() if not spec.stores_grads}
+    assert set(ZERO_GRAD_RULE["if"]["properties"]["engine"]["enum"]) == fresh  # type: ignore[index]
+    assert ZERO_GRAD_RULE in RunConfig.model_json_schema()["allOf"]

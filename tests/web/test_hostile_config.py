@@ -99,3 +99,11 @@ def test_one_client_gets_a_429_past_its_share_of_runs(serve: Callable[..., LiveS
         for run_id in ids:
             client.post(f"/api/runs/{run_id}/stop", headers=rest.steering(run_id))
         assert client.post("/api/runs", json={"steps": 10, "points": 4}).status_code == 201
+
+
+def test_the_openapi_document_carries_this_servers_limits(serve: Callable[..., LiveServer]) -> None:
+    """steps and points are bounded in /openapi.json by the server's own max_steps and max_points."""
+    server = serve(Settings(max_steps=777, max_points=333))
+    schema = httpx.get(f"{server.http}/openapi.json").json()
+    config = schema["components"]["schemas"]["RunConfig-Input"]["properties"]
+    assert (config["steps"]["maximum"], config["points"]["maximum"]) == (777, 333)
