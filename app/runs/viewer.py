@@ -60,6 +60,12 @@ class PendingMessage:
     kind: str | None = None  # a newer message of the same kind replaces a waiting one (the lecturer's view)
 
 
+def _leave_unread(making: asyncio.Future[Encoded]) -> None:
+    # Marks a failure as seen, so a message no one waits for any more is not reported as an error never read.
+    if not making.cancelled():
+        making.exception()
+
+
 class Viewer:
     """What one socket has yet to send; at most one frame waits at a time, however slow the socket.
 
@@ -103,7 +109,8 @@ class Viewer:
 
     def offer_later(self, making: asyncio.Future[Encoded]) -> None:
         """Queue a message still being made (a large snapshot, built off the event loop); what comes after it
-        waits behind it."""
+        waits behind it. If it fails, the sender raises its error; a viewer gone by then leaves it unread."""
+        making.add_done_callback(_leave_unread)
         self._items.append(PendingMessage(making))
         self._ready.set()
 
