@@ -17,6 +17,11 @@ from app.runs.viewer import Encoded, Viewer, WriteNow
 
 log = logging.getLogger(__name__)
 
+
+class FeedFailed(RuntimeError):
+    """A run's feed could not go on (logged once, by the feed); each of its viewers' streams ends with it."""
+
+
 RATE_WINDOW = 1.0  # seconds of progress that the steps-per-second figure averages over
 SLICE = 100  # viewers offered a message between two turns of the event loop
 LARGE_SNAPSHOT = 20_000  # losses in a snapshot that is built in a thread (~2 ms of work on this machine)
@@ -35,7 +40,7 @@ class Feed:
         self._progress: deque[tuple[float, int]] = deque()
         self._graph: GraphNow | None = None  # the graph (shape and values) the viewers were last sent
         self._presenter: dict[str, object] | None = run.presenter  # the lecturer's view the viewers were last sent
-        self._closed = False  # no ticker any more (the server is stopping): the last frame is `finish`'s
+        self._closed = False  # no ticker any more (the server is stopping): the last frame is `publish`'s
 
     @property
     def _sent(self) -> int:
@@ -79,12 +84,18 @@ class Feed:
                 due = max(due + self.interval, loop.time())
                 await asyncio.sleep(due - loop.time())
                 await self._publish_in_slices()
+        except Exception as error:  # a frame that cannot be made: its viewers are told, not left waiting
+            log.exception("run %s: its feed failed", self.run.id)
+            for viewer in list(self.viewers):
+                viewer.fail(FeedFailed(f"the feed of run {self.run.id} failed: {error!r}"))
         finally:
             self._task = None
 
-    def publish(self) -> None:
-        """Offer every viewer what is new, all at once."""
-        deliver = self._news()
+    def publish(self, interrupted: str | None = None) -> None:
+        """Offer every viewer what is new, all at once. With `interrupted`, the last news of a run the server
+        stopped while it was that status (its ticker closed first): the final status is `interrupted`, as the
+        store keeps it."""
+        deliver = self._news(interrupted)
         if deliver is not None:
             for viewer in list(self.viewers):
                 deliver(viewer)
@@ -98,17 +109,13 @@ class Feed:
         viewers = list(self.viewers)
         for start in range(0, len(viewers), SLICE):
             if start:
-                await asyncio.sleep(0)
+                try:
+                    await asyncio.sleep(0)
+                except asyncio.CancelledError:  # stopped midway (shutdown): what counts as sent reaches them all
+                    for viewer in viewers[start:]:
+                        deliver(viewer)
+                    raise
             for viewer in viewers[start : start + SLICE]:
-                deliver(viewer)
-
-    def finish(self, interrupted: str | None) -> None:
-        """Offer every viewer the end of a run the server has stopped (its ticker closed first): the last frame,
-        then the final status, `interrupted` (as the store keeps it) when the server cut the run off while it was
-        the status `interrupted` names."""
-        deliver = self._news(interrupted)
-        if deliver is not None:
-            for viewer in list(self.viewers):
                 deliver(viewer)
 
     def _news(self, interrupted: str | None = None) -> Callable[[Viewer], None] | None:
@@ -198,7 +205,7 @@ class Hub:
             log.exception("could not stop the runs at shutdown")
             interrupted = {}
         for feed in feeds:
-            feed.finish(interrupted.get(feed.run.id))
+            feed.publish(interrupted.get(feed.run.id))
 
     @contextlib.asynccontextmanager
     async def subscribe(self, run: AnyRun, since: int = 0, write_now: WriteNow | None = None) -> AsyncIterator[Viewer]:

@@ -114,6 +114,12 @@ class Viewer:
         self._items.append(PendingMessage(making))
         self._ready.set()
 
+    def fail(self, error: Exception) -> None:
+        """End the stream with an error: the sender raises it once what waits before it is sent."""
+        failed: asyncio.Future[Encoded] = asyncio.get_running_loop().create_future()
+        failed.set_exception(error)
+        self.offer_later(failed)
+
     async def messages(self) -> AsyncIterator[Encoded]:
         """The messages to send the ordinary way, in order, ending after the final status."""
         while True:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from app.runs.feed import Hub
+from app.runs.feed import FeedFailed, Hub
 from app.runs.stored import AnyRun
 from app.runs.viewer import Viewer
 from app.web.deps import HubDep, ManagerDep, SettingsDep
@@ -87,7 +87,8 @@ async def watch_run(websocket: WebSocket, run_id: str, manager: ManagerDep, hub:
     try:
         ending = await _stream(websocket, hub, run, int(since), manager.shutdown)
     except Exception as error:  # the viewer is told, so its page does not wait in silence
-        log.warning("run %s: feeding a viewer failed: %r", run.id, error, exc_info=error)
+        trace = None if isinstance(error, FeedFailed) else error  # a feed's failure: its traceback is logged once
+        log.warning("run %s: feeding a viewer failed: %r", run.id, error, exc_info=trace)
         await _close(websocket, SERVER_ERROR, "the server failed to send this run; its log says why")
         return
     if ending is not None:
