@@ -84,12 +84,17 @@ class Feed:
                 due = max(due + self.interval, loop.time())
                 await asyncio.sleep(due - loop.time())
                 await self._publish_in_slices()
-        except Exception as error:  # a frame that cannot be made: its viewers are told, not left waiting
-            log.exception("run %s: its feed failed", self.run.id)
-            for viewer in list(self.viewers):
-                viewer.fail(FeedFailed(f"the feed of run {self.run.id} failed: {error!r}"))
+        except Exception as error:
+            self.fail(error)
         finally:
             self._task = None
+
+    def fail(self, error: Exception) -> None:
+        """Log, once, why the feed cannot go on (a frame that cannot be made), and end every viewer's stream with
+        it rather than leave them waiting."""
+        log.error("run %s: its feed failed", self.run.id, exc_info=error)
+        for viewer in list(self.viewers):
+            viewer.fail(FeedFailed(f"the feed of run {self.run.id} failed: {error!r}"))
 
     def publish(self, interrupted: str | None = None) -> None:
         """Offer every viewer what is new, all at once. With `interrupted`, the last news of a run the server
@@ -205,7 +210,10 @@ class Hub:
             log.exception("could not stop the runs at shutdown")
             interrupted = {}
         for feed in feeds:
-            feed.publish(interrupted.get(feed.run.id))
+            try:
+                feed.publish(interrupted.get(feed.run.id))
+            except Exception as error:
+                feed.fail(error)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, run: AnyRun, since: int = 0, write_now: WriteNow | None = None) -> AsyncIterator[Viewer]:

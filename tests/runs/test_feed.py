@@ -565,7 +565,9 @@ def test_a_frame_counted_as_sent_reaches_every_viewer_when_the_ticker_stops_midw
         assert losses_received(received) == run.history.losses(0, 7)
 
 
-def test_a_feed_that_cannot_make_a_frame_ends_its_viewers_streams_with_the_error(driver: Driver) -> None:
+def test_a_feed_that_cannot_make_a_frame_ends_its_viewers_streams_with_the_error(
+    driver: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
     """A step record that does not fit the run (three gradients for four weights) makes the ticker fail: it
     logs once, and every viewer's sender raises FeedFailed naming the run, instead of waiting forever."""
     run = driver.run
@@ -584,4 +586,6 @@ def test_a_feed_that_cannot_make_a_frame_ends_its_viewers_streams_with_the_error
         return errors
 
     errors = asyncio.run(scenario())
-    assert all(run.id in str(error) for error in errors)
+    assert len(errors) == 2 and all(run.id in str(error) for error in errors)
+    logged = [record for record in caplog.records if record.name == "app.runs.feed"]
+    assert len(logged) == 1 and run.id in logged[0].getMessage() and logged[0].exc_info is not None
