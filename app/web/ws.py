@@ -84,15 +84,24 @@ async def watch_run(websocket: WebSocket, run_id: str, manager: ManagerDep, hub:
     except KeyError:
         await _close(websocket, UNKNOWN_RUN, f"no run with id {_excerpt(run_id)}")
         return
+    except Exception as error:  # a database that cannot be read
+        await _failed(websocket, run_id, error)
+        return
     try:
         ending = await _stream(websocket, hub, run, int(since), manager.shutdown)
-    except Exception as error:  # the viewer is told, so its page does not wait in silence
-        trace = None if isinstance(error, FeedFailed) else error  # a feed's failure: its traceback is logged once
-        log.warning("run %s: feeding a viewer failed: %r", run.id, error, exc_info=trace)
-        await _close(websocket, SERVER_ERROR, "the server failed to send this run; its log says why")
+    except Exception as error:
+        await _failed(websocket, run.id, error)
         return
     if ending is not None:
         await _close(websocket, *ending)
+
+
+async def _failed(websocket: WebSocket, run_id: str, error: Exception) -> None:
+    """Log a server-side failure with the run's id, and tell the viewer (1011), so its page does not wait in
+    silence."""
+    trace = None if isinstance(error, FeedFailed) else error  # a feed's failure: its traceback is logged once
+    log.warning("run %s: feeding a viewer failed: %r", run_id, error, exc_info=trace)
+    await _close(websocket, SERVER_ERROR, "the server failed to send this run; its log says why")
 
 
 async def _stream(
