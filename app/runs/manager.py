@@ -189,12 +189,14 @@ class RunManager:
         if self._writer is not None:
             self._writer.sync()
 
-    def shutdown(self) -> None:
+    def shutdown(self) -> dict[str, str]:
         """Stop every run that is still going; with a store, wait for them briefly and write everything, the
-        runs cut off as `interrupted` (blocking: call off the event loop)."""
+        runs cut off as `interrupted` (blocking: call off the event loop). The runs it stopped, each with the
+        status it had (what its `interrupted` message names); a second call finds none."""
         going = [run for run in self._runs.values() if not run.ended]
+        statuses: dict[str, str] = {run.id: run.status for run in going}
         if self._writer is not None:
-            self._writer.interrupt({run.id: run.status for run in going})
+            self._writer.interrupt(statuses)
         for run in going:
             with contextlib.suppress(RunStateError):
                 run.stop()
@@ -203,6 +205,7 @@ class RunManager:
             for run in going:
                 run.join(max(0.0, deadline - time.monotonic()))
             self._writer.close()
+        return statuses
 
     def _stored(self, record: RunRecord) -> StoredRun | None:
         assert self._store is not None

@@ -7,6 +7,7 @@ from app.engines.base import StepRecord
 from app.graph.model import GraphNow
 from app.protocol import Frame, GraphShape, PresenterMessage, RunSummary, Series, Snapshot, StatusMessage
 from app.runs.stored import AnyRun  # a live run or a stored one: both are read the same way
+from app.storage.records import interrupted_message
 
 
 def _named(names: tuple[str, ...], values: tuple[float, ...] | None) -> dict[str, float]:
@@ -95,6 +96,12 @@ def frame(
     if with_graph and shape is not None:
         message["graph"] = cast(GraphShape, shape)
     return message
+
+
+def interrupted(status: str, steps_done: int) -> StatusMessage:
+    """The last message of a run the server stopped while it was `status`: `interrupted`, as the store keeps it."""
+    message = interrupted_message(status, steps_done)
+    return {"type": "status", "status": "interrupted", "message": message, "final": True}
 
 
 def presenter(state: dict[str, object]) -> PresenterMessage:
