@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from app.engines.base import StepRecord
 from app.graph.model import GraphNow
 from app.runs import messages
-from app.runs.run import ENDED
+from app.runs.run import ENDED, RunStatus
 from app.runs.stored import AnyRun
 from app.runs.viewer import Encoded, Viewer, WriteNow
 
@@ -136,7 +136,9 @@ class Feed:
             graph, sent = self.run.graph_now, self._graph  # one read: a shape and the values of the same step
             changed = graph is not None and (sent is None or graph[0]["signature"] != sent[0]["signature"])
             start = self._sent
-            frame = Encoded(messages.frame(self.run, start, record, rate, with_graph=changed, graph=graph))
+            # A run the server stopped reads `interrupted`, as the store keeps it, not `stopped`.
+            shown: RunStatus | None = "interrupted" if interrupted is not None else None
+            frame = Encoded(messages.frame(self.run, start, record, rate, changed, graph, shown))
             self._graph = graph
             self._record = record
             offers.append(lambda viewer: viewer.offer_frame(start, record, rate, frame))
