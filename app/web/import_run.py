@@ -2,10 +2,12 @@
 
 import asyncio
 import dataclasses
+import logging
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import Settings
 from app.runs.manager import ConfigError, RunManager
@@ -16,6 +18,7 @@ from app.web.export_model import inlined_schema
 from app.web.import_check import check, parse, refusal
 
 router = APIRouter(prefix="/api/runs", tags=["export"])
+log = logging.getLogger(__name__)
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
     status.HTTP_403_FORBIDDEN: {"description": "The server has a lecturer key and the request does not carry it."},
@@ -25,6 +28,7 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
         "description": "Not an export this server can take: each problem names its field by path (`loc`)."
     },
     status.HTTP_429_TOO_MANY_REQUESTS: {"description": "Too many requests from this client: wait `Retry-After`."},
+    status.HTTP_503_SERVICE_UNAVAILABLE: {"description": "The database refused the write: nothing of the run is kept."},
 }
 
 
@@ -38,6 +42,11 @@ def take_in(body: bytes, manager: RunManager, settings: Settings) -> CreatedRun:
         adopted = manager.adopt(record, checked.steps, checked.graph, checked.frames, checked.shapes)
     except ConfigError as error:
         raise refusal((error.field,) if error.field else (), str(error)) from None
+    except SQLAlchemyError as error:  # the transaction was rolled back: not a row of the run is left
+        log.error("import of run %s not stored: %s", record.id, error)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "the database did not take the run, so nothing of it was kept"
+        ) from None
     return CreatedRun(**info(adopted).model_dump(), control_token=token)
 
 
