@@ -16,7 +16,7 @@ from app.engines import ENGINES
 from app.run_config import RunConfig
 from app.runs.run import Run, RunStateError
 from app.runs.stored import AnyRun, HistoryCache, StoredRun
-from app.runs.unreadable import UnreadableRun, UnreadableRunError, aware, shorten
+from app.runs.unreadable import UnreadableRun, UnreadableRunError, aware, describe, shorten
 from app.storage.frames import GraphFrame, save_frames, save_shapes
 from app.storage.rows import BrokenRow, read_run, read_runs
 from app.storage.schema import CHUNK_STEPS
@@ -203,7 +203,7 @@ class RunManager:
         try:
             return self._checked(row)
         except Exception as error:  # stored by another version of the app, over today's limits, or damaged
-            reason = shorten(str(error) or type(error).__name__)
+            reason = describe(error)
             log.warning("stored run %s cannot be read: %s", row.id, reason)
             return UnreadableRun(row.id, row.engine, reason, row.created_at, row.control_hash, row.steps_done)
 
@@ -216,9 +216,7 @@ class RunManager:
         try:
             config = RunConfig.model_validate(record.config)
         except ValidationError as error:
-            first = error.errors(include_url=False, include_input=False)[0]
-            where = ".".join(map(str, first["loc"])) or "config"
-            raise ValueError(f"its config is not valid on this server: {where}: {first['msg']}") from None
+            raise ValueError(f"its config is not valid on this server: {describe(error)}") from None
         if config.engine != record.engine:
             raise ValueError(f"its config is for the {config.engine} engine, not {record.engine}")
         try:

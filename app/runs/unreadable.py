@@ -4,12 +4,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from pydantic import ValidationError
+
 MAX_REASON = 300  # characters of a reason shown: enough to say what is wrong, never a whole damaged value
 
 
 def shorten(text: str, limit: int = MAX_REASON) -> str:
     """The text, cut to `limit` characters with an ellipsis when longer."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe(error: Exception) -> str:
+    """What went wrong, short: a validation error's first problem by field, else the error's own words."""
+    if isinstance(error, ValidationError):
+        first = error.errors(include_url=False, include_input=False, include_context=False)[0]
+        return shorten(f"{'.'.join(map(str, first['loc'])) or 'value'}: {first['msg']}")
+    return shorten(str(error) or type(error).__name__)
 
 
 def aware(moment: datetime) -> datetime:
@@ -30,7 +40,6 @@ class UnreadableRun:
     control_hash: str | None = None
     steps_done: int = 0
     status: Literal["unreadable"] = "unreadable"
-    message_prefix = "this run's stored data cannot be read by this server: "
 
     @property
     def ended(self) -> bool:
@@ -40,7 +49,7 @@ class UnreadableRun:
     @property
     def message(self) -> str:
         """Why it cannot be read, in words."""
-        return self.message_prefix + self.reason
+        return f"this server cannot read this run: {self.reason}"
 
 
 class UnreadableRunError(KeyError):

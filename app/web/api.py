@@ -17,7 +17,7 @@ from app.runs import messages
 from app.runs.manager import ConfigError
 from app.runs.run import RunStateError
 from app.runs.stored import AnyRun
-from app.runs.unreadable import UnreadableRun, UnreadableRunError, shorten
+from app.runs.unreadable import UnreadableRun, UnreadableRunError, describe
 from app.schemas import CodeLineInfo, CreatedRun, EngineInfo, RunHistory, RunInfo, TargetPreset
 from app.web.deps import (
     ControlledRunDep,
@@ -68,7 +68,7 @@ def listed_info(run: AnyRun | UnreadableRun) -> RunInfo:
     try:
         return info(run)
     except Exception as error:  # a run that reads badly must not take the rest of the list down with it
-        reason = shorten(f"{type(error).__name__}: {error}")
+        reason = f"its summary cannot be made: {describe(error)}"
         return unreadable_info(UnreadableRun(run.id, run.engine.name, reason, run.created_at, run.control_hash))
 
 
