@@ -241,8 +241,9 @@ class RunManager:
                 self._unreadable[run.id] = run
             else:
                 self._runs[run.id] = run
+                self._forget_oldest()  # imports, like new runs, keep at most max_kept_runs in memory
 
     def _forget_oldest(self) -> None:
-        ended = sorted((r for r in self._runs.values() if r.ended), key=lambda r: r.created_at)
+        ended = sorted((r for r in self._runs.values() if r.ended), key=lambda r: aware(r.created_at))
         for run in ended[: max(0, len(self._runs) - self.settings.max_kept_runs)]:
             del self._runs[run.id]

@@ -10,8 +10,9 @@ from sqlalchemy.types import NullType
 
 from app.storage.records import RunRecord
 from app.storage.schema import runs
-from app.storage.store import RunStore
+from app.storage.store import RunStore, _utc
 
+EPOCH = datetime.fromtimestamp(0, UTC)  # when a row's own time cannot be read: listed last
 LISTED = [column for column in runs.c if column.name != "curve"]  # the run list needs no curve
 
 
@@ -34,12 +35,15 @@ def _raw(query_columns: list[Any]) -> Any:  # a Select of every column, untyped
 def _decode(store: RunStore, row: dict[str, Any]) -> RunRecord | BrokenRow:
     dialect = store.engine.dialect
     values: dict[str, Any] = {}
-    for column in LISTED:
+    problems: list[str] = []
+    for column in LISTED:  # every column, so a broken row still shows what of it can be read
         convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
         try:
             values[column.name] = convert(row[column.name]) if convert is not None else row[column.name]
         except Exception as error:  # whatever a damaged value raises in its type's converter
-            return _broken(row, values, f"its {column.name} is damaged ({type(error).__name__}: {error})")
+            problems.append(f"its {column.name} is damaged ({type(error).__name__}: {error})")
+    if problems:
+        return _broken(row, values, "; ".join(problems))
     try:
         return RunStore._record(values | {"curve": None})
     except Exception as error:
@@ -53,7 +57,7 @@ def _broken(row: dict[str, Any], values: dict[str, Any], reason: str) -> BrokenR
     return BrokenRow(
         id=str(row["id"]),
         engine=engine if isinstance(engine, str) else "",
-        created_at=created if isinstance(created, datetime) else datetime.fromtimestamp(0, UTC),
+        created_at=_utc(created) or EPOCH if isinstance(created, datetime) else EPOCH,
         control_hash=hashed if isinstance(hashed, str) else None,
         reason=reason,
     )

@@ -4,6 +4,7 @@ this server's limits. Every refusal is a 422 naming the field by its path, with 
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import numpy as np
@@ -82,9 +83,9 @@ def check(
         message=run.message,
         config=config.model_dump(mode="json"),
         param_names=names,
-        created_at=run.created_at,
-        started_at=run.started_at,
-        ended_at=run.ended_at,
+        created_at=run.created_at.astimezone(UTC),  # stored as UTC: SQLite keeps no offset
+        started_at=run.started_at.astimezone(UTC) if run.started_at else None,
+        ended_at=run.ended_at.astimezone(UTC) if run.ended_at else None,
         steps_done=count,
         last_loss=float(steps.loss[-1]) if count else None,
         last_grads=tuple(steps.grads[-1].tolist()) if count else None,

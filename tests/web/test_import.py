@@ -258,6 +258,31 @@ def test_the_importer_gets_a_control_token_that_deletes_the_run(client: httpx.Cl
     assert client.get(f"/api/runs/{run['id']}").status_code == 404
 
 
+def test_times_are_kept_as_the_same_instant_whatever_their_offset(
+    client: httpx.Client, database: Path, exported: Export
+) -> None:
+    body = copy.deepcopy(exported)
+    body["run"].update(created_at="2026-12-06T15:00:00+05:00", started_at="2026-12-06T15:00:01+05:00")
+    run = post(client, body).json()
+    assert run["created_at"] == "2026-12-06T10:00:00Z" or run["created_at"].startswith("2026-12-06T10:00:00+00")
+    with sqlite3.connect(database) as db:
+        stored = db.execute("SELECT created_at, started_at FROM runs WHERE id = ?", (run["id"],)).fetchone()
+    assert stored == ("2026-12-06 10:00:00.000000", "2026-12-06 10:00:01.000000")  # SQLite keeps UTC, no offset
+
+
+def test_a_huge_wrong_file_gets_a_short_answer(client: httpx.Client, database: Path, exported: Export) -> None:
+    """Every loss a text: the answer names the first problems only and never echoes the input."""
+    body = copy.deepcopy(exported)
+    body["history"]["loss"] = ["x" * 1000] * 150
+    answer = post(client, body)
+    assert answer.status_code == 422
+    problems = answer.json()["detail"]
+    assert 1 <= len(problems) <= 20 and all(problem.get("input") is None for problem in problems)
+    assert len(answer.content) < 4000 and "xxxx" not in answer.text
+    junk = post(client, b"[" * 100_000 + b"x")
+    assert junk.status_code == 422 and len(junk.content) < 1000
+
+
 def test_a_failure_while_storing_the_frames_leaves_no_trace_of_the_run(
     client: httpx.Client, database: Path, exported: Export
 ) -> None:
@@ -334,6 +359,7 @@ def test_rows_that_cannot_be_read_are_listed_as_unreadable_and_the_others_still_
         }
         for run_id, changes in broken.items():
             clone_row(database, good, run_id, **changes)
+        clone_row(database, good, "tokenless")  # readable, but with no token (as imports were before they had one)
         shown = first.get("/api/runs/config-invalid")  # not listed by this server yet: read from the file by id
         assert shown.status_code == 200 and shown.json()["status"] == "unreadable"
 
@@ -342,7 +368,7 @@ def test_rows_that_cannot_be_read_are_listed_as_unreadable_and_the_others_still_
         listed = again.get("/api/runs")
         assert listed.status_code == 200, listed.text
         by_id = {run["id"]: run for run in listed.json()}
-        assert by_id[good]["status"] == "finished"
+        assert by_id[good]["status"] == by_id["tokenless"]["status"] == "finished"
         reasons = {
             "config-invalid": "x_max",
             "config-over-limits": "max_steps",
@@ -366,4 +392,6 @@ def test_rows_that_cannot_be_read_are_listed_as_unreadable_and_the_others_still_
         assert again.delete("/api/runs/engine-unknown", headers={"X-Lecturer-Key": "chalk"}).status_code == 204
         assert again.get("/api/runs/engine-unknown").status_code == 404
         assert "engine-unknown" not in rows(database)["runs"]
+        assert again.delete("/api/runs/tokenless").status_code == 403
+        assert again.delete("/api/runs/tokenless", headers={"X-Lecturer-Key": "chalk"}).status_code == 204
         assert {run["id"] for run in again.get("/api/runs").json()} == {good, *reasons} - {"engine-unknown"}
