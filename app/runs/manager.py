@@ -9,11 +9,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
 
 from app.config import Settings
 from app.engines import ENGINES
 from app.run_config import RunConfig
+from app.runs.read_back import read_back
 from app.runs.run import Run, RunStateError
 from app.runs.stored import AnyRun, HistoryCache, StoredRun
 from app.runs.unreadable import UnreadableRun, UnreadableRunError, aware, describe, shorten
@@ -201,39 +201,12 @@ class RunManager:
         if isinstance(row, BrokenRow):
             return UnreadableRun(row.id, row.engine, shorten(row.reason), row.created_at, row.control_hash)
         try:
-            return self._checked(row)
+            engine = read_back(row, self.check_limits, self.settings.max_steps)
+            return StoredRun(row, engine, self._store, self._histories, self.settings.curve_points)
         except Exception as error:  # stored by another version of the app, over today's limits, or damaged
             reason = describe(error)
             log.warning("stored run %s cannot be read: %s", row.id, reason)
             return UnreadableRun(row.id, row.engine, reason, row.created_at, row.control_hash, row.steps_done)
-
-    def _checked(self, record: RunRecord) -> StoredRun:
-        """The record as a StoredRun, if everything in it fits this server and its engine (ValueError if not)."""
-        assert self._store is not None
-        engine = ENGINES.get(record.engine)
-        if engine is None:
-            raise ValueError(f"this server has no engine {record.engine!r}")
-        try:
-            config = RunConfig.model_validate(record.config)
-        except ValidationError as error:
-            raise ValueError(f"its config is not valid on this server: {describe(error)}") from None
-        if config.engine != record.engine:
-            raise ValueError(f"its config is for the {config.engine} engine, not {record.engine}")
-        try:
-            self.check_limits(config)
-        except ConfigError as error:
-            raise ValueError(f"its config is over this server's limits: {error}") from None
-        names = engine.names(config)
-        if record.param_names != names:
-            raise ValueError(
-                f"its parameters {list(record.param_names)} are not the {engine.name} engine's {list(names)}"
-            )
-        for field, values in (("last_params", record.last_params), ("last_grads", record.last_grads)):
-            if values is not None and len(values) != len(names):
-                raise ValueError(f"its {field} hold {len(values)} numbers for {len(names)} parameters")
-        if record.steps_done > self.settings.max_steps:
-            raise ValueError(f"it holds {record.steps_done} steps, more than this server's max_steps")
-        return StoredRun(record, engine, self._store, self._histories, self.settings.curve_points)
 
     def _keep(self, run: StoredRun | UnreadableRun) -> None:
         with self._lock:
