@@ -12,7 +12,8 @@ from app.storage.records import interrupted_message
 
 
 def _named(names: tuple[str, ...], values: tuple[float, ...] | None) -> dict[str, float]:
-    return dict(zip(names, values, strict=True)) if values is not None else {}
+    # None or empty: not recorded (a row stored before the weights after the last step were kept).
+    return dict(zip(names, values, strict=True)) if values else {}
 
 
 def _iso(moment: datetime | None) -> str | None:

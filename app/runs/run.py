@@ -17,7 +17,10 @@ from app.runs.history import GraphFrames, History
 from app.storage.frames import FoundGraph, GraphFrame
 
 # `interrupted`: the server stopped while the run was going (set by the store, never by a live run).
-RunStatus = Literal["queued", "running", "paused", "finished", "stopped", "failed", "diverged", "interrupted"]
+# `unreadable`: a stored run this server cannot read back (app/runs/unreadable.py), never a live run's.
+RunStatus = Literal[
+    "queued", "running", "paused", "finished", "stopped", "failed", "diverged", "interrupted", "unreadable"
+]
 ENDED: frozenset[str] = frozenset({"finished", "stopped", "failed", "diverged", "interrupted"})
 
 

@@ -4,8 +4,9 @@ import asyncio
 import functools
 import secrets
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.engines import ENGINES
@@ -16,9 +17,20 @@ from app.runs import messages
 from app.runs.manager import ClientLimitError, ConfigError
 from app.runs.run import RunStateError
 from app.runs.stored import AnyRun
+from app.runs.unreadable import UnreadableRun, UnreadableRunError, describe
 from app.schemas import CodeLineInfo, CreatedRun, EngineInfo, RunHistory, RunInfo, TargetPreset
 from app.web.clients import client_id
-from app.web.deps import ControlledRunDep, ManagerDep, RunDep, check_lecturer_key, field_error, token_hash
+from app.web.deps import (
+    ControlledRunDep,
+    ManagerDep,
+    RunDep,
+    SettingsDep,
+    check_lecturer_key,
+    field_error,
+    is_lecturer,
+    token_fits,
+    token_hash,
+)
 from app.web.rate_limits import LimitCreate, LimitRead, too_many
 
 router = APIRouter(prefix="/api", tags=["runs"])
@@ -30,6 +42,37 @@ STOP_WAIT = 2.0  # seconds a stop request waits for the run's worker to finish i
 def info(run: AnyRun) -> RunInfo:
     """A run as the API shows it."""
     return RunInfo.model_validate(messages.summary(run))
+
+
+def unreadable_info(run: UnreadableRun) -> RunInfo:
+    """A run that cannot be read, as the API shows it: status `unreadable`, the reason as its message."""
+    return RunInfo(
+        id=run.id,
+        engine=run.engine,
+        status=run.status,
+        message=run.message,
+        config=None,
+        param_names=[],
+        step=-1,
+        steps_done=run.steps_done,
+        loss=None,
+        params={},
+        grads={},
+        created_at=run.created_at,
+        started_at=None,
+        ended_at=None,
+    )
+
+
+def listed_info(run: AnyRun | UnreadableRun) -> RunInfo:
+    """A run as the list shows it: one whose summary cannot be made is shown as unreadable, not failing the list."""
+    if isinstance(run, UnreadableRun):
+        return unreadable_info(run)
+    try:
+        return info(run)
+    except Exception as error:  # a run that reads badly must not take the rest of the list down with it
+        reason = f"its summary cannot be made: {describe(error)}"
+        return unreadable_info(UnreadableRun(run.id, run.engine.name, reason, run.created_at, run.control_hash))
 
 
 @router.get("/engines")
@@ -77,14 +120,25 @@ def create_run(manager: ManagerDep, request: Request, _: LimitCreate, config: Ru
 
 @router.get("/runs")
 def list_runs(manager: ManagerDep) -> list[RunInfo]:
-    """The runs this server remembers, newest first."""
-    return [info(run) for run in manager]
+    """The runs this server remembers, newest first; one stored run that cannot be read is listed as
+    `unreadable`, its message saying why."""
+    return [listed_info(run) for run in manager.listing()]
+
+
+def _find(manager: ManagerDep, run_id: str) -> AnyRun | UnreadableRun:
+    try:
+        return manager.get(run_id)
+    except UnreadableRunError as error:
+        return error.run
+    except KeyError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run with id {run_id!r}") from None
 
 
 @router.get("/runs/{run_id}")
-def get_run(run: RunDep) -> RunInfo:
-    """One run's config, status and latest numbers."""
-    return info(run)
+def get_run(run_id: str, manager: ManagerDep) -> RunInfo:
+    """One run's config, status and latest numbers; status `unreadable` (config null, message saying why) for a
+    stored run this server cannot read."""
+    return listed_info(_find(manager, run_id))
 
 
 @router.get("/runs/{run_id}/history")
@@ -144,8 +198,23 @@ def pace_run(run: ControlledRunDep, change: PaceChange) -> RunInfo:
 
 
 @router.delete("/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_run(run: ControlledRunDep, manager: ManagerDep) -> None:
-    """Forget an ended run, its steps and its graph; 409 while it still runs (stop it first)."""
+def delete_run(
+    run_id: str,
+    manager: ManagerDep,
+    settings: SettingsDep,
+    x_control_token: Annotated[str | None, Header()] = None,
+    x_lecturer_key: Annotated[str | None, Header()] = None,
+) -> None:
+    """Forget an ended (or unreadable) run, its steps and its graph; 409 while it still runs (stop it first). Its
+    control token may delete it, and so may the server's lecturer key (for runs that have no token: imported
+    before imports had one, or unreadable); 403 otherwise."""
+    run = _find(manager, run_id)
+    if not (token_fits(run.control_hash, x_control_token) or is_lecturer(settings, x_lecturer_key)):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "only the browser or script that started this run may delete it: send its control token in the "
+            "X-Control-Token header (or the server's lecturer key in X-Lecturer-Key)",
+        )
     try:
         manager.delete(run)
     except RunStateError as error:

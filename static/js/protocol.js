@@ -21,10 +21,18 @@ export const Status = Object.freeze({
   FAILED: "failed",
   DIVERGED: "diverged",
   INTERRUPTED: "interrupted", // the server stopped while the run went on; it is stored as far as it got
+  UNREADABLE: "unreadable", // a stored run this server cannot read back: listed with why (message), config null
 });
 
 /** Statuses a run never leaves. */
-export const ENDED = new Set([Status.FINISHED, Status.STOPPED, Status.FAILED, Status.DIVERGED, Status.INTERRUPTED]);
+export const ENDED = new Set([
+  Status.FINISHED,
+  Status.STOPPED,
+  Status.FAILED,
+  Status.DIVERGED,
+  Status.INTERRUPTED,
+  Status.UNREADABLE,
+]);
 
 /** The commands of `POST /api/runs/{id}/<command>`. */
 export const Command = Object.freeze({
