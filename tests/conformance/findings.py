@@ -2,6 +2,7 @@
 each with the curl command that reproduces it."""
 
 import contextlib
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,7 @@ import requests
 from schemathesis import Case, Response
 from schemathesis.core.failures import Failure, FailureGroup
 
-KEPT_RUNNING = 8  # runs the cases may leave going: a slowly paced or paused one would otherwise hold them all
+KEPT_RUNNING = 4  # runs the cases may leave going: a slowly paced or paused one would otherwise hold them all
 REQUEST_TIMEOUT = 10.0  # seconds; a request the server leaves longer unanswered is a finding of its own
 NO_ANSWER = "no answer"
 EXCERPT = 160  # characters of a response body or failure message kept in one line
@@ -48,17 +49,21 @@ class Findings:
     stateful_steps: int = 0
     found: dict[tuple[str, str, int | None], Finding] = field(default_factory=dict)
     repeats: Counter[tuple[str, str, int | None]] = field(default_factory=Counter)
+    seconds: Counter[str] = field(default_factory=Counter)  # time spent waiting for answers, by operation
     created: deque[tuple[str, str]] = field(default_factory=deque)  # (run id, control token), oldest first
 
     def send(self, case: Case, label: str | None = None) -> Response | None:
         """Send the case; None (and a finding) when the server gave no answer in time or refused the connection."""
         self.cases += 1
+        started = time.monotonic()
         try:
             response = case.call(base_url=self.base_url, timeout=REQUEST_TIMEOUT)
         except requests.RequestException as error:
             curl = case.as_curl_command(base_url=self.base_url)
             self.add(label or case.operation.label, NO_ANSWER, None, type(error).__name__, curl)
             return None
+        finally:
+            self.seconds[case.operation.label] += time.monotonic() - started
         if case.operation.label == "POST /api/runs" and response.status_code == 201:
             self._keep_few_running(response)
         return response
@@ -110,6 +115,7 @@ class Findings:
             f"distinct failures: {len(findings)} (failing cases: {sum(self.repeats.values())})",
             "by check: " + ", ".join(f"{check} ×{count}" for check, count in by_check.most_common()),
             "by operation: " + ", ".join(f"{operation} ×{count}" for operation, count in by_operation.most_common()),
+            "slowest: " + ", ".join(f"{label} {seconds:.0f} s" for label, seconds in self.seconds.most_common(4)),
             "operation | check | status | detail | reproduce",
         ]
         return "\n".join([*lines, *(finding.line() for finding in findings)])
