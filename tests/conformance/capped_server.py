@@ -20,8 +20,16 @@ START_TIMEOUT = 60.0
 ADDRESS_SPACE_CAP = 3 * 1024**3
 PEAK_RSS_BUDGET = 1024**3  # resident memory the server may reach while fuzzed: about 3× what it starts with
 # The lecture's run (2000 steps on 2000 points, what an empty body asks for) is the largest allowed, so cases stay
-# cheap; one client may fill the active runs, as the only client here; fewer ended runs kept in memory.
-LIMITS = {"max_steps": 2000, "max_points": 2000, "max_runs_per_client": 32, "max_kept_runs": 100}
+# cheap; one client may fill the active runs, as the only client here, and is not rate limited (every case comes
+# from it: tests/web/test_rate_limits.py tests the limits); fewer ended runs kept in memory.
+LIMITS = {
+    "max_steps": 2000,
+    "max_points": 2000,
+    "max_runs_per_client": 32,
+    "max_kept_runs": 100,
+    "create_burst": 1_000_000,
+    "read_burst": 1_000_000,
+}
 SERVER_ENV = {
     **{f"AUTOGRAD_LIVE_{name.upper()}": str(value) for name, value in LIMITS.items()},
     "AUTOGRAD_LIVE_DATABASE_URL": "",
