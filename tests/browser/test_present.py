@@ -3,11 +3,11 @@ follows the lecturer moves with them (and stays put when browsing on their own).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 if TYPE_CHECKING:
     from tests.browser.conftest import AppClient, PageWatch, StartRun
@@ -25,9 +25,10 @@ def press(page: Page, key: str) -> None:
 
 
 @pytest.fixture
-def viewer(browser: Browser, watch: PageWatch) -> Iterator[Page]:
+def viewer(browser: Browser, watch: PageWatch, watch_context: Callable[[BrowserContext], None]) -> Iterator[Page]:
     """A second browser (its own context: no control tokens), watched like `page`."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    watch_context(context)  # its policy violations go to `watch`, which the page fixture checks
     other = context.new_page()
     other.on("console", lambda message: message.type == "error" and watch.console_errors.append(message.text))
     other.on("pageerror", lambda error: watch.console_errors.append(f"uncaught: {error}"))
