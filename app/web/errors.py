@@ -74,8 +74,11 @@ def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    """FastAPI's own answer, but a 405's Allow names the methods of every route on the path, not only the first."""
+    """FastAPI's own answer, its detail at most a message long; a 405's Allow names the methods of every route on
+    the path, not only the first."""
     assert isinstance(exc, HTTPException)
+    if isinstance(exc.detail, str) and len(exc.detail) > MESSAGE:  # such as a 404 quoting a very long id
+        exc = HTTPException(exc.status_code, clean(exc.detail, MESSAGE), exc.headers)
     if exc.status_code == 405:
         scope = request.scope  # as the app first saw it: a mount has since moved its prefix into root_path
         app_scope = {**scope, "root_path": scope.get("app_root_path", scope.get("root_path", ""))}

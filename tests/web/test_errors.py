@@ -65,6 +65,12 @@ def test_validation_errors_quote_only_an_excerpt(
         assert len(str(error.get("input"))) <= EXCERPT
 
 
+def test_an_error_detail_quoting_a_long_id_is_cut(client: httpx.Client) -> None:
+    """A 404 for a 10,000-character run id quotes only the start of it."""
+    answer = client.get(f"/api/runs/{'i' * 10_000}")
+    assert answer.status_code == 404 and len(answer.json()["detail"]) <= 300
+
+
 def test_405_lists_every_method_of_the_path(client: httpx.Client) -> None:
     """Paths served by several routes name them all; a static file names GET and HEAD."""
     for path, allowed in {
