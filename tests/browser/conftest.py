@@ -143,7 +143,10 @@ REPORT_CSP = """document.addEventListener("securitypolicyviolation", (event) => 
 
 def watch_csp(context: BrowserContext, watch: PageWatch) -> None:
     """Collect into `watch` every Content-Security-Policy violation the context's pages report: the events, and
-    the browser's console messages about the policy (one the event may miss, such as a worker's)."""
+    the browser's console messages about the policy (one the event may miss, such as a worker's).
+
+    The policy refuses eval, so a test's page.wait_for_function takes a function ("() => ..."), which playwright
+    runs as it is, not a bare expression, which it would evaluate as a string on every poll."""
     context.expose_function("reportCspViolation", lambda report: watch.csp_violations.append(str(report)))
     context.add_init_script(REPORT_CSP)
     context.on(
@@ -226,7 +229,7 @@ def start_run() -> StartRun:
             else:
                 page.fill(f"#{name}", str(value))
         page.click("[data-start]")
-        page.wait_for_function("location.hash.startsWith('#run=')")
+        page.wait_for_function("() => location.hash.startsWith('#run=')")
         return str(page.evaluate("new URLSearchParams(location.hash.slice(1)).get('run')"))
 
     return start
