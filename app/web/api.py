@@ -66,6 +66,8 @@ def list_targets() -> list[TargetPreset]:
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(check_lecturer_key)],
     responses=answers(*JSON_CHANGE, 429),
+    # A body is needed, if only {}: a POST without one is what another site's form could send (415).
+    openapi_extra={"requestBody": {"required": True}},
 )
 def create_run(manager: ManagerDep, config: RunConfig | None = None) -> CreatedRun:
     """Start a run; every field of the body is optional and defaults to the lecture's value. The answer carries

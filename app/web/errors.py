@@ -64,13 +64,19 @@ async def validation_error(request: Request, exc: Exception) -> Response:
 
 
 def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
-    """Every method some route takes on this request's path (mounted static files take GET and HEAD)."""
-    methods: set[str] = set()
+    """Every method of the routes that serve this request's path as their resource: of all routes whose template
+    matches it, those with the fewest parameters (POST /api/runs/import, not the GET of /api/runs/{run_id} that
+    also matches it); mounted static files take GET and HEAD."""
+    matching: list[tuple[int, set[str]]] = []
     for route in iter_route_contexts(routes):  # every route of every included router, as the app matches them
         if route.matches(scope)[0] == Match.NONE:
             continue
-        methods |= {"GET", "HEAD"} if isinstance(route.original_route, Mount) else route.methods or set()
-    return sorted(methods, key=lambda method: (*METHOD_ORDER, method).index(method))
+        mounted = isinstance(route.original_route, Mount)
+        methods = {"GET", "HEAD"} if mounted else set(route.methods or ())
+        matching.append((1 if mounted else str(route.path_format).count("{"), methods))
+    fewest = min((parameters for parameters, _ in matching), default=0)
+    allowed = set().union(*(methods for parameters, methods in matching if parameters == fewest))
+    return sorted(allowed, key=lambda method: (*METHOD_ORDER, method).index(method))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
