@@ -136,6 +136,24 @@ def test_openapi_documents_every_error_status(client: httpx.Client) -> None:
             assert content == {"$ref": "#/components/schemas/ErrorAnswer"}, f"{method.upper()} {path} {code}"
 
 
+def test_making_a_run_links_to_every_operation_on_it(client: httpx.Client) -> None:
+    """POST /api/runs and /import link to each run_id operation, with the token for those that take it."""
+    paths = client.get("/openapi.json").json()["paths"]
+    on_a_run = {
+        operation["operationId"]: operation
+        for path, operations in paths.items()
+        if "{run_id}" in path
+        for operation in operations.values()
+    }
+    for maker in ("/api/runs", "/api/runs/import"):
+        links = paths[maker]["post"]["responses"]["201"]["links"]
+        assert set(links) == set(on_a_run), maker
+        for operation_id, link in links.items():
+            assert link["parameters"]["path.run_id"] == "$response.body#/id"
+            takes_token = any(p["name"] == "x-control-token" for p in on_a_run[operation_id]["parameters"])
+            assert ("header.x-control-token" in link["parameters"]) == takes_token, operation_id
+
+
 def test_docs_are_served_from_this_server(client: httpx.Client) -> None:
     """/docs loads Swagger UI from /static and starts it from a script file; ReDoc's CDN page is gone."""
     page = client.get("/docs").text
