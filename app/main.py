@@ -16,6 +16,8 @@ from app.runs.feed import Hub
 from app.runs.manager import RunManager
 from app.storage.store import RunStore
 from app.web import api, docs, edge, export, graph_replay, import_run, pages, presenter, share, ws
+from app.web.openapi import with_server_limits
+from app.web.rate_limits import RateLimits
 from app.web.responses import JSON_CHANGE, answers
 
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = RunStore.open(settings.database_url)
         app.state.manager = RunManager(settings, app.state.store)
         app.state.hub = Hub(settings.frame_rate)
+        app.state.rate_limits = RateLimits(settings)
         app.state.templates = Jinja2Templates(directory=settings.templates_dir)
         yield
         await asyncio.to_thread(app.state.manager.shutdown)  # waits for the runs' last steps, then stores them
@@ -60,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(export.router, responses=answers(404, 429))
     app.include_router(graph_replay.router, responses=answers(404, 429))
     app.include_router(docs.router)
+    app.openapi = with_server_limits(app, settings)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     return app
 

@@ -12,7 +12,9 @@ import numpy as np
 
 from app.config import Settings
 from app.engines import ENGINES
-from app.run_config import RunConfig
+from app.engines.cost import step_work
+from app.formula import FormulaError, compile_formula
+from app.run_config import RunConfig, unused_fields
 from app.runs.run import Run, RunStateError
 from app.runs.stored import AnyRun, HistoryCache, StoredRun
 from app.storage.schema import CHUNK_STEPS
@@ -31,6 +33,10 @@ class ConfigError(ValueError):
     def __init__(self, field: str | None, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class ClientLimitError(Exception):
+    """One client asks for more runs at once than the server gives anyone (a 429: it may ask again later)."""
 
 
 class RunManager:
@@ -52,9 +58,10 @@ class RunManager:
                     self._runs[stored.id] = stored
             self._writer = Writer(store, settings.flush_interval)
 
-    def create(self, config: RunConfig, control_hash: str | None = None) -> Run:
+    def create(self, config: RunConfig, control_hash: str | None = None, client: str | None = None) -> Run:
         """Check the config against the limits, then start its run (queued if every slot is busy); whoever holds
-        the token hashed to `control_hash` may steer it."""
+        the token hashed to `control_hash` may steer it. `client` (an address) may have at most
+        max_runs_per_client runs going at once (ClientLimitError past it)."""
         limits = self.settings
         engine = ENGINES[config.engine]
         self.check_limits(config)
@@ -65,7 +72,14 @@ class RunManager:
                 "zero; pick an engine with autograd to see gradients pile up",
             )
         with self._lock:
-            active = sum(not run.ended for run in self._runs.values())
+            going = [run for run in self._runs.values() if not run.ended]
+            mine = sum(isinstance(run, Run) and run.client == client for run in going) if client else 0
+            if mine >= limits.max_runs_per_client:
+                raise ClientLimitError(
+                    f"you already have {mine} runs queued, running or paused (this server's max_runs_per_client): "
+                    "stop one or wait for one to end"
+                )
+            active = len(going)
             if active >= limits.max_active_runs:
                 raise ConfigError(
                     None,
@@ -82,6 +96,7 @@ class RunManager:
                 max_frames=limits.max_stored_frames,
             )
             run.control_hash = control_hash
+            run.client = client
             self._runs[run.id] = run
             self._forget_oldest()
         if self._writer is not None:
@@ -97,6 +112,25 @@ class RunManager:
             raise ConfigError("steps", f"steps must be at most {limits.max_steps} (the server's max_steps)")
         if config.points > limits.max_points:
             raise ConfigError("points", f"points must be at most {limits.max_points} (the server's max_points)")
+        work = step_work(config)
+        if work > limits.max_step_work:
+            field = "layers" if config.engine == "torch-mlp" else "points"
+            raise ConfigError(
+                field,
+                f"one step of this run is about {work:.3g} multiply-adds (points × the network's size), more than "
+                f"this server's max_step_work ({limits.max_step_work:.3g}): use fewer points or smaller layers",
+            )
+        if "target" not in unused_fields(config.engine):
+            try:  # only now, with the points known to fit: on the data in the run's precision, and where it is drawn
+                formula = compile_formula(config.target)
+                data = formula.check_finite_on(np.linspace(config.x_min, config.x_max, config.points))
+                formula.check_finite_on(np.linspace(config.x_min, config.x_max, limits.curve_points))
+            except FormulaError as error:
+                raise ConfigError("target", str(error)) from None
+            with np.errstate(over="ignore"):  # an overflow here is what the check looks for
+                fits = np.isfinite(data.astype(config.dtype)).all()
+            if not fits:
+                raise ConfigError("target", f"the target's values do not fit in {config.dtype}: {config.target}")
 
     def delete(self, run: AnyRun) -> None:
         """Forget an ended run, in memory and in the store (stop it first). Blocks up to one flush: call it off the
@@ -155,12 +189,14 @@ class RunManager:
         if self._writer is not None:
             self._writer.sync()
 
-    def shutdown(self) -> None:
+    def shutdown(self) -> dict[str, str]:
         """Stop every run that is still going; with a store, wait for them briefly and write everything, the
-        runs cut off as `interrupted` (blocking: call off the event loop)."""
+        runs cut off as `interrupted` (blocking: call off the event loop). The runs it stopped, each with the
+        status it had (what its `interrupted` message names); a second call finds none."""
         going = [run for run in self._runs.values() if not run.ended]
+        statuses: dict[str, str] = {run.id: run.status for run in going}
         if self._writer is not None:
-            self._writer.interrupt({run.id: run.status for run in going})
+            self._writer.interrupt(statuses)
         for run in going:
             with contextlib.suppress(RunStateError):
                 run.stop()
@@ -169,6 +205,7 @@ class RunManager:
             for run in going:
                 run.join(max(0.0, deadline - time.monotonic()))
             self._writer.close()
+        return statuses
 
     def _stored(self, record: RunRecord) -> StoredRun | None:
         assert self._store is not None

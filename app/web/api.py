@@ -5,23 +5,26 @@ import functools
 import secrets
 from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.engines import ENGINES
 from app.engines.code import step_code
 from app.formula import PRESETS
-from app.run_config import RunConfig
+from app.run_config import MAX_PACE, MIN_PACE, Number, RunConfig
 from app.runs import messages
-from app.runs.manager import ConfigError
+from app.runs.manager import ClientLimitError, ConfigError
 from app.runs.run import RunStateError
 from app.runs.stored import AnyRun
 from app.schemas import CodeLineInfo, CreatedRun, EngineInfo, RunHistory, RunInfo, TargetPreset
+from app.web.clients import client_id
 from app.web.deps import ControlledRunDep, ManagerDep, RunDep, check_lecturer_key, field_error, token_hash
+from app.web.rate_limits import LimitCreate, LimitRead, too_many
 from app.web.responses import CHANGE, JSON_CHANGE, answers
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
+CLIENT_RETRY = 5.0  # seconds a client with too many runs going is told to wait before asking again
 STOP_WAIT = 2.0  # seconds a stop request waits for the run's worker to finish its step
 # A command on one run: its token missing (403), no such run (404), not now (409).
 COMMAND = answers(*CHANGE, 404, 409)
@@ -69,14 +72,16 @@ def list_targets() -> list[TargetPreset]:
     # A body is needed, if only {}: a POST without one is what another site's form could send (415).
     openapi_extra={"requestBody": {"required": True}},
 )
-def create_run(manager: ManagerDep, config: RunConfig | None = None) -> CreatedRun:
+def create_run(manager: ManagerDep, request: Request, _: LimitCreate, config: RunConfig | None = None) -> CreatedRun:
     """Start a run; every field of the body is optional and defaults to the lecture's value. The answer carries
     the run's control token, shown this once: pause, resume, step, stop and delete need it."""
     token = secrets.token_urlsafe(18)
     try:
-        run = manager.create(config or RunConfig(), control_hash=token_hash(token))
+        run = manager.create(config or RunConfig(), control_hash=token_hash(token), client=client_id(request))
     except ConfigError as error:
         raise field_error(error.field, str(error), "limit") from None
+    except ClientLimitError as error:
+        raise too_many(str(error), CLIENT_RETRY) from None
     return CreatedRun(**info(run).model_dump(), control_token=token)
 
 
@@ -93,7 +98,7 @@ def get_run(run: RunDep) -> RunInfo:
 
 
 @router.get("/runs/{run_id}/history", responses=answers(404, 429))
-def get_history(run: RunDep) -> RunHistory:
+def get_history(run: RunDep, _: LimitRead) -> RunHistory:
     """Every recorded step, as columns."""
     return RunHistory.model_validate(run.history.columns())
 
@@ -135,7 +140,11 @@ async def stop_run(run: ControlledRunDep) -> RunInfo:
 class PaceChange(BaseModel):
     """A new pace for a run."""
 
-    pace: float | None = Field(..., gt=0, le=1_000_000, description="Steps per second; null: as fast as it goes.")
+    model_config = ConfigDict(extra="forbid")
+
+    pace: Number | None = Field(
+        ..., ge=MIN_PACE, le=MAX_PACE, description="Steps per second (0.1 to 1e6); null: as fast as it goes."
+    )
 
 
 @router.post("/runs/{run_id}/pace", responses=answers(*JSON_CHANGE, 404, 409))

@@ -12,6 +12,7 @@ from app.runs import messages
 from app.runs.viewer import dumps
 from app.storage.frames import unpack
 from app.web.deps import RunDep
+from app.web.rate_limits import LimitRead
 
 router = APIRouter(prefix="/api/runs", tags=["export"])
 
@@ -24,7 +25,7 @@ def _download(body: str | bytes, media_type: str, filename: str) -> Response:
 
 
 @router.get("/{run_id}/history.csv", response_class=Response)
-def history_csv(run: RunDep) -> Response:
+def history_csv(run: RunDep, _: LimitRead) -> Response:
     """Every recorded step as a row: step, loss, each weight, each gradient (columns grad_<name>)."""
     history = run.history
     n = history.count
@@ -40,7 +41,7 @@ def history_csv(run: RunDep) -> Response:
 
 
 @router.get("/{run_id}/export")
-def export_run(run: RunDep) -> Response:
+def export_run(run: RunDep, _: LimitRead) -> Response:
     """The whole run in one file: its config and status, every step, its last graph, and the graphs of the framed
     steps kept for replay (`graph_frames`, GraphValues by step, with every shape they have in `graph_shapes`)."""
     frames, shapes = run.kept_graphs()
