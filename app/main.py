@@ -15,9 +15,10 @@ from app.config import Settings, get_settings
 from app.runs.feed import Hub
 from app.runs.manager import RunManager
 from app.storage.store import RunStore
-from app.web import api, export, graph_replay, import_run, pages, presenter, share, ws
+from app.web import api, docs, edge, export, graph_replay, import_run, pages, presenter, share, ws
 from app.web.openapi import with_server_limits
 from app.web.rate_limits import RateLimits
+from app.web.responses import JSON_CHANGE, answers
 
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
 
@@ -48,15 +49,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Watch a neural network learn: training runs streamed step by step.",
         lifespan=lifespan,
+        docs_url=None,  # served from local files by app.web.docs instead of a CDN
+        redoc_url=None,
     )
+    edge.install(app, settings)
     app.include_router(api.router)
     app.include_router(ws.router)
     app.include_router(pages.router)
     app.include_router(share.router)
-    app.include_router(import_run.router)
+    # Statuses the edge and the per-client limits add to routes documented in their own modules.
+    app.include_router(import_run.router, responses=answers(*JSON_CHANGE, 429))
     app.include_router(presenter.router)
-    app.include_router(export.router)
-    app.include_router(graph_replay.router)
+    app.include_router(export.router, responses=answers(404, 429))
+    app.include_router(graph_replay.router, responses=answers(404))
+    app.include_router(docs.router)
     app.openapi = with_server_limits(app, settings)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     return app

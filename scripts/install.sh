@@ -11,10 +11,13 @@ extra=""
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".${extra}"
 
 # Browser libraries: fetched by npm at install time, served by the app itself (no Node at run time).
-if [ ! -f static/vendor/dagre/dagre.esm.js ] || [ package-lock.json -nt static/vendor/dagre/dagre.esm.js ]; then
-  npm ci --no-audit --no-fund --silent
-  mkdir -p static/vendor/uplot static/vendor/dagre
+# No package needs its install scripts (one would only report the download): they are not run.
+if [ ! -f static/vendor/swagger-ui/swagger-ui-bundle.js ] || [ package-lock.json -nt static/vendor/dagre/dagre.esm.js ]; then
+  npm ci --no-audit --no-fund --silent --ignore-scripts
+  mkdir -p static/vendor/uplot static/vendor/dagre static/vendor/swagger-ui
   cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css node_modules/uplot/LICENSE \
     static/vendor/uplot/
   cp node_modules/@dagrejs/dagre/dist/dagre.esm.js node_modules/@dagrejs/dagre/LICENSE static/vendor/dagre/
+  cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+    node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE static/vendor/swagger-ui/
 fi

@@ -32,11 +32,14 @@ from app.web.deps import (
     token_hash,
 )
 from app.web.rate_limits import LimitCreate, LimitRead, too_many
+from app.web.responses import CHANGE, JSON_CHANGE, answers
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
 CLIENT_RETRY = 5.0  # seconds a client with too many runs going is told to wait before asking again
 STOP_WAIT = 2.0  # seconds a stop request waits for the run's worker to finish its step
+# A command on one run: its token missing (403), no such run (404), not now (409).
+COMMAND = answers(*CHANGE, 404, 409)
 
 
 def info(run: AnyRun) -> RunInfo:
@@ -104,7 +107,14 @@ def list_targets() -> list[TargetPreset]:
     return [TargetPreset(name=name, formula=formula) for name, formula in PRESETS.items()]
 
 
-@router.post("/runs", status_code=status.HTTP_201_CREATED, dependencies=[Depends(check_lecturer_key)])
+@router.post(
+    "/runs",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(check_lecturer_key)],
+    responses=answers(*JSON_CHANGE, 429),
+    # A body is needed, if only {}: a POST without one is what another site's form could send (415).
+    openapi_extra={"requestBody": {"required": True}},
+)
 def create_run(manager: ManagerDep, request: Request, _: LimitCreate, config: RunConfig | None = None) -> CreatedRun:
     """Start a run; every field of the body is optional and defaults to the lecture's value. The answer carries
     the run's control token, shown this once: pause, resume, step, stop and delete need it."""
@@ -134,14 +144,14 @@ def _find(manager: ManagerDep, run_id: str) -> AnyRun | UnreadableRun:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run with id {run_id!r}") from None
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", responses=answers(404))
 def get_run(run_id: str, manager: ManagerDep) -> RunInfo:
     """One run's config, status and latest numbers; status `unreadable` (config null, message saying why) for a
     stored run this server cannot read."""
     return listed_info(_find(manager, run_id))
 
 
-@router.get("/runs/{run_id}/history")
+@router.get("/runs/{run_id}/history", responses=answers(404, 429))
 def get_history(run: RunDep, _: LimitRead) -> RunHistory:
     """Every recorded step, as columns."""
     return RunHistory.model_validate(run.history.columns())
@@ -155,25 +165,25 @@ def _command(run: AnyRun, action: Callable[[], None]) -> RunInfo:
     return info(run)
 
 
-@router.post("/runs/{run_id}/pause")
+@router.post("/runs/{run_id}/pause", responses=COMMAND)
 def pause_run(run: ControlledRunDep) -> RunInfo:
     """Hold the run after its current step."""
     return _command(run, run.pause)
 
 
-@router.post("/runs/{run_id}/resume")
+@router.post("/runs/{run_id}/resume", responses=COMMAND)
 def resume_run(run: ControlledRunDep) -> RunInfo:
     """Let a paused run go on."""
     return _command(run, run.resume)
 
 
-@router.post("/runs/{run_id}/step")
+@router.post("/runs/{run_id}/step", responses=COMMAND)
 def step_run(run: ControlledRunDep) -> RunInfo:
     """Take one step of a paused run."""
     return _command(run, run.step)
 
 
-@router.post("/runs/{run_id}/stop")
+@router.post("/runs/{run_id}/stop", responses=COMMAND)
 async def stop_run(run: ControlledRunDep) -> RunInfo:
     """End the run; answers once its worker has let go (or after a short wait)."""
     result = _command(run, run.stop)
@@ -191,13 +201,13 @@ class PaceChange(BaseModel):
     )
 
 
-@router.post("/runs/{run_id}/pace")
+@router.post("/runs/{run_id}/pace", responses=answers(*JSON_CHANGE, 404, 409))
 def pace_run(run: ControlledRunDep, change: PaceChange) -> RunInfo:
     """Slow a run down or speed it up, from its next step on."""
     return _command(run, lambda: run.set_pace(change.pace))
 
 
-@router.delete("/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses=COMMAND)
 def delete_run(
     run_id: str,
     manager: ManagerDep,

@@ -140,7 +140,8 @@ export function inlineSvg(svg, title) {
   const copies = [copy, ...copy.querySelectorAll("*")];
   originals.forEach((element, i) => {
     const style = getComputedStyle(element);
-    copies[i].setAttribute("style", STYLED.map((name) => `${name}:${style.getPropertyValue(name)}`).join(";"));
+    // Through the style object, not a style attribute: the page's Content-Security-Policy refuses inline styles.
+    for (const name of STYLED) copies[i].style.setProperty(name, style.getPropertyValue(name));
   });
   const { width, height } = svg.getBoundingClientRect();
   copy.setAttribute("xmlns", SVG_NS);

@@ -17,7 +17,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Route, WebSocket, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Route,
+    WebSocket,
+    sync_playwright,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_START_TIMEOUT = 30.0
@@ -126,6 +135,7 @@ class PageWatch:
 
     console_errors: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)  # what the Content-Security-Policy blocked
     expected_errors: list[str] = field(default_factory=list)  # substrings of console errors a test provokes
 
     def unexpected_errors(self) -> list[str]:
@@ -137,13 +147,43 @@ def watch() -> PageWatch:
     return PageWatch()
 
 
+# Reports each securitypolicyviolation event of every page (and every document it navigates to) to the test.
+REPORT_CSP = """document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "inline code"} (${event.sourceFile}:${event.lineNumber})`
+  );
+});"""
+
+
+def watch_csp(context: BrowserContext, watch: PageWatch) -> None:
+    """Collect into `watch` every Content-Security-Policy violation the context's pages report: the events, and
+    the browser's console messages about the policy (one the event may miss, such as a worker's).
+
+    The policy refuses eval, so a test's page.wait_for_function takes a function ("() => ..."), which playwright
+    runs as it is, not a bare expression, which it would evaluate as a string on every poll."""
+    context.expose_function("reportCspViolation", lambda report: watch.csp_violations.append(str(report)))
+    context.add_init_script(REPORT_CSP)
+    context.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and watch.csp_violations.append(message.text),
+    )
+
+
+@pytest.fixture
+def watch_context(watch: PageWatch) -> Callable[[BrowserContext], None]:
+    """watch_csp for a test's own browser context, reporting into the test's `watch` (which `page` checks)."""
+    return lambda context: watch_csp(context, watch)
+
+
 @pytest.fixture
 def page(browser: Browser, server_url: str, watch: PageWatch) -> Iterator[Page]:
     """A fresh page that cannot reach the internet: every request to another host is aborted and recorded.
 
-    After the test, the page must have logged no unexpected console error and tried no other host.
+    After the test, the page must have logged no unexpected console error, tried no other host and broken no rule of
+    its Content-Security-Policy.
     """
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    watch_csp(context, watch)
     page = context.new_page()
 
     def offline(route: Route) -> None:
@@ -176,6 +216,7 @@ def page(browser: Browser, server_url: str, watch: PageWatch) -> Iterator[Page]:
     context.close()
     assert watch.unexpected_errors() == [], "the page logged errors"
     assert watch.foreign_requests == [], "the page tried to reach another host"
+    assert watch.csp_violations == [], "the page broke its Content-Security-Policy"
 
 
 STOP_OWN_RUNS = """async () => {
@@ -202,7 +243,7 @@ def start_run() -> StartRun:
             else:
                 page.fill(f"#{name}", str(value))
         page.click("[data-start]")
-        page.wait_for_function("location.hash.startsWith('#run=')")
+        page.wait_for_function("() => location.hash.startsWith('#run=')")
         return str(page.evaluate("new URLSearchParams(location.hash.slice(1)).get('run')"))
 
     return start

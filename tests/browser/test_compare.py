@@ -27,13 +27,13 @@ def test_the_same_config_on_torch_autograd_agrees_with_numpy(page: Page, server_
     page.fill("#pace", "400")
     page.fill("#seed", "11")
     page.click("[data-start]")
-    page.wait_for_function("location.hash.startsWith('#run=')")
+    page.wait_for_function("() => location.hash.startsWith('#run=')")
     first = address(page)["run"]
 
     compare = page.locator("#compare")
     page.select_option("#twin-engine", "torch-autograd")
     compare.locator("[data-twin-start]").click()
-    page.wait_for_function("new URLSearchParams(location.hash.slice(1)).has('compare')")
+    page.wait_for_function("() => new URLSearchParams(location.hash.slice(1)).has('compare')")
     second = address(page)["compare"]
     assert address(page)["run"] == first
     twin = api.get(f"/api/runs/{second}")

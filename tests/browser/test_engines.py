@@ -63,7 +63,7 @@ def test_each_engine_shows_its_own_code_and_a_step_sweeps_through_its_phases(
     page.evaluate(WATCH_SWEEP)
     start_run(page, steps=400, pace=25, seed=3)
     expect(code.locator(".code-line.current").first).to_be_visible(timeout=LIVE_TIMEOUT)
-    page.wait_for_function("window.sweptPhases.includes('backward') && window.sweptPhases.includes('update')")
+    page.wait_for_function("() => window.sweptPhases.includes('backward') && window.sweptPhases.includes('update')")
     swept = page.evaluate("window.sweptPhases")
     first_sweep = swept[: swept.index("update") + 1]
     assert first_sweep[-5:] == ["forward", "loss", "zero", "backward", "update"], swept  # torch.optim zeroes first
@@ -113,7 +113,7 @@ def test_zero_grad_off_shows_the_gradients_piling_up(
     assert api.get(f"/api/runs/{run_id}")["config"]["zero_grad"] is False
 
     # The gradient's length is drawn once per frame received, and ends at what the weights panel shows.
-    page.wait_for_function("Number(document.querySelector('#grad-norm-chart').dataset.samples) > 5")
+    page.wait_for_function("() => Number(document.querySelector('#grad-norm-chart').dataset.samples) > 5")
     expect(page.locator("#status")).to_have_attribute("data-status", "finished", timeout=LIVE_TIMEOUT)
     norm = math.hypot(*api.get(f"/api/runs/{run_id}")["grads"].values())
     page.wait_for_function(

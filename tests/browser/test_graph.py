@@ -140,7 +140,7 @@ def test_the_cubic_graph_is_drawn_pulsed_inspected_and_stepped(page: Page, serve
     expect(page.locator("#status")).to_have_attribute("data-status", "paused", timeout=LIVE_TIMEOUT)
     expect(panel.locator("[data-step-next]")).to_be_enabled()
     # At rest, each parameter's box ends with its .grad: the gradient the history recorded at that step.
-    page.wait_for_function("document.querySelector('#graph').dataset.active === ''", timeout=LIVE_TIMEOUT)
+    page.wait_for_function("() => document.querySelector('#graph').dataset.active === ''", timeout=LIVE_TIMEOUT)
     step = int(panel.get_attribute("data-step") or -1)
     expect(panel.locator("[data-graph-step]")).to_have_text(f"step {step}")
     history = api.get(f"/api/runs/{run_id}/history")
@@ -180,7 +180,7 @@ def test_a_network_folds_its_linear_layers_without_overlapping_labels(
     )
     api.post(f"/api/runs/{run_id}/pause")  # a still picture to measure
     expect(page.locator("#status")).to_have_attribute("data-status", "paused", timeout=LIVE_TIMEOUT)
-    page.wait_for_function("document.querySelector('#graph').dataset.active === ''", timeout=LIVE_TIMEOUT)
+    page.wait_for_function("() => document.querySelector('#graph').dataset.active === ''", timeout=LIVE_TIMEOUT)
     assert overlaps(label_boxes(page)) == []
 
     # A layer opens on click into its nodes, framed, and folds back from its frame.
@@ -197,7 +197,7 @@ def test_the_dynamic_net_is_laid_out_again_when_its_shape_changes(page: Page, se
     start(page, server_url, api, {"engine": "dynamic-net", "steps": 2000, "pace": 30, "seed": 3})
     record(page, "signature")
     page.wait_for_function(
-        "new Set(window.__seen.signature.map((s) => s.value).filter(Boolean)).size >= 2", timeout=LIVE_TIMEOUT
+        "() => new Set(window.__seen.signature.map((s) => s.value).filter(Boolean)).size >= 2", timeout=LIVE_TIMEOUT
     )
     assert int(page.locator(PANEL).get_attribute("data-layouts") or 0) >= 2
 
@@ -220,7 +220,7 @@ def test_with_reduced_motion_a_pass_is_shown_done_without_a_pulse(page: Page, se
     start(page, server_url, api, {"engine": "torch-autograd", "steps": 2000, "pace": 30, "seed": 2})
     record(page, "active")
     panel = page.locator(PANEL)
-    page.wait_for_function("Number(document.querySelector('#graph').dataset.step) > 3", timeout=LIVE_TIMEOUT)
+    page.wait_for_function("() => Number(document.querySelector('#graph').dataset.step) > 3", timeout=LIVE_TIMEOUT)
     assert [s for s in page.evaluate("window.__seen.active") if s["value"]] == []  # nothing ever ran lit
     expect(panel.locator(".graph-node.active")).to_have_count(0)
     expect(panel.locator(".graph-node.kind-leaf .node-value").first).to_contain_text(".grad")

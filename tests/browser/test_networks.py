@@ -48,7 +48,7 @@ def test_a_network_is_composed_trained_and_shown_by_layer(page: Page, server_url
     with page.expect_request(lambda request: request.url.endswith("/api/runs") and request.method == "POST") as sent:
         page.click("[data-start]")
     assert json.loads(sent.value.post_data or "{}")["layers"] == [16, "tanh"]  # a list, the width a number
-    page.wait_for_function("location.hash.startsWith('#run=')")
+    page.wait_for_function("() => location.hash.startsWith('#run=')")
     run_id = page.evaluate("new URLSearchParams(location.hash.slice(1)).get('run')")
 
     # While it trains: the four tensors of Linear(1, 16) and Linear(16, 1), as norms, and the architecture.
@@ -58,7 +58,7 @@ def test_a_network_is_composed_trained_and_shown_by_layer(page: Page, server_url
     expect(weights.locator("thead")).to_contain_text("‖W‖")
     expect(weights.locator("[data-cubic]")).to_have_text("1 → 16 → Tanh → 1")
     expect(page.locator("#headline [data-model]")).to_have_text("y = network(x), 1 → 16 → Tanh → 1,")
-    page.wait_for_function("Number(document.querySelector('#fit-chart').dataset.step) > 0", timeout=LIVE_TIMEOUT)
+    page.wait_for_function("() => Number(document.querySelector('#fit-chart').dataset.step) > 0", timeout=LIVE_TIMEOUT)
     names = ["0.weight", "0.bias", "2.weight", "2.bias"]
     expect(weights.locator("tbody th")).to_have_text(names)
     for cell in weights.locator("td").all():

@@ -30,7 +30,7 @@ def is_new_run(request: Request) -> bool:
 
 
 def run_id(page: Page, key: str = "run") -> str:
-    page.wait_for_function(f"new URLSearchParams(location.hash.slice(1)).has('{key}')")
+    page.wait_for_function(f"() => new URLSearchParams(location.hash.slice(1)).has('{key}')")
     return str(page.evaluate(f"new URLSearchParams(location.hash.slice(1)).get('{key}')"))
 
 
@@ -55,7 +55,7 @@ def test_lecture_net_draws_predictions_against_targets(page: Page, server_url: s
     expect(chart).to_have_attribute("data-view", "outputs", timeout=LIVE_TIMEOUT)
     expect(chart).to_have_attribute("data-x-label", "target")
     expect(chart).to_have_attribute("data-y-label", "prediction")
-    page.wait_for_function("Number(document.querySelector('#fit-chart').dataset.modelPoints) > 0")
+    page.wait_for_function("() => Number(document.querySelector('#fit-chart').dataset.modelPoints) > 0")
     expect(page.locator("#fit-title")).to_have_text("Predictions against targets")
     expect(page.locator("#fit [data-fit-caption]")).to_contain_text("diagonal")
     expect(page.locator("#fit [data-key-target]")).to_contain_text("prediction = target")
@@ -82,7 +82,7 @@ def test_lecture_net_draws_predictions_against_targets(page: Page, server_url: s
     expect(page.locator("#target")).to_be_visible()
     page.fill("#steps", "50")
     page.click("[data-start]")
-    page.wait_for_function(f"new URLSearchParams(location.hash.slice(1)).get('run') !== '{first}'")
+    page.wait_for_function(f"() => new URLSearchParams(location.hash.slice(1)).get('run') !== '{first}'")
     expect(chart).to_have_attribute("data-view", "fit", timeout=LIVE_TIMEOUT)
     expect(chart).to_have_attribute("data-x-label", "x")
     expect(chart).to_have_attribute("data-y-label", "y")

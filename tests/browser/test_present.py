@@ -3,11 +3,11 @@ follows the lecturer moves with them (and stays put when browsing on their own).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 if TYPE_CHECKING:
     from tests.browser.conftest import AppClient, PageWatch, StartRun
@@ -25,9 +25,10 @@ def press(page: Page, key: str) -> None:
 
 
 @pytest.fixture
-def viewer(browser: Browser, watch: PageWatch) -> Iterator[Page]:
+def viewer(browser: Browser, watch: PageWatch, watch_context: Callable[[BrowserContext], None]) -> Iterator[Page]:
     """A second browser (its own context: no control tokens), watched like `page`."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    watch_context(context)  # its policy violations go to `watch`, which the page fixture checks
     other = context.new_page()
     other.on("console", lambda message: message.type == "error" and watch.console_errors.append(message.text))
     other.on("pageerror", lambda error: watch.console_errors.append(f"uncaught: {error}"))
@@ -200,14 +201,16 @@ def test_an_enlarged_graph_fills_its_panel(
     page.goto(f"{server_url}/#present=1")
     start_run(page, engine=engine, steps=5000, pace=40)
     graph = page.locator("#graph")
-    page.wait_for_function("document.querySelector('#graph .graph-root')?.getBBox().height > 0", timeout=LIVE_TIMEOUT)
+    page.wait_for_function(
+        "() => document.querySelector('#graph .graph-root')?.getBBox().height > 0", timeout=LIVE_TIMEOUT
+    )
     before = page.evaluate(GRAPH_FIT)
     title_before = page.evaluate(BOXES, "#graph .node-title")[0]["height"]
 
     press(page, "4")
     expect(graph).to_have_class("panel graph enlarged")
     # The zoom follows the panel's new size a frame or two later: wait for it, then measure.
-    fills = f"(() => {{ const f = ({GRAPH_FIT})(); return {FILLS}; }})()"
+    fills = f"() => {{ const f = ({GRAPH_FIT})(); return {FILLS}; }}"
     page.wait_for_function(fills, timeout=LIVE_TIMEOUT)
     fit = page.evaluate(GRAPH_FIT)
     assert filled(fit) >= FILLED, fit
@@ -223,7 +226,7 @@ def test_an_enlarged_graph_fills_its_panel(
     # Restored, the panel draws the graph as it did before.
     press(page, "4")
     expect(page.locator(".panel.enlarged")).to_have_count(0)
-    page.wait_for_function(f"(({GRAPH_FIT})()).viewBox === {before['viewBox']!r}", timeout=LIVE_TIMEOUT)
+    page.wait_for_function(f"() => (({GRAPH_FIT})()).viewBox === {before['viewBox']!r}", timeout=LIVE_TIMEOUT)
 
 
 @pytest.mark.parametrize("engine", ["torch-autograd", "torch-mlp"])  # single letters; a network's "8.weight"

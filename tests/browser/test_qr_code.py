@@ -50,3 +50,27 @@ def test_a_run_started_elsewhere_is_watched_read_only(page: Page, api: AppClient
     expect(page.locator("[data-read-only]")).to_be_visible()
     for command in ("pause", "resume", "step", "stop"):
         expect(page.locator(f"[data-command='{command}']")).to_be_hidden()
+
+
+def test_a_foreign_host_header_gives_no_qr_code_of_it(browser: Browser, server_url: str) -> None:
+    """A request naming Host: evil.example gets a QR code of the server's own address, not of evil.example."""
+    run = json.load(
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"{server_url}/api/runs", data=b'{"steps": 5}', headers={"content-type": "application/json"}
+            ),
+            timeout=10,
+        )
+    )
+    asked = urllib.request.Request(f"{server_url}/api/runs/{run['id']}/qr.svg", headers={"Host": "evil.example"})
+    svg = urllib.request.urlopen(asked, timeout=10).read().decode()
+    page = browser.new_page()
+    try:
+        page.set_content(svg)
+        pixels = np.asarray(Image.open(io.BytesIO(page.locator("svg").screenshot())).convert("L"))
+        (decoded,) = [code.text for code in zxingcpp.read_barcodes(pixels)]
+    finally:
+        page.close()
+    assert "evil" not in decoded
+    port = server_url.rsplit(":", 1)[1]
+    assert decoded.startswith("http://") and decoded.endswith(f":{port}/r/{run['id']}")

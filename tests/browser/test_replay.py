@@ -133,7 +133,7 @@ def test_replay_at_a_chosen_step_equals_the_recorded_history(page: Page, server_
     page.select_option("[data-replay-speed]", "10")
     page.click("[data-replay-play]")
     expect(timeline).to_have_attribute("data-playing", "true")
-    page.wait_for_function("Number(document.querySelector('[data-replay]').dataset.step) >= 3")
+    page.wait_for_function("() => Number(document.querySelector('[data-replay]').dataset.step) >= 3")
     page.click("[data-replay-pause]")
     expect(timeline).to_have_attribute("data-playing", "false")
     held = int(timeline.get_attribute("data-step") or "-1")
@@ -254,7 +254,7 @@ def test_the_graph_panel_shows_the_graph_kept_for_the_replayed_step(
     seek(page, kept[1])
     page.select_option("[data-replay-speed]", "100")
     page.click("[data-replay-play]")
-    page.wait_for_function(f"Number(document.querySelector('[data-replay]').dataset.step) > {kept[1] + 40}")
+    page.wait_for_function(f"() => Number(document.querySelector('[data-replay]').dataset.step) > {kept[1] + 40}")
     page.click("[data-replay-pause]")
     expect(page.locator("[data-replay]")).to_have_attribute("data-playing", "false")  # drawn: its step is final
     held = int(page.locator("[data-replay]").get_attribute("data-step") or "-1")
