@@ -4,8 +4,11 @@ import asyncio
 import functools
 import secrets
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.engines import ENGINES
@@ -17,7 +20,9 @@ from app.runs.manager import ConfigError
 from app.runs.run import RunStateError
 from app.runs.stored import AnyRun
 from app.schemas import CodeLineInfo, CreatedRun, EngineInfo, RunHistory, RunInfo, TargetPreset
+from app.web.damaged import DAMAGED, damaged_as_error
 from app.web.deps import ControlledRunDep, ManagerDep, RunDep, check_lecturer_key, field_error, token_hash
+from app.web.history_stream import history_json
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -82,10 +87,28 @@ def get_run(run: RunDep) -> RunInfo:
     return info(run)
 
 
-@router.get("/runs/{run_id}/history")
-def get_history(run: RunDep) -> RunHistory:
-    """Every recorded step, as columns."""
-    return RunHistory.model_validate(run.history.columns())
+MAX_HISTORY_PAGE = 100_000  # steps one page of GET /history may ask for (`limit`)
+
+
+@router.get("/runs/{run_id}/history", response_class=Response, responses={200: {"model": RunHistory}, **DAMAGED})
+def get_history(
+    run: RunDep,
+    start: Annotated[int, Query(ge=0, le=2**53, description="The first step to return.")] = 0,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_HISTORY_PAGE, description="The most steps to return; unset: every step from `start`."),
+    ] = None,
+) -> Response:
+    """The recorded steps as columns, streamed: every one, or a page of at most `limit` from step `start` (a
+    page shorter than `limit` is the last one recorded so far)."""
+    count = run.history.count
+    if start > count:
+        message = f"start must be at most {count}, the steps run {run.id} has recorded"
+        raise RequestValidationError([{"type": "less_than_equal", "loc": ("query", "start"), "msg": message}])
+    stop = count if limit is None else min(count, start + limit)
+    with damaged_as_error():
+        run.history.check()
+    return StreamingResponse(history_json(run.history, start, stop), media_type="application/json")
 
 
 def _command(run: AnyRun, action: Callable[[], None]) -> RunInfo:
