@@ -50,7 +50,7 @@ class RunManager:
             for record in store.load_runs(limit=settings.max_kept_runs):
                 if (stored := self._stored(record)) is not None:
                     self._runs[stored.id] = stored
-            self._writer = Writer(store, settings.flush_interval)
+            self._writer = Writer(store, settings.flush_interval, on_stored=self._settle)
 
     def create(self, config: RunConfig, control_hash: str | None = None) -> Run:
         """Check the config against the limits, then start its run (queued if every slot is busy); whoever holds
@@ -178,6 +178,19 @@ class RunManager:
         except (KeyError, ValueError) as error:  # stored by a version of the app that differs too much
             log.warning("skipping stored run %s: %s", record.id, error)
             return None
+
+    def _settle(self, run: Run) -> None:
+        """Once an ended run is stored whole (the writer calls this), keep it as read back from the store instead:
+        its History, every step in arrays, leaves memory, and its steps are read again only when viewed."""
+        assert self._store is not None
+        record = self._store.load_run(run.id)
+        stored = self._stored(record) if record is not None else None
+        if stored is None:
+            return
+        with self._lock:
+            stored.presenter = run.presenter
+            if self._runs.get(run.id) is run:  # not deleted or forgotten meanwhile
+                self._runs[run.id] = stored
 
     def _forget_oldest(self) -> None:
         ended = sorted((r for r in self._runs.values() if r.ended), key=lambda r: r.created_at)
