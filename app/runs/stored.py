@@ -49,11 +49,11 @@ class HistoryCache:
             return loss
 
 
-def _warn_on_loop(run_id: str) -> None:
+def _warn_on_loop(run_id: str, what: str = "steps") -> None:
     # A read from the database stalls every viewer when made on the event loop: loud, so a path that does is found.
     with contextlib.suppress(RuntimeError):
         asyncio.get_running_loop()
-        log.warning("the stored steps of run %s were read on the event loop", run_id)
+        log.warning("the stored %s of run %s were read on the event loop", what, run_id)
 
 
 class StoredHistory:
@@ -136,6 +136,7 @@ class StoredRun:
 
     @functools.cached_property
     def _details(self) -> tuple[np.ndarray | None, dict[str, Any] | None, dict[str, Any] | None]:
+        _warn_on_loop(self.id, "curve and graph")
         with reading(self.id, "curve and graph"):
             details = self._store.load_details(self.id)
         return details.curve, details.graph, details.graph_values
