@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     port: int = 8000
     max_steps: int = Field(1_000_000, gt=0, description="The most steps one run may ask for.")
     max_points: int = Field(100_000, gt=1, description="The most data points one run may ask for.")
+    max_step_work: int = Field(
+        100_000_000, gt=0, description="The most multiply-adds one step of a run may take (points × model size)."
+    )
     max_running_runs: int = Field(2, gt=0, description="Runs that train at once; the rest wait as queued.")
     max_active_runs: int = Field(32, gt=0, description="Queued plus running runs; more are refused (422).")
     max_kept_runs: int = Field(200, gt=0, description="Runs kept in memory; the oldest ended ones go first.")
@@ -46,6 +49,10 @@ class Settings(BaseSettings):
     max_runs_per_client: int = Field(
         4, gt=0, description="Runs one client (address) may have queued, running or paused at once."
     )
+    create_rate: float = Field(30, gt=0, description="Runs one client may start (or import) a minute, after a burst.")
+    create_burst: int = Field(10, gt=0, description="Runs one client may start (or import) at once.")
+    read_rate: float = Field(120, gt=0, description="History, CSV and export reads a client may make a minute.")
+    read_burst: int = Field(30, gt=0, description="Whole-run reads one client may make at once.")
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="Origins besides the server's own whose pages may open its WebSocket and change its runs.",

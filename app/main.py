@@ -17,6 +17,8 @@ from app.runs.manager import RunManager
 from app.storage.startup import open_checked
 from app.storage.store import RunStore
 from app.web import api, export, graph_replay, import_run, pages, presenter, share, ws
+from app.web.openapi import with_server_limits
+from app.web.rate_limits import RateLimits
 
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
 
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
         app.state.store = store if store is not None else open_checked(settings.database_url)
         app.state.manager = RunManager(settings, app.state.store)
         app.state.hub = Hub(settings.frame_rate)
+        app.state.rate_limits = RateLimits(settings)
         app.state.templates = Jinja2Templates(directory=settings.templates_dir)
         yield
         await asyncio.to_thread(app.state.manager.shutdown)  # waits for the runs' last steps, then stores them
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     app.include_router(presenter.router)
     app.include_router(export.router)
     app.include_router(graph_replay.router)
+    app.openapi = with_server_limits(app, settings)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     return app
 

@@ -4,16 +4,19 @@ import math
 import secrets
 from typing import Annotated, Literal, Self, get_args
 
-import numpy as np
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationInfo,
     field_serializer,
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from app.formula import DEFAULT_TARGET, compile_formula
 
@@ -33,7 +36,27 @@ Reduction = Literal["sum", "mean"]
 Optimizer = Literal["sgd", "momentum", "rmsprop", "adam"]
 Activation = Literal["sigmoid", "relu", "tanh", "softmax"]
 MAX_WIDTH = 256
+
+
+def _number_only(value: object) -> object:
+    """JSON numbers only: true, false and "100" are not numbers, whatever Python would make of them."""
+    if isinstance(value, bool | str):
+        kind = "true or false" if isinstance(value, bool) else "text"
+        raise PydanticCustomError("number_type", "Input should be a number, not {kind}", {"kind": kind})
+    return value
+
+
+# A whole number as JSON has it: 172 and 172.0 alike (JSON Schema's "integer"), never true or "172".
+Whole = Annotated[int, BeforeValidator(_number_only)]
+Number = Annotated[float, BeforeValidator(_number_only)]
 Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
+# Absolute ceilings of the schema; the server's own limits (max_steps, max_points) are checked before any data is
+# made (RunManager.check_limits) and are usually far lower.
+MAX_STEPS = 10**9
+MAX_POINTS = 10**8
+# Steps per second a run may be slowed to: one every ten seconds at the slowest (slower is a pause and steps).
+MIN_PACE = 0.1
+MAX_PACE = 1_000_000
 DType = Literal["float64", "float32"]
 
 DEFAULT_POINTS = 2000
@@ -73,36 +96,62 @@ def unused_fields(engine: object) -> frozenset[str]:
     return UNUSED_FIELDS.get(engine, frozenset()) if isinstance(engine, str) else frozenset()
 
 
+def _excerpt(value: object, limit: int = 40) -> str:
+    """A value as an error message may quote it: short, whatever was sent."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Engines that compute fresh gradients every step and keep no .grad: zero_grad=false means nothing there.
+FRESH_GRADIENT_ENGINES: tuple[EngineName, ...] = ("numpy", "torch-tensors")
+# The same rule in the JSON schema, so the document refuses what the server refuses (engine absent is numpy).
+ZERO_GRAD_RULE: JsonDict = {
+    "if": {"properties": {"engine": {"enum": list(FRESH_GRADIENT_ENGINES)}}},
+    "then": {"properties": {"zero_grad": {"const": True}}},
+}
+
+
 class RunConfig(BaseModel):
     """What to train and how; every field defaults to the lecture's value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [ZERO_GRAD_RULE]})
 
     engine: EngineName = Field("numpy", description="Which implementation trains the cubic.")
-    steps: int = Field(2000, gt=0, description="Gradient descent steps to take.")
-    learning_rate: float | None = Field(
+    steps: Whole = Field(2000, gt=0, le=MAX_STEPS, description="Gradient descent steps to take.")
+    learning_rate: Number | None = Field(
         None,
         gt=0,
         description="Step size η; absent means the tutorial's: 1e-6 for the summed loss, 2e-3 for the mean.",
     )
     reduction: Reduction = Field("sum", description="Squared error summed (the lecture's code) or averaged.")
-    seed: int | None = Field(
+    seed: Whole | None = Field(
         None, ge=0, lt=2**63, description="Seed of the initial weights; drawn and recorded when absent."
     )
-    pace: float | None = Field(
-        None, gt=0, le=1_000_000, description="Steps per second to slow down to; absent means full speed."
+    pace: Number | None = Field(
+        None,
+        ge=MIN_PACE,
+        le=MAX_PACE,
+        description="Steps per second to slow down to (0.1 to 1e6); absent means full speed.",
     )
-    points: int = Field(DEFAULT_POINTS, ge=2, description="Number of data points evenly spaced on the range.")
-    x_min: float = Field(-math.pi, ge=-1e3, le=1e3, description="Left end of the x range.")
-    x_max: float = Field(math.pi, ge=-1e3, le=1e3, description="Right end of the x range.")
+    points: Whole = Field(
+        DEFAULT_POINTS, ge=2, le=MAX_POINTS, description="Number of data points evenly spaced on the range."
+    )
+    x_min: Number = Field(-math.pi, ge=-1e3, le=1e3, description="Left end of the x range.")
+    x_max: Number = Field(
+        math.pi,
+        ge=-1e3,
+        le=1e3,
+        validate_default=True,  # x_min alone may pass the default x_max: the range is checked either way
+        description="Right end of the x range; larger than x_min.",
+    )
     target: str = Field(
         DEFAULT_TARGET,
         description="The function of x to learn: numbers, x, pi, e, + - * / **, and sin, cos, exp, log, ... "
         "(null for lecture-net, which learns a teacher network's outputs).",
     )
-    noise: float = Field(0.0, ge=0, le=100, description="Standard deviation of Gaussian noise added to targets.")
+    noise: Number = Field(0.0, ge=0, le=100, description="Standard deviation of Gaussian noise added to targets.")
     dtype: DType = Field("float64", description="Floating point precision of data and weights.")
-    zero_grad: bool = Field(
+    zero_grad: StrictBool = Field(
         True,
         description="Reset the gradients after every update; off, they pile up across steps (the common mistake).",
     )
@@ -144,15 +193,20 @@ class RunConfig(BaseModel):
     @classmethod
     def _known_layers(cls, layers: object) -> object:
         # One plain message per bad entry, rather than pydantic's two for a failed int-or-name union.
-        if isinstance(layers, list):
-            for i, layer in enumerate(layers):
-                width = isinstance(layer, int) and not isinstance(layer, bool) and 1 <= layer <= MAX_WIDTH
-                if not (width or layer in get_args(Activation)):
-                    raise ValueError(
-                        f"layer {i + 1} ({layer!r}) is not a width from 1 to {MAX_WIDTH} "
-                        f"nor one of {', '.join(get_args(Activation))}"
-                    )
-        return layers
+        if not isinstance(layers, list):
+            return layers
+        known = []
+        for i, layer in enumerate(layers):
+            if isinstance(layer, float) and layer.is_integer():
+                layer = int(layer)  # 16.0 is the whole number 16, as JSON Schema's "integer" has it
+            width = isinstance(layer, int) and not isinstance(layer, bool) and 1 <= layer <= MAX_WIDTH
+            if not (width or layer in get_args(Activation)):
+                raise ValueError(
+                    f"layer {i + 1} ({_excerpt(layer)}) is not a width from 1 to {MAX_WIDTH} "
+                    f"nor one of {', '.join(get_args(Activation))}"
+                )
+            known.append(layer)
+        return known
 
     @field_validator("x_max")
     @classmethod
@@ -164,11 +218,10 @@ class RunConfig(BaseModel):
 
     @field_validator("target")
     @classmethod
-    def _valid_target(cls, text: str, info: ValidationInfo) -> str:
-        formula = compile_formula(text)  # FormulaError is a ValueError: a 422 on "target" with its message
-        if {"x_min", "x_max", "points"} <= info.data.keys():
-            formula.check_finite_on(np.linspace(info.data["x_min"], info.data["x_max"], info.data["points"]))
-        return formula.text
+    def _valid_target(cls, text: str) -> str:
+        # Only parsed here: its values are checked once the server knows the points fit its limits
+        # (RunManager.check_limits), never on data of a size nobody has checked yet.
+        return compile_formula(text).text  # FormulaError is a ValueError: a 422 on "target" with its message
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Self:

@@ -42,7 +42,7 @@ class RunInfo(BaseModel):
     engine: str
     status: RunStatus
     message: str | None = Field(description="Why the run failed or diverged, in words.")
-    config: RunConfig
+    config: RunConfig | None = Field(description="null only for a run that is `unreadable`.")
     param_names: list[str]
     step: int = Field(description="The last step recorded; -1 before the first.")
     steps_done: int

@@ -156,3 +156,64 @@ def test_the_response_schema_says_target_and_layers_may_be_null() -> None:
     for name in ("target", "layers"):
         assert {"type": "null"} in returned[name]["anyOf"]
     assert RunConfig.model_json_schema()["properties"]["layers"]["type"] == "array"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"steps": "100"}, "steps"),
+        ({"steps": True}, "steps"),
+        ({"points": "2000"}, "points"),
+        ({"seed": False}, "seed"),
+        ({"noise": False}, "noise"),
+        ({"learning_rate": True}, "learning_rate"),
+        ({"x_min": "1"}, "x_min"),
+        ({"x_max": True}, "x_max"),
+        ({"pace": "30"}, "pace"),
+        ({"zero_grad": "false"}, "zero_grad"),
+        ({"zero_grad": 0}, "zero_grad"),
+        ({"steps": 172.5}, "steps"),
+    ],
+    ids=lambda value: str(value) if isinstance(value, str) else "-".join(f"{k}={v!r}" for k, v in value.items()),
+)
+def test_only_json_numbers_and_booleans_of_the_right_kind_are_taken(body: dict[str, Any], field: str) -> None:
+    """A number sent as text or as true/false, a boolean sent as text or 0, is refused at its field; the schema
+    says number or boolean, and the server keeps to it rather than guessing what was meant."""
+    assert (field,) in error_locations(body)
+
+
+def test_whole_numbers_written_with_a_point_are_whole_numbers() -> None:
+    """172.0 is the whole number 172 (JSON Schema's integer), for steps, points, seed and layer widths alike."""
+    config = RunConfig.model_validate({"steps": 172.0, "points": 50.0, "seed": 3.0, "layers": [16.0, "tanh"]})
+    assert (config.steps, config.points, config.seed, config.layers) == (172, 50, 3, [16, "tanh"])
+    assert all(type(value) is int for value in (config.steps, config.points, config.seed, config.layers[0]))
+
+
+@pytest.mark.parametrize("body", [{"x_min": 5}, {"x_max": -4}, {"x_min": 3.5}])
+def test_one_bound_against_the_others_default_is_checked_too(body: dict[str, Any]) -> None:
+    """x_min past the default x_max (π), or x_max below the default x_min, is refused at x_max: the range is
+    checked whichever bound was sent."""
+    assert ("x_max",) in error_locations(body)
+
+
+@pytest.mark.parametrize("pace", [1e-300, 5e-324, 0.05, 2e6])
+def test_pace_outside_its_range_is_refused(pace: float) -> None:
+    """A pace below one step in ten seconds or above a million a second is refused at its field."""
+    assert ("pace",) in error_locations({"pace": pace})
+
+
+def test_points_beyond_the_schema_ceiling_are_refused_before_anything_is_made() -> None:
+    """1e15 points is refused by validation itself (no data is made for it: the target is only parsed)."""
+    assert ("points",) in error_locations({"points": 1e15})
+    assert ("points",) in error_locations({"points": 2134345221})
+
+
+def test_the_schema_says_which_engines_refuse_zero_grad_off() -> None:
+    """The JSON schema's zero_grad rule names exactly the engines that keep no .grad (the manager refuses
+    zero_grad=false for those): a schema-valid config is one the server takes."""
+    from app.engines import ENGINES
+    from app.run_config import ZERO_GRAD_RULE
+
+    fresh = {name for name, spec in ENGINES.items() if not spec.stores_grads}
+    assert set(ZERO_GRAD_RULE["if"]["properties"]["engine"]["enum"]) == fresh  # type: ignore[index]
+    assert ZERO_GRAD_RULE in RunConfig.model_json_schema()["allOf"]

@@ -24,6 +24,13 @@ def ran_away(loss: float, first_loss: float) -> bool:
 
 def divergence_message(record: StepRecord, first_loss: float | None, rate: float) -> str:
     """What a diverged run says: how far the loss grew, by which step, and a learning rate to try instead."""
+    if first_loss is None and not math.isfinite(record.loss + sum(record.grads)):
+        # Step 0 is computed with the initial weights, before any update: no learning rate changes it.
+        return (
+            "The loss or its gradient is not a finite number at the very first step, before any update, so no "
+            "learning rate can help: the targets or the data are too large to square and add up in this "
+            "precision. Try a target with smaller values, fewer points, the mean instead of the sum, or float64."
+        )
     start = "" if first_loss is None else f"from {first_loss:.4g} "
     grown = f"{record.loss:.4g}" if math.isfinite(record.loss) else "beyond any finite number"
     return (

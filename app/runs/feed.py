@@ -3,16 +3,24 @@
 import asyncio
 import contextlib
 import functools
+import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 
 from app.engines.base import StepRecord
 from app.graph.model import GraphNow
 from app.runs import messages
-from app.runs.run import ENDED
+from app.runs.run import ENDED, RunStatus
 from app.runs.stored import AnyRun
 from app.runs.viewer import Encoded, Viewer, WriteNow
+
+log = logging.getLogger(__name__)
+
+
+class FeedFailed(RuntimeError):
+    """A run's feed could not go on (logged once, by the feed); each of its viewers' streams ends with it."""
+
 
 RATE_WINDOW = 1.0  # seconds of progress that the steps-per-second figure averages over
 SLICE = 100  # viewers offered a message between two turns of the event loop
@@ -32,6 +40,7 @@ class Feed:
         self._progress: deque[tuple[float, int]] = deque()
         self._graph: GraphNow | None = None  # the graph (shape and values) the viewers were last sent
         self._presenter: dict[str, object] | None = run.presenter  # the lecturer's view the viewers were last sent
+        self._closed = False  # no ticker any more (the server is stopping): the last frame is `publish`'s
 
     @property
     def _sent(self) -> int:
@@ -39,13 +48,18 @@ class Feed:
 
     def join(self, since: int, write_now: WriteNow | None = None) -> Viewer:
         """A new viewer, with a snapshot up to the last frame, so the next frame follows it exactly."""
-        if self._task is None:
+        if self._task is None and not self._closed:
             self._status = self.run.status  # read before `latest`: once ended, latest is final
             self._record = self.run.latest
-            self._graph = self.run.graph_now
+            # An ended run sends no frames after its snapshot, which reads its graph itself (a stored run's
+            # from the database, so not here on the loop).
+            self._graph = None if self._status in ENDED else self.run.graph_now
         viewer = Viewer(self.run, write_now)
         snapshot = functools.partial(messages.snapshot, self.run, since, self._record, self._graph)
-        if self._sent - since > LARGE_SNAPSHOT:  # milliseconds of work: not on the loop that serves everyone
+        # Made in a thread, not on the loop that serves everyone: an ended run's snapshot, whose numbers may be
+        # read from the database, and a long one (milliseconds of work). Both stop at `_record`, the step the
+        # next frame starts after, so the snapshot may be made late without losing or doubling a loss.
+        if self._status in ENDED or self._sent - since > LARGE_SNAPSHOT:
             viewer.offer_later(asyncio.ensure_future(asyncio.to_thread(lambda: Encoded(snapshot()))))
         else:
             viewer.offer(Encoded(snapshot()))
@@ -53,7 +67,7 @@ class Feed:
             viewer.offer(Encoded(messages.status(self.run, final=True)), final=True)
             return viewer
         self.viewers.add(viewer)
-        if self._task is None:
+        if self._task is None and not self._closed:
             self._task = asyncio.create_task(self._tick(), name=f"feed-{self.run.id}")
         return viewer
 
@@ -70,12 +84,23 @@ class Feed:
                 due = max(due + self.interval, loop.time())
                 await asyncio.sleep(due - loop.time())
                 await self._publish_in_slices()
+        except Exception as error:
+            self.fail(error)
         finally:
             self._task = None
 
-    def publish(self) -> None:
-        """Offer every viewer what is new, all at once."""
-        deliver = self._news()
+    def fail(self, error: Exception) -> None:
+        """Log, once, why the feed cannot go on (a frame that cannot be made), and end every viewer's stream with
+        it rather than leave them waiting."""
+        log.error("run %s: its feed failed", self.run.id, exc_info=error)
+        for viewer in list(self.viewers):
+            viewer.fail(FeedFailed(f"the feed of run {self.run.id} failed: {error!r}"))
+
+    def publish(self, interrupted: str | None = None) -> None:
+        """Offer every viewer what is new, all at once. With `interrupted`, the last news of a run the server
+        stopped while it was that status (its ticker closed first): the final status is `interrupted`, as the
+        store keeps it."""
+        deliver = self._news(interrupted)
         if deliver is not None:
             for viewer in list(self.viewers):
                 deliver(viewer)
@@ -89,14 +114,20 @@ class Feed:
         viewers = list(self.viewers)
         for start in range(0, len(viewers), SLICE):
             if start:
-                await asyncio.sleep(0)
+                try:
+                    await asyncio.sleep(0)
+                except asyncio.CancelledError:  # stopped midway (shutdown): what counts as sent reaches them all
+                    for viewer in viewers[start:]:
+                        deliver(viewer)
+                    raise
             for viewer in viewers[start : start + SLICE]:
                 deliver(viewer)
 
-    def _news(self) -> Callable[[Viewer], None] | None:
+    def _news(self, interrupted: str | None = None) -> Callable[[Viewer], None] | None:
         """What is new since the last frame (one frame with the new losses, the lecturer's view, a change of
         status), serialized once, as one delivery for every viewer; None if nothing is (a paused run). It counts
-        as sent from now on, so a viewer that joins while it is being delivered has it in its snapshot instead."""
+        as sent from now on, so a viewer that joins while it is being delivered has it in its snapshot instead.
+        With `interrupted`, the last news of a run the server stopped: its final status is `interrupted`."""
         offers: list[Callable[[Viewer], None]] = []
         status = self.run.status  # read before `latest`: once ended, latest is final
         record = self.run.latest
@@ -105,7 +136,9 @@ class Feed:
             graph, sent = self.run.graph_now, self._graph  # one read: a shape and the values of the same step
             changed = graph is not None and (sent is None or graph[0]["signature"] != sent[0]["signature"])
             start = self._sent
-            frame = Encoded(messages.frame(self.run, start, record, rate, with_graph=changed, graph=graph))
+            # A run the server stopped reads `interrupted`, as the store keeps it, not `stopped`.
+            shown: RunStatus | None = "interrupted" if interrupted is not None else None
+            frame = Encoded(messages.frame(self.run, start, record, rate, changed, graph, shown))
             self._graph = graph
             self._record = record
             offers.append(lambda viewer: viewer.offer_frame(start, record, rate, frame))
@@ -114,7 +147,11 @@ class Feed:
             self._presenter = presenter
             view = Encoded(messages.presenter(presenter))
             offers.append(lambda viewer: viewer.offer(view, kind="presenter"))
-        if status != self._status:
+        if interrupted is not None:
+            self._status = "interrupted"
+            ending = Encoded(messages.interrupted(interrupted, self._sent))
+            offers.append(lambda viewer: viewer.offer(ending, final=True))
+        elif status != self._status:
             self._status = status
             final = status in ENDED
             change = Encoded(messages.status(self.run, final))
@@ -137,7 +174,8 @@ class Feed:
         return (done - done_then) / (now - then) if now > then else 0.0
 
     async def close(self) -> None:
-        """Stop ticking (at shutdown)."""
+        """Stop ticking for good (at shutdown)."""
+        self._closed = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -150,6 +188,34 @@ class Hub:
     def __init__(self, frame_rate: float) -> None:
         self.interval = 1.0 / frame_rate
         self._feeds: dict[str, Feed] = {}
+        self._interrupting: asyncio.Future[None] | None = None
+
+    @property
+    def stopping(self) -> bool:
+        """Whether the server is shutting down (its viewers' streams are being ended)."""
+        return self._interrupting is not None
+
+    def interrupt(self, stop_runs: Callable[[], Mapping[str, str]]) -> None:
+        """At server shutdown, while the sockets are still open: stop the runs (`stop_runs`, called in a thread,
+        answers the ones it cut off, each with the status it had) and end every viewer's stream with its run's
+        last frame and final status. Once, however many sockets ask."""
+        if self._interrupting is None:
+            self._interrupting = asyncio.ensure_future(self._interrupt(stop_runs))
+
+    async def _interrupt(self, stop_runs: Callable[[], Mapping[str, str]]) -> None:
+        feeds = list(self._feeds.values())
+        for feed in feeds:  # first, so no ticker tells a viewer `stopped` of a run the store keeps as `interrupted`
+            await feed.close()
+        try:
+            interrupted = await asyncio.to_thread(stop_runs)
+        except Exception:  # the viewers still get what their runs did; the sockets close all the same
+            log.exception("could not stop the runs at shutdown")
+            interrupted = {}
+        for feed in feeds:
+            try:
+                feed.publish(interrupted.get(feed.run.id))
+            except Exception as error:
+                feed.fail(error)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, run: AnyRun, since: int = 0, write_now: WriteNow | None = None) -> AsyncIterator[Viewer]:

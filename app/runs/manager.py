@@ -5,16 +5,22 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from app.config import Settings
 from app.engines import ENGINES
-from app.run_config import RunConfig
+from app.engines.cost import step_work
+from app.formula import FormulaError, compile_formula
+from app.run_config import RunConfig, unused_fields
+from app.runs.read_back import read_back
 from app.runs.run import Run, RunStateError
 from app.runs.stored import AnyRun, HistoryCache, StoredRun
+from app.runs.unreadable import UnreadableRun, UnreadableRunError, aware, describe, shorten
+from app.storage.frames import GraphFrame, save_frames, save_shapes
+from app.storage.rows import BrokenRow, read_run, read_runs
 from app.storage.schema import CHUNK_STEPS
 from app.storage.store import RunRecord, RunStore, Steps
 from app.storage.writer import Writer
@@ -33,6 +39,10 @@ class ConfigError(ValueError):
         self.field = field
 
 
+class ClientLimitError(Exception):
+    """One client asks for more runs at once than the server gives anyone (a 429: it may ask again later)."""
+
+
 class RunManager:
     """Creates runs within the server's limits and keeps the recent ones in memory; with a store, every run is
     written to it as it goes, and the runs stored before are listed (their steps read only when viewed)."""
@@ -40,6 +50,7 @@ class RunManager:
     def __init__(self, settings: Settings, store: RunStore | None = None) -> None:
         self.settings = settings
         self._runs: dict[str, AnyRun] = {}
+        self._unreadable: dict[str, UnreadableRun] = {}  # stored runs listed with why they cannot be read
         self._slots = threading.Semaphore(settings.max_running_runs)
         self._lock = threading.Lock()
         self._store = store
@@ -47,14 +58,14 @@ class RunManager:
         if store is not None:
             self._histories = HistoryCache(store, LOADED_HISTORIES)
             store.mark_interrupted()  # the server that ran them is gone
-            for record in store.load_runs(limit=settings.max_kept_runs):
-                if (stored := self._stored(record)) is not None:
-                    self._runs[stored.id] = stored
+            for row in read_runs(store, limit=settings.max_kept_runs):
+                self._keep(self._stored(row))
             self._writer = Writer(store, settings.flush_interval, on_stored=self._settle)
 
-    def create(self, config: RunConfig, control_hash: str | None = None) -> Run:
+    def create(self, config: RunConfig, control_hash: str | None = None, client: str | None = None) -> Run:
         """Check the config against the limits, then start its run (queued if every slot is busy); whoever holds
-        the token hashed to `control_hash` may steer it."""
+        the token hashed to `control_hash` may steer it. `client` (an address) may have at most
+        max_runs_per_client runs going at once (ClientLimitError past it)."""
         limits = self.settings
         engine = ENGINES[config.engine]
         self.check_limits(config)
@@ -65,7 +76,14 @@ class RunManager:
                 "zero; pick an engine with autograd to see gradients pile up",
             )
         with self._lock:
-            active = sum(not run.ended for run in self._runs.values())
+            going = [run for run in self._runs.values() if not run.ended]
+            mine = sum(isinstance(run, Run) and run.client == client for run in going) if client else 0
+            if mine >= limits.max_runs_per_client:
+                raise ClientLimitError(
+                    f"you already have {mine} runs queued, running or paused (this server's max_runs_per_client): "
+                    "stop one or wait for one to end"
+                )
+            active = len(going)
             if active >= limits.max_active_runs:
                 raise ConfigError(
                     None,
@@ -82,6 +100,7 @@ class RunManager:
                 max_frames=limits.max_stored_frames,
             )
             run.control_hash = control_hash
+            run.client = client
             self._runs[run.id] = run
             self._forget_oldest()
         if self._writer is not None:
@@ -97,8 +116,27 @@ class RunManager:
             raise ConfigError("steps", f"steps must be at most {limits.max_steps} (the server's max_steps)")
         if config.points > limits.max_points:
             raise ConfigError("points", f"points must be at most {limits.max_points} (the server's max_points)")
+        work = step_work(config)
+        if work > limits.max_step_work:
+            field = "layers" if config.engine == "torch-mlp" else "points"
+            raise ConfigError(
+                field,
+                f"one step of this run is about {work:.3g} multiply-adds (points × the network's size), more than "
+                f"this server's max_step_work ({limits.max_step_work:.3g}): use fewer points or smaller layers",
+            )
+        if "target" not in unused_fields(config.engine):
+            try:  # only now, with the points known to fit: on the data in the run's precision, and where it is drawn
+                formula = compile_formula(config.target)
+                data = formula.check_finite_on(np.linspace(config.x_min, config.x_max, config.points))
+                formula.check_finite_on(np.linspace(config.x_min, config.x_max, limits.curve_points))
+            except FormulaError as error:
+                raise ConfigError("target", str(error)) from None
+            with np.errstate(over="ignore"):  # an overflow here is what the check looks for
+                fits = np.isfinite(data.astype(config.dtype)).all()
+            if not fits:
+                raise ConfigError("target", f"the target's values do not fit in {config.dtype}: {config.target}")
 
-    def delete(self, run: AnyRun) -> None:
+    def delete(self, run: AnyRun | UnreadableRun) -> None:
         """Forget an ended run, in memory and in the store (stop it first). Blocks up to one flush: call it off the
         event loop."""
         if not run.ended:
@@ -107,6 +145,7 @@ class RunManager:
             self._writer.sync()  # an ended run is written whole, then no longer watched: nothing writes it again
         with self._lock:
             self._runs.pop(run.id, None)
+            self._unreadable.pop(run.id, None)
         if self._store is not None:
             self._store.delete_run(run.id)
 
@@ -116,11 +155,21 @@ class RunManager:
         return secrets.token_urlsafe(6)
 
     def adopt(
-        self, record: RunRecord, steps: Steps, graph: tuple[dict[str, Any], dict[str, Any] | None] | None
-    ) -> AnyRun:
-        """Store an ended run made elsewhere (an imported export) under a new id, and list it with the others."""
+        self,
+        record: RunRecord,
+        steps: Steps,
+        graph: tuple[dict[str, Any], dict[str, Any] | None] | None,
+        frames: Sequence[GraphFrame] = (),
+        shapes: Mapping[str, dict[str, Any]] | None = None,
+    ) -> StoredRun:
+        """Store an ended run made elsewhere (an imported export) under a new id, and list it with the others:
+        checked first as a stored run is read back, then its row, steps, graphs and kept graph frames written in
+        one transaction (all of it or none of it). ConfigError, naming the field, if it would not read back."""
         if self._store is None:
             raise ConfigError(None, "this server keeps no store, so it cannot take in a run")
+        stored = self._stored(record)
+        if isinstance(stored, UnreadableRun):
+            raise ConfigError("run", stored.reason)
         with self._store.batch() as batch:
             batch.save_run(record)
             for start in range(0, len(steps.loss), CHUNK_STEPS):
@@ -130,37 +179,49 @@ class RunManager:
                 )
             if graph is not None:
                 batch.save_graph(record.id, *graph)
-        stored = self._stored(record)
-        if stored is None:
-            raise ConfigError("run", f"this server has no engine {record.engine!r}")
-        with self._lock:
-            self._runs[stored.id] = stored
+            save_shapes(batch, record.id, shapes or {})
+            save_frames(batch, record.id, frames)
+        self._keep(stored)
         return stored
 
     def get(self, run_id: str) -> AnyRun:
-        """The run with this id, from memory or else the store; KeyError if there is none."""
+        """The run with this id, from memory or else the store; KeyError if there is none, UnreadableRunError
+        (a KeyError) if its stored row cannot be read."""
         run = self._runs.get(run_id)
-        if run is None and self._store is not None and (record := self._store.load_run(run_id)) is not None:
-            run = self._stored(record)
-        if run is None:
+        if run is not None:
+            return run
+        found: AnyRun | UnreadableRun | None = self._unreadable.get(run_id)
+        if found is None and self._store is not None and (row := read_run(self._store, run_id)) is not None:
+            found = self._stored(row)
+        if isinstance(found, UnreadableRun):
+            raise UnreadableRunError(found)
+        if found is None:
             raise KeyError(run_id)
-        return run
+        return found
 
     def __iter__(self) -> Iterator[AnyRun]:
-        """The runs, newest first."""
-        return iter(sorted(self._runs.values(), key=lambda run: run.created_at, reverse=True))
+        """The runs that can be read, newest first."""
+        return iter(sorted(self._runs.values(), key=lambda run: aware(run.created_at), reverse=True))
+
+    def listing(self) -> list[AnyRun | UnreadableRun]:
+        """Every run this server remembers, those that cannot be read among them, newest first."""
+        with self._lock:
+            listed: list[AnyRun | UnreadableRun] = [*self._runs.values(), *self._unreadable.values()]
+        return sorted(listed, key=lambda run: aware(run.created_at), reverse=True)
 
     def flush(self) -> None:
         """Wait until everything recorded so far is in the store (a no-op without one)."""
         if self._writer is not None:
             self._writer.sync()
 
-    def shutdown(self) -> None:
+    def shutdown(self) -> dict[str, str]:
         """Stop every run that is still going; with a store, wait for them briefly and write everything, the
-        runs cut off as `interrupted` (blocking: call off the event loop)."""
+        runs cut off as `interrupted` (blocking: call off the event loop). The runs it stopped, each with the
+        status it had (what its `interrupted` message names); a second call finds none."""
         going = [run for run in self._runs.values() if not run.ended]
+        statuses: dict[str, str] = {run.id: run.status for run in going}
         if self._writer is not None:
-            self._writer.interrupt({run.id: run.status for run in going})
+            self._writer.interrupt(statuses)
         for run in going:
             with contextlib.suppress(RunStateError):
                 run.stop()
@@ -169,23 +230,36 @@ class RunManager:
             for run in going:
                 run.join(max(0.0, deadline - time.monotonic()))
             self._writer.close()
+        return statuses
 
-    def _stored(self, record: RunRecord) -> StoredRun | None:
+    def _stored(self, row: RunRecord | BrokenRow) -> StoredRun | UnreadableRun:
+        """The stored run of a row, or, when this server cannot read it as one, an UnreadableRun saying why."""
         assert self._store is not None
+        if isinstance(row, BrokenRow):
+            return UnreadableRun(row.id, row.engine, shorten(row.reason), row.created_at, row.control_hash)
         try:
-            engine = ENGINES[record.engine]
-            return StoredRun(record, engine, self._store, self._histories, self.settings.curve_points)
-        except (KeyError, ValueError) as error:  # stored by a version of the app that differs too much
-            log.warning("skipping stored run %s: %s", record.id, error)
-            return None
+            engine = read_back(row, self.check_limits, self.settings.max_steps)
+            return StoredRun(row, engine, self._store, self._histories, self.settings.curve_points)
+        except Exception as error:  # stored by another version of the app, over today's limits, or damaged
+            reason = describe(error)
+            log.warning("stored run %s cannot be read: %s", row.id, reason)
+            return UnreadableRun(row.id, row.engine, reason, row.created_at, row.control_hash, row.steps_done)
+
+    def _keep(self, run: StoredRun | UnreadableRun) -> None:
+        with self._lock:
+            if isinstance(run, UnreadableRun):
+                self._unreadable[run.id] = run
+            else:
+                self._runs[run.id] = run
+                self._forget_oldest()  # imports, like new runs, keep at most max_kept_runs in memory
 
     def _settle(self, run: Run) -> None:
         """Once an ended run is stored whole (the writer calls this), keep it as read back from the store instead:
         its History, every step in arrays, leaves memory, and its steps are read again only when viewed."""
         assert self._store is not None
-        record = self._store.load_run(run.id)
-        stored = self._stored(record) if record is not None else None
-        if stored is None:
+        row = read_run(self._store, run.id)
+        stored = self._stored(row) if row is not None else None
+        if not isinstance(stored, StoredRun):  # it reads back as no run: keep the live one, as it is
             return
         with self._lock:
             stored.presenter = run.presenter
@@ -193,6 +267,6 @@ class RunManager:
                 self._runs[run.id] = stored
 
     def _forget_oldest(self) -> None:
-        ended = sorted((r for r in self._runs.values() if r.ended), key=lambda r: r.created_at)
+        ended = sorted((r for r in self._runs.values() if r.ended), key=lambda r: aware(r.created_at))
         for run in ended[: max(0, len(self._runs) - self.settings.max_kept_runs)]:
             del self._runs[run.id]

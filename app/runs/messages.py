@@ -6,11 +6,14 @@ from typing import cast
 from app.engines.base import StepRecord
 from app.graph.model import GraphNow
 from app.protocol import Frame, GraphShape, PresenterMessage, RunSummary, Series, Snapshot, StatusMessage
+from app.runs.run import RunStatus
 from app.runs.stored import AnyRun  # a live run or a stored one: both are read the same way
+from app.storage.records import interrupted_message
 
 
 def _named(names: tuple[str, ...], values: tuple[float, ...] | None) -> dict[str, float]:
-    return dict(zip(names, values, strict=True)) if values is not None else {}
+    # None or empty: not recorded (a row stored before the weights after the last step were kept).
+    return dict(zip(names, values, strict=True)) if values else {}
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -75,15 +78,21 @@ def snapshot(run: AnyRun, since: int, record: StepRecord | None, graph: GraphNow
 
 
 def frame(
-    run: AnyRun, start: int, record: StepRecord, rate: float, with_graph: bool, graph: GraphNow | None = None
+    run: AnyRun,
+    start: int,
+    record: StepRecord,
+    rate: float,
+    with_graph: bool,
+    graph: GraphNow | None = None,
+    status: RunStatus | None = None,
 ) -> Frame:
     """The losses of steps start..record.step with the weights and gradient of `record`, the curve, the values of
     `graph` (by default the run's latest), and its shape too when `with_graph` (it changed, or the viewer fell
-    behind)."""
+    behind); `status` says what the run is if not what it says itself (`interrupted`, at shutdown)."""
     shape, values = graph or run.graph_now or (None, None)
     message: Frame = {
         "type": "frame",
-        "status": run.status,
+        "status": status or run.status,
         "from": start,
         "loss": run.history.losses(start, record.step + 1),
         "step": record.step,
@@ -95,6 +104,12 @@ def frame(
     if with_graph and shape is not None:
         message["graph"] = cast(GraphShape, shape)
     return message
+
+
+def interrupted(status: str, steps_done: int) -> StatusMessage:
+    """The last message of a run the server stopped while it was `status`: `interrupted`, as the store keeps it."""
+    message = interrupted_message(status, steps_done)
+    return {"type": "status", "status": "interrupted", "message": message, "final": True}
 
 
 def presenter(state: dict[str, object]) -> PresenterMessage:

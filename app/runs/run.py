@@ -17,8 +17,19 @@ from app.runs.history import GraphFrames, History
 from app.storage.frames import FoundGraph, GraphFrame
 
 # `interrupted`: the server stopped while the run was going (set by the store, never by a live run).
-RunStatus = Literal["queued", "running", "paused", "finished", "stopped", "failed", "diverged", "interrupted"]
+# `unreadable`: a stored run this server cannot read back (app/runs/unreadable.py), never a live run's.
+RunStatus = Literal[
+    "queued", "running", "paused", "finished", "stopped", "failed", "diverged", "interrupted", "unreadable"
+]
 ENDED: frozenset[str] = frozenset({"finished", "stopped", "failed", "diverged", "interrupted"})
+
+
+# The longest single wait for a paced step: a wait is never longer than the platform's timers can count, and a
+# pace change or a stop is seen by then at the latest even if its notification were missed.
+MAX_WAIT = 1.0
+# A run that waits longer than this for its next paced step gives its training slot to another meanwhile (a pace
+# under 4 steps/s); a paused run always does. Faster paced runs keep it: taking it back each step costs more.
+SLOT_KEEP = 0.25
 
 
 class RunStateError(Exception):
@@ -48,6 +59,7 @@ class Run:
         self.param_names = engine.names(config)
         self.history = History(config.steps, self.param_names)
         self.control_hash: str | None = None  # sha256 of the token its creator steers it with
+        self.client: str | None = None  # who started it (an address), for the per-client limits
         self.presenter: dict[str, object] | None = None  # what the lecturer's screen shows, for followers
         self.status: RunStatus = "queued"
         self.message: str | None = None
@@ -63,6 +75,8 @@ class Run:
         self._stop = False
         self._step_budget = 0
         self._thread: threading.Thread | None = None
+        self._slots: threading.Semaphore | None = None
+        self._holding = False  # whether the worker holds one of the server's training slots
         self._pace_origin = (0.0, 0)
 
     # Commands, from the event loop or any thread.
@@ -130,10 +144,10 @@ class Run:
     # The worker thread.
 
     def _work(self, slots: threading.Semaphore) -> None:
-        while not slots.acquire(timeout=0.1):
-            if self._stop:
-                self._end("stopped")
-                return
+        self._slots = slots
+        if not self._take_slot():
+            self._end("stopped")
+            return
         try:
             self.started_at = datetime.now(UTC)
             with self._cond:
@@ -143,7 +157,29 @@ class Run:
         except Exception as error:  # an engine bug must end its run, never the server
             self._end("failed", f"{type(error).__name__}: {error}")
         finally:
-            slots.release()
+            self._let_go()
+
+    def _take_slot(self) -> bool:
+        """Wait for a training slot (False if the run is stopped meanwhile); a run that had started waits as
+        `queued` and goes back to `running` once it has one."""
+        assert self._slots is not None
+        while not self._slots.acquire(timeout=0.1):
+            if self._stop:
+                return False
+            with self._cond:
+                if self.status == "running":
+                    self.status = "queued"
+        with self._cond:
+            self._holding = True
+            if self.status == "queued" and self.started_at is not None:
+                self.status = "running"
+        return True
+
+    def _let_go(self) -> None:
+        """Give the training slot back while the run waits (paused, or a slow pace), so waiting holds none."""
+        if self._holding and self._slots is not None:
+            self._holding = False
+            self._slots.release()
 
     def _train(self) -> None:
         stream = self.engine.train(self.config, self.problem, self.curve_x)
@@ -152,6 +188,8 @@ class Run:
         first_loss: float | None = None
         for t in range(self.config.steps):
             turn = self._wait_turn(t)
+            if turn is not None and not self._holding and not self._take_slot():
+                turn = None
             if turn is None:
                 self._end("stopped")
                 return
@@ -197,6 +235,7 @@ class Run:
                         self._step_budget -= 1
                         self._pace_origin = (time.monotonic(), t)
                         return "single"
+                    self._let_go()
                     self._cond.wait()
                     self._pace_origin = (time.monotonic(), t)
                     continue
@@ -210,7 +249,9 @@ class Run:
                 delay = origin_time + (t - origin_step) / pace - time.monotonic()
                 if delay <= 0:
                     return "go"
-                self._cond.wait(delay)
+                if delay > SLOT_KEEP:
+                    self._let_go()
+                self._cond.wait(min(delay, MAX_WAIT))
 
     @property
     def graph_now(self) -> GraphNow | None:

@@ -60,6 +60,12 @@ class PendingMessage:
     kind: str | None = None  # a newer message of the same kind replaces a waiting one (the lecturer's view)
 
 
+def _leave_unread(making: asyncio.Future[Encoded]) -> None:
+    # Marks a failure as seen, so a message no one waits for any more is not reported as an error never read.
+    if not making.cancelled():
+        making.exception()
+
+
 class Viewer:
     """What one socket has yet to send; at most one frame waits at a time, however slow the socket.
 
@@ -103,9 +109,16 @@ class Viewer:
 
     def offer_later(self, making: asyncio.Future[Encoded]) -> None:
         """Queue a message still being made (a large snapshot, built off the event loop); what comes after it
-        waits behind it."""
+        waits behind it. If it fails, the sender raises its error; a viewer gone by then leaves it unread."""
+        making.add_done_callback(_leave_unread)
         self._items.append(PendingMessage(making))
         self._ready.set()
+
+    def fail(self, error: Exception) -> None:
+        """End the stream with an error: the sender raises it once what waits before it is sent."""
+        failed: asyncio.Future[Encoded] = asyncio.get_running_loop().create_future()
+        failed.set_exception(error)
+        self.offer_later(failed)
 
     async def messages(self) -> AsyncIterator[Encoded]:
         """The messages to send the ordinary way, in order, ending after the final status."""

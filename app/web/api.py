@@ -6,32 +6,77 @@ import secrets
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.engines import ENGINES
 from app.engines.code import step_code
 from app.formula import PRESETS
-from app.run_config import RunConfig
+from app.run_config import MAX_PACE, MIN_PACE, Number, RunConfig
 from app.runs import messages
-from app.runs.manager import ConfigError
+from app.runs.manager import ClientLimitError, ConfigError
 from app.runs.run import RunStateError
 from app.runs.stored import AnyRun
+from app.runs.unreadable import UnreadableRun, UnreadableRunError, describe
 from app.schemas import CodeLineInfo, CreatedRun, EngineInfo, RunHistory, RunInfo, TargetPreset
+from app.web.clients import client_id
 from app.web.damaged import DAMAGED, damaged_as_error
-from app.web.deps import ControlledRunDep, ManagerDep, RunDep, check_lecturer_key, field_error, token_hash
+from app.web.deps import (
+    ControlledRunDep,
+    ManagerDep,
+    RunDep,
+    SettingsDep,
+    check_lecturer_key,
+    field_error,
+    is_lecturer,
+    token_fits,
+    token_hash,
+)
 from app.web.history_stream import history_json
+from app.web.rate_limits import LimitCreate, LimitRead, too_many
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
+CLIENT_RETRY = 5.0  # seconds a client with too many runs going is told to wait before asking again
 STOP_WAIT = 2.0  # seconds a stop request waits for the run's worker to finish its step
 
 
 def info(run: AnyRun) -> RunInfo:
     """A run as the API shows it."""
     return RunInfo.model_validate(messages.summary(run))
+
+
+def unreadable_info(run: UnreadableRun) -> RunInfo:
+    """A run that cannot be read, as the API shows it: status `unreadable`, the reason as its message."""
+    return RunInfo(
+        id=run.id,
+        engine=run.engine,
+        status=run.status,
+        message=run.message,
+        config=None,
+        param_names=[],
+        step=-1,
+        steps_done=run.steps_done,
+        loss=None,
+        params={},
+        grads={},
+        created_at=run.created_at,
+        started_at=None,
+        ended_at=None,
+    )
+
+
+def listed_info(run: AnyRun | UnreadableRun) -> RunInfo:
+    """A run as the list shows it: one whose summary cannot be made is shown as unreadable, not failing the list."""
+    if isinstance(run, UnreadableRun):
+        return unreadable_info(run)
+    try:
+        return info(run)
+    except Exception as error:  # a run that reads badly must not take the rest of the list down with it
+        reason = f"its summary cannot be made: {describe(error)}"
+        return unreadable_info(UnreadableRun(run.id, run.engine.name, reason, run.created_at, run.control_hash))
 
 
 @router.get("/engines")
@@ -64,27 +109,40 @@ def list_targets() -> list[TargetPreset]:
 
 
 @router.post("/runs", status_code=status.HTTP_201_CREATED, dependencies=[Depends(check_lecturer_key)])
-def create_run(manager: ManagerDep, config: RunConfig | None = None) -> CreatedRun:
+def create_run(manager: ManagerDep, request: Request, _: LimitCreate, config: RunConfig | None = None) -> CreatedRun:
     """Start a run; every field of the body is optional and defaults to the lecture's value. The answer carries
     the run's control token, shown this once: pause, resume, step, stop and delete need it."""
     token = secrets.token_urlsafe(18)
     try:
-        run = manager.create(config or RunConfig(), control_hash=token_hash(token))
+        run = manager.create(config or RunConfig(), control_hash=token_hash(token), client=client_id(request))
     except ConfigError as error:
         raise field_error(error.field, str(error), "limit") from None
+    except ClientLimitError as error:
+        raise too_many(str(error), CLIENT_RETRY) from None
     return CreatedRun(**info(run).model_dump(), control_token=token)
 
 
 @router.get("/runs")
 def list_runs(manager: ManagerDep) -> list[RunInfo]:
-    """The runs this server remembers, newest first."""
-    return [info(run) for run in manager]
+    """The runs this server remembers, newest first; one stored run that cannot be read is listed as
+    `unreadable`, its message saying why."""
+    return [listed_info(run) for run in manager.listing()]
+
+
+def _find(manager: ManagerDep, run_id: str) -> AnyRun | UnreadableRun:
+    try:
+        return manager.get(run_id)
+    except UnreadableRunError as error:
+        return error.run
+    except KeyError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run with id {run_id!r}") from None
 
 
 @router.get("/runs/{run_id}")
-def get_run(run: RunDep) -> RunInfo:
-    """One run's config, status and latest numbers."""
-    return info(run)
+def get_run(run_id: str, manager: ManagerDep) -> RunInfo:
+    """One run's config, status and latest numbers; status `unreadable` (config null, message saying why) for a
+    stored run this server cannot read."""
+    return listed_info(_find(manager, run_id))
 
 
 MAX_HISTORY_PAGE = 100_000  # steps one page of GET /history may ask for (`limit`)
@@ -93,6 +151,7 @@ MAX_HISTORY_PAGE = 100_000  # steps one page of GET /history may ask for (`limit
 @router.get("/runs/{run_id}/history", response_class=Response, responses={200: {"model": RunHistory}, **DAMAGED})
 def get_history(
     run: RunDep,
+    _: LimitRead,
     start: Annotated[int, Query(ge=0, le=2**53, description="The first step to return.")] = 0,
     limit: Annotated[
         int | None,
@@ -148,7 +207,11 @@ async def stop_run(run: ControlledRunDep) -> RunInfo:
 class PaceChange(BaseModel):
     """A new pace for a run."""
 
-    pace: float | None = Field(..., gt=0, le=1_000_000, description="Steps per second; null: as fast as it goes.")
+    model_config = ConfigDict(extra="forbid")
+
+    pace: Number | None = Field(
+        ..., ge=MIN_PACE, le=MAX_PACE, description="Steps per second (0.1 to 1e6); null: as fast as it goes."
+    )
 
 
 @router.post("/runs/{run_id}/pace")
@@ -158,8 +221,23 @@ def pace_run(run: ControlledRunDep, change: PaceChange) -> RunInfo:
 
 
 @router.delete("/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_run(run: ControlledRunDep, manager: ManagerDep) -> None:
-    """Forget an ended run, its steps and its graph; 409 while it still runs (stop it first)."""
+def delete_run(
+    run_id: str,
+    manager: ManagerDep,
+    settings: SettingsDep,
+    x_control_token: Annotated[str | None, Header()] = None,
+    x_lecturer_key: Annotated[str | None, Header()] = None,
+) -> None:
+    """Forget an ended (or unreadable) run, its steps and its graph; 409 while it still runs (stop it first). Its
+    control token may delete it, and so may the server's lecturer key (for runs that have no token: imported
+    before imports had one, or unreadable); 403 otherwise."""
+    run = _find(manager, run_id)
+    if not (token_fits(run.control_hash, x_control_token) or is_lecturer(settings, x_lecturer_key)):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "only the browser or script that started this run may delete it: send its control token in the "
+            "X-Control-Token header (or the server's lecturer key in X-Lecturer-Key)",
+        )
     try:
         manager.delete(run)
     except RunStateError as error:

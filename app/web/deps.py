@@ -13,6 +13,7 @@ from app.config import Settings
 from app.runs.feed import Hub
 from app.runs.manager import RunManager
 from app.runs.stored import AnyRun
+from app.runs.unreadable import UnreadableRunError
 
 
 def get_manager(request: HTTPConnection) -> RunManager:
@@ -42,9 +43,12 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def get_run(run_id: str, manager: ManagerDep) -> AnyRun:
-    """The run named in the path; 404 if there is none."""
+    """The run named in the path; 404 if there is none, 409 if it is stored but cannot be read (it can only be
+    shown and deleted)."""
     try:
         return manager.get(run_id)
+    except UnreadableRunError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, error.run.message) from None
     except KeyError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run with id {run_id!r}") from None
 
@@ -57,10 +61,14 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_fits(expected: str | None, token: str | None) -> bool:
+    """Whether `token` is the control token hashed to `expected` (never, for a run that has none)."""
+    return token is not None and expected is not None and hmac.compare_digest(token_hash(token), expected)
+
+
 def get_controlled_run(run: RunDep, x_control_token: Annotated[str | None, Header()] = None) -> AnyRun:
     """The run in the path, if the request carries its control token (X-Control-Token); 403 otherwise."""
-    expected = run.control_hash
-    if x_control_token is None or expected is None or not hmac.compare_digest(token_hash(x_control_token), expected):
+    if not token_fits(run.control_hash, x_control_token):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             "only the browser or script that started this run may steer it: send its control token "
@@ -77,6 +85,11 @@ def check_lecturer_key(settings: SettingsDep, x_lecturer_key: Annotated[str | No
     key = settings.lecturer_key
     if key is not None and (x_lecturer_key is None or not hmac.compare_digest(x_lecturer_key, key)):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this server starts runs for its lecturer only: send its key")
+
+
+def is_lecturer(settings: Settings, key: str | None) -> bool:
+    """Whether the server has a lecturer key and `key` is it."""
+    return settings.lecturer_key is not None and key is not None and hmac.compare_digest(key, settings.lecturer_key)
 
 
 def field_error(field: str | None, message: str, kind: str) -> RequestValidationError:

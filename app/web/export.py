@@ -14,6 +14,7 @@ from app.web import history_stream
 from app.web.damaged import DAMAGED, damaged_as_error
 from app.web.deps import RunDep
 from app.web.history_stream import buffered, history_parts
+from app.web.rate_limits import LimitRead
 
 router = APIRouter(prefix="/api/runs", tags=["export"])
 
@@ -27,15 +28,15 @@ def _download(body: Iterator[bytes], media_type: str, filename: str) -> Streamin
 
 
 @router.get("/{run_id}/history.csv", response_class=Response, responses=DAMAGED)
-def history_csv(run: RunDep) -> Response:
+def history_csv(run: RunDep, _: LimitRead) -> Response:
     """Every recorded step as a row: step, loss, each weight, each gradient (columns grad_<name>)."""
     with damaged_as_error():
         run.history.check()
     return _download(history_stream.history_csv(run.history), "text/csv", f"run-{run.id}-history.csv")
 
 
-@router.get("/{run_id}/export", response_class=Response, responses=DAMAGED)
-def export_run(run: RunDep) -> Response:
+@router.get("/{run_id}/export", responses=DAMAGED)
+def export_run(run: RunDep, _: LimitRead) -> Response:
     """The whole run in one file: its config and status, every step, its last graph, and the graphs of the framed
     steps kept for replay (`graph_frames`, GraphValues by step, with every shape they have in `graph_shapes`)."""
     count = run.history.count  # the steps exported: a live run records more meanwhile

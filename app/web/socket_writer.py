@@ -11,7 +11,7 @@ compressed on its own, so one compressed frame is valid on every socket with the
 third of the JSON's size, which is what a lecture hall's network carries to hundreds of laptops.
 """
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -29,6 +29,8 @@ DEFLATE = ServerPerMessageDeflateFactory(
     compress_settings={"memLevel": 5},
 )
 PLAIN = "plain"  # the framing of a connection without extensions
+CLIENT_MESSAGE_LIMIT = 4096  # bytes: viewers send nothing, so a longer message is refused (1009) before it is read
+SHUTDOWN_GRACE = 10.0  # seconds the app has at server shutdown to end a stream before the socket is cut (1012)
 
 
 def framing(extensions: list[Any]) -> Hashable | None:
@@ -57,6 +59,9 @@ class SocketWriter:
     def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
         self._protocol = protocol
         self._key: Hashable | None = None  # known once the connection is open
+        # Called instead of closing the socket when the server shuts down: the app ends the stream itself (with
+        # the final status the protocol promises), then closes it.
+        self.on_shutdown: Callable[[], None] | None = None
 
     def write_now(self, message: Encoded) -> bool:
         """Write the message now if the socket is open, its framing can be shared and nothing of earlier
@@ -89,6 +94,7 @@ class WriterProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         if self.config.ws_per_message_deflate:
             self.conn.available_extensions = [DEFLATE]
+        self.writer: SocketWriter | None = None
 
     def connection_made(self, transport: Any) -> None:
         """Count the socket as backed up as soon as anything waits in its buffer, so a viewer that falls behind
@@ -102,7 +108,25 @@ class WriterProtocol(WebSocketsSansIOProtocol):
         if self.response.status_code == 101:
             extensions = self.scope.setdefault("extensions", {})
             assert extensions is not None
-            extensions[EXTENSION] = {"writer": SocketWriter(self)}
+            self.writer = SocketWriter(self)
+            extensions[EXTENSION] = {"writer": self.writer}
+
+    def shutdown(self) -> None:
+        """At server shutdown uvicorn closes every socket at once (1012), before the app's lifespan ends; a socket
+        whose app asked (`SocketWriter.on_shutdown`) is left to the app to end, and closed after SHUTDOWN_GRACE
+        only if the app has not done so by then."""
+        ending = self.writer.on_shutdown if self.writer is not None else None
+        if ending is None or self.close_sent or self.disconnected:
+            super().shutdown()
+            return
+        assert self.writer is not None
+        self.writer.on_shutdown = None
+        ending()
+        self.loop.call_later(SHUTDOWN_GRACE, self._shutdown_late)
+
+    def _shutdown_late(self) -> None:
+        if not self.disconnected:
+            super().shutdown()
 
 
 def socket_writer(scope: Any) -> SocketWriter | None:
@@ -111,5 +135,6 @@ def socket_writer(scope: Any) -> SocketWriter | None:
     return offered["writer"] if offered else None
 
 
-# How uvicorn serves the app: through writers (with per-message deflate, uvicorn's default, that they share).
-UVICORN_OPTIONS: dict[str, Any] = {"ws": WriterProtocol}
+# How uvicorn serves the app: through writers (with per-message deflate, uvicorn's default, that they share), and
+# with client messages capped (uvicorn's default is 16 MiB, read whole into memory before the app sees it).
+UVICORN_OPTIONS: dict[str, Any] = {"ws": WriterProtocol, "ws_max_size": CLIENT_MESSAGE_LIMIT}

@@ -21,10 +21,18 @@ export const Status = Object.freeze({
   FAILED: "failed",
   DIVERGED: "diverged",
   INTERRUPTED: "interrupted", // the server stopped while the run went on; it is stored as far as it got
+  UNREADABLE: "unreadable", // a stored run this server cannot read back: listed with why (message), config null
 });
 
 /** Statuses a run never leaves. */
-export const ENDED = new Set([Status.FINISHED, Status.STOPPED, Status.FAILED, Status.DIVERGED, Status.INTERRUPTED]);
+export const ENDED = new Set([
+  Status.FINISHED,
+  Status.STOPPED,
+  Status.FAILED,
+  Status.DIVERGED,
+  Status.INTERRUPTED,
+  Status.UNREADABLE,
+]);
 
 /** The commands of `POST /api/runs/{id}/<command>`. */
 export const Command = Object.freeze({
@@ -114,8 +122,18 @@ export const FIT_VIEW = Object.freeze({ kind: ViewKind.FIT, x_label: "x", y_labe
 /** The target of a run made before the server had a `target` field. */
 export const DEFAULT_TARGET = "sin(x)";
 
-/** The close code of a socket asked for a run the server does not know. */
-export const CLOSE_UNKNOWN_RUN = 4404;
+/** How the server closes a viewer's socket (docs/protocol.md, "Close codes"; app/web/ws.py). */
+export const CloseCode = Object.freeze({
+  NORMAL: 1000, // after the final status
+  UNSUPPORTED: 1003, // the page sent a binary message
+  POLICY: 1008,
+  TOO_BIG: 1009, // the page sent a message over 4096 bytes
+  SERVER_ERROR: 1011, // the server failed while sending the run
+  SHUTTING_DOWN: 1012,
+  FOREIGN_ORIGIN: 4403, // the page is of another site
+  UNKNOWN_RUN: 4404, // no run with this id
+  BAD_SINCE: 4422, // `since` is not a whole number ≥ 0
+});
 
 /** A viewer's socket through its life: a snapshot makes it live, the final status ends it. */
 export const Connection = Object.freeze({
@@ -123,7 +141,9 @@ export const Connection = Object.freeze({
   LIVE: "live",
   RECONNECTING: "reconnecting", // dropped before the final status: trying again
   ENDED: "ended", // the run ended and the server closed the socket: nothing more will come
-  UNKNOWN_RUN: "unknown-run", // closed with CLOSE_UNKNOWN_RUN
+  UNKNOWN_RUN: "unknown-run", // closed with CloseCode.UNKNOWN_RUN
+  REFUSED: "refused", // the server will not serve this page (another site's, or it asked wrongly): no retry helps
+  FAILED: "failed", // the server failed to send the run, again and again
 });
 
 /** The WebSocket path of a run; `since` is how many losses the viewer already holds. */

@@ -49,6 +49,15 @@ def _healthy(url: str) -> bool:
         return False
 
 
+# Every browser test reaches this one server from one address: the per-client limits, made for a hall of
+# students, would count the whole suite as one eager student (tests/web/test_rate_limits.py tests them).
+SUITE_LIMITS = {
+    "AUTOGRAD_LIVE_CREATE_BURST": "100000",
+    "AUTOGRAD_LIVE_READ_BURST": "100000",
+    "AUTOGRAD_LIVE_MAX_RUNS_PER_CLIENT": "1000",
+}
+
+
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app, served by `python -m app` on a free port for the whole session."""
@@ -56,7 +65,12 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server_dir = tmp_path_factory.mktemp("server")
     log_path = server_dir / "server.log"
     # Its own database: the repository's data/ may hold runs (or a schema) from another version of the app.
-    env = {**os.environ, "AUTOGRAD_LIVE_DATA_DIR": str(server_dir / "data"), "AUTOGRAD_LIVE_DATABASE_URL": ""}
+    env = {
+        **os.environ,
+        "AUTOGRAD_LIVE_DATA_DIR": str(server_dir / "data"),
+        "AUTOGRAD_LIVE_DATABASE_URL": "",
+        **SUITE_LIMITS,
+    }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "app", "--host", APP_HOST, "--port", str(port)],

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from app.config import default_database_url
+from app.run_config import RunConfig
+from app.storage.store import RunRecord, RunStore
+from tests.browser.conftest import APP_HOST, ROOT, _free_port, _healthy
 
 if TYPE_CHECKING:
     from tests.browser.conftest import AppClient, PageWatch
@@ -183,3 +195,55 @@ def test_an_exported_run_imports_back_as_a_new_run(
     page.set_input_files("[data-import-file]", str(not_an_export))
     expect(page.locator("[data-import-error]")).to_be_visible()
     expect(page).to_have_url(re.compile(rf"#run={imported}$"))
+
+
+@contextlib.contextmanager
+def server_on(data_dir: Path) -> Iterator[str]:
+    """`python -m app` of its own, on the database in `data_dir`, for a test that needs the runs it starts with."""
+    port = _free_port()
+    env = {**os.environ, "AUTOGRAD_LIVE_DATA_DIR": str(data_dir), "AUTOGRAD_LIVE_DATABASE_URL": ""}
+    with (data_dir.parent / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "--host", APP_HOST, "--port", str(port)], cwd=ROOT, env=env, stdout=log
+        )
+    url = f"http://{APP_HOST}:{port}"
+    try:
+        for _ in range(600):
+            if _healthy(url) or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert _healthy(url), (data_dir.parent / "server.log").read_text()
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_a_run_the_server_cannot_read_is_listed_with_why_and_not_opened(page: Page, tmp_path: Path) -> None:
+    """A stored run of an engine this server does not have: the list shows it as unreadable beside a good run;
+    clicking it says why instead of opening a run that is not there."""
+    data_dir = tmp_path / "data"
+    store = RunStore.open(default_database_url(data_dir))
+    good = RunRecord(
+        id="good-run",
+        engine="numpy",
+        status="finished",
+        message=None,
+        config=RunConfig(steps=5, points=20).model_dump(mode="json"),
+        param_names=("a", "b", "c", "d"),
+        created_at=datetime.now(UTC),
+    )
+    store.save_run(good)
+    store.save_run(dataclasses.replace(good, id="bad-run", engine="numpy-2"))
+    store.close()
+    with server_on(data_dir) as url:
+        page.goto(f"{url}/")
+        expect(row(page, "good-run").locator(".status-pill")).to_have_text("finished")
+        pill = row(page, "bad-run").locator(".status-pill")
+        expect(pill).to_have_text("unreadable")
+        expect(pill).to_have_attribute("data-status", "unreadable")
+        row(page, "bad-run").click()
+        expect(page.locator("[data-runs-error]")).to_contain_text("no engine 'numpy-2'")
+        expect(page).not_to_have_url(re.compile(r"#run=bad-run"))
+        row(page, "good-run").click()
+        expect(page).to_have_url(re.compile(r"#run=good-run$"))

@@ -1,6 +1,7 @@
 """Viewer merging and Feed fan-out, driven directly on the event loop with a run advanced by hand."""
 
 import asyncio
+import dataclasses
 import json
 import threading
 from collections.abc import Callable
@@ -11,9 +12,10 @@ import pytest
 from app.engines.base import StepStream
 from app.run_config import RunConfig
 from app.runs import messages
-from app.runs.feed import Feed, Hub
+from app.runs.feed import SLICE, Feed, FeedFailed, Hub
 from app.runs.run import Run, RunStatus
 from app.runs.viewer import Encoded, Viewer
+from app.storage.records import interrupted_message
 
 MakeConfig = Callable[..., RunConfig]
 MakeRun = Callable[..., Run]
@@ -472,3 +474,118 @@ def test_shape_and_values_always_travel_as_the_pair_the_others_were_sent(driver:
     ]
     assert (late[0]["graph"]["signature"], late[0]["graph_values"]["signature"]) == ("A", "A")
     assert late[1]["graph"]["signature"] == late[1]["graph_values"]["signature"] == "B"
+
+
+def test_a_run_the_server_stops_ends_with_its_last_frame_and_interrupted(driver: Driver) -> None:
+    """At shutdown the ticker closes first, the run is stopped, then the last news is published: the steps not yet
+    framed, then the final status `interrupted` with the store's message, never the `stopped` the run now says."""
+    run = driver.run
+
+    async def scenario() -> list[Message]:
+        feed = Feed(run, NEVER)
+        viewer = feed.join(since=0)
+        driver.steps(10)
+        feed.publish()
+        await feed.close()
+        driver.steps(3)  # the last steps, made while the server stops the run
+        driver.status("stopped")
+        feed.publish(interrupted="running")
+        return await drain(viewer)
+
+    received = asyncio.run(scenario())
+    assert [m["type"] for m in received] == ["snapshot", "frame", "status"]  # unread frames merged
+    assert losses_received(received) == run.history.losses(0, 13)
+    assert received[-1] == {
+        "type": "status",
+        "status": "interrupted",
+        "message": interrupted_message("running", 13),
+        "final": True,
+    }
+
+
+def test_hub_interrupt_ends_every_live_viewer_without_a_stopped_status(
+    make_config: MakeConfig, make_run: MakeRun
+) -> None:
+    """Hub.interrupt with a ticking feed: the runs are stopped in a thread, and each viewer's stream ends with every
+    loss once and `interrupted`; a second call changes nothing."""
+    run = make_run(make_config(steps=100_000, pace=500), slots=threading.Semaphore(1))
+    hub = Hub(frame_rate=100)
+    calls: list[str] = []
+
+    def stop_runs() -> dict[str, str]:
+        calls.append(threading.current_thread().name)
+        status = run.status
+        run.stop()
+        run.join(5)
+        return {run.id: status}
+
+    async def scenario() -> list[Message]:
+        async with hub.subscribe(run) as viewer:
+            received = [json.loads((await anext(viewer.messages())).data)]
+            while run.history.count < 20:
+                await asyncio.sleep(0.01)
+            hub.interrupt(stop_runs)
+            hub.interrupt(stop_runs)
+            received += await drain(viewer)
+        return received
+
+    received = asyncio.run(scenario())
+    assert len(calls) == 1 and calls[0] != threading.main_thread().name
+    assert run.status == "stopped"
+    assert "stopped" not in [m.get("status") for m in received]
+    assert losses_received(received) == run.history.losses(0, run.history.count)
+    assert received[-1] == {
+        "type": "status",
+        "status": "interrupted",
+        "message": interrupted_message("running", run.history.count),
+        "final": True,
+    }
+
+
+def test_a_frame_counted_as_sent_reaches_every_viewer_when_the_ticker_stops_midway(driver: Driver) -> None:
+    """Fanning a frame out to more viewers than one slice, cancelled between slices (the server stopping): the
+    viewers after the cut get it all the same, so no one misses a loss."""
+    run = driver.run
+
+    async def scenario() -> list[list[Message]]:
+        feed = Feed(run, NEVER)
+        viewers = [feed.join(since=0) for _ in range(SLICE * 2 + 1)]
+        driver.steps(5)
+        fanning = asyncio.ensure_future(feed._publish_in_slices())
+        await asyncio.sleep(0)  # the first slice is offered; the fan-out waits for its next turn
+        fanning.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await fanning
+        driver.steps(2)
+        driver.status("finished")
+        feed.publish()
+        return [await drain(viewer) for viewer in viewers]
+
+    for received in asyncio.run(scenario()):
+        assert losses_received(received) == run.history.losses(0, 7)
+
+
+def test_a_feed_that_cannot_make_a_frame_ends_its_viewers_streams_with_the_error(
+    driver: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A step record that does not fit the run (three gradients for four weights) makes the ticker fail: it
+    logs once, and every viewer's sender raises FeedFailed naming the run, instead of waiting forever."""
+    run = driver.run
+
+    async def scenario() -> list[BaseException]:
+        feed = Feed(run, 0.001)
+        viewers = [feed.join(since=0), feed.join(since=0)]
+        driver.steps(2)
+        assert run.latest is not None
+        run.latest = dataclasses.replace(run.latest, step=5, grads=run.latest.grads[:3])
+        errors = []
+        for viewer in viewers:
+            with pytest.raises(FeedFailed) as failed:
+                await drain(viewer)
+            errors.append(failed.value)
+        return errors
+
+    errors = asyncio.run(scenario())
+    assert len(errors) == 2 and all(run.id in str(error) for error in errors)
+    logged = [record for record in caplog.records if record.name == "app.runs.feed"]
+    assert len(logged) == 1 and run.id in logged[0].getMessage() and logged[0].exc_info is not None

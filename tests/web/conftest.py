@@ -37,6 +37,7 @@ class LiveServer:
 
 
 Serve = Callable[..., LiveServer]
+SUITE_LIMITS = {"create_burst": 100_000, "read_burst": 100_000, "max_runs_per_client": 1000}
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +51,10 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     running: list[tuple[uvicorn.Server, threading.Thread, socket.socket]] = []
 
     def start(settings: Settings, send_buffer: int | None = None, **uvicorn_options: Any) -> LiveServer:
+        # A module's tests all come from one address: unless a test sets them, the per-client limits (made for a
+        # hall of students, tested in test_rate_limits.py) are out of the way of the other tests.
+        unset = SUITE_LIMITS.keys() - settings.model_fields_set
+        settings = settings.model_copy(update={name: SUITE_LIMITS[name] for name in unset})
         if settings.database_url == default_database_url(settings.data_dir):
             fresh = default_database_url(tmp_path_factory.mktemp("data"))
             settings = settings.model_copy(update={"database_url": fresh})

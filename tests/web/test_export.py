@@ -63,7 +63,7 @@ def test_an_export_imported_back_is_the_same_run_under_a_new_id(
     run = rest.finished(client, engine="torch-autograd", steps=2500)  # three stored chunks
     exported = client.get(f"/api/runs/{run['id']}/export").text
 
-    with httpx.Client(base_url=serve(Settings(max_steps=1000)).http, timeout=10) as elsewhere:
+    with httpx.Client(base_url=serve(Settings(max_steps=2500)).http, timeout=10) as elsewhere:
         answer = elsewhere.post("/api/runs/import", content=exported, headers={"content-type": "application/json"})
         assert answer.status_code == 201, answer.text
         imported = answer.json()

@@ -106,7 +106,8 @@ export class ComparePanel {
     const { select, twin, twinStart, hint } = this.#parts;
     hint.hidden = Boolean(run);
 
-    const others = (state?.runs ?? []).filter((listed) => listed.id !== state.runId);
+    // A run the server cannot read has nothing to compare.
+    const others = (state?.runs ?? []).filter((listed) => listed.id !== state.runId && listed.config);
     const compareId = state?.compare?.runId ?? "";
     // The list is fetched now and then; the compared run's socket knows its status better.
     const live = (other) =>

@@ -16,6 +16,7 @@ export function describeEngine(config) {
 
 /** "numpy · seed 7", for a chart's key. */
 export function describeRun(run) {
+  if (!run.config) return run.engine; // an unreadable run: its engine is all the server could read
   return `${describeEngine(run.config)} · seed ${run.config.seed}`;
 }
 

@@ -2,6 +2,7 @@
 // and status; a click follows a run; the runs this browser started (it holds their tokens) can be deleted.
 // It does not know the REST API: main.js hands it `follow(runId)`, `remove(runId)` and `owns(runId)`.
 import { formatCount, formatValue } from "../format.js";
+import { Status } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
 import { describeEngine } from "./run_label.js";
 
@@ -95,6 +96,7 @@ export class RunList {
     if (run.id === followed) row.setAttribute("aria-current", "true");
     const badge = Object.assign(document.createElement("span"), { className: "status-pill", textContent: run.status });
     badge.dataset.status = run.status;
+    if (run.status === Status.UNREADABLE) row.title = run.message ?? ""; // why: there is nothing to open
     const started = run.started_at ?? run.created_at;
     const time = cell(started ? ago(parseTime(started)) : "", "muted");
     if (started) time.title = parseTime(started).toLocaleString(); // the local time, on hover
@@ -123,7 +125,10 @@ export class RunList {
     const row = event.target.closest("tr[data-run-id]");
     this.#parts.error.hidden = true;
     if (!button) {
-      if (row) this.#actions.follow(row.dataset.runId);
+      if (row?.dataset.status === Status.UNREADABLE) {
+        this.#parts.error.textContent = row.title; // a run the server cannot read: say why instead of opening it
+        this.#parts.error.hidden = false;
+      } else if (row) this.#actions.follow(row.dataset.runId);
       return;
     }
     const runId = button.dataset.delete;

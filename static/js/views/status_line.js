@@ -8,6 +8,8 @@ const CONNECTION_NOTES = {
   [Connection.CONNECTING]: "connecting…",
   [Connection.RECONNECTING]: "connection lost, reconnecting…",
   [Connection.UNKNOWN_RUN]: "the server has no run with this id",
+  [Connection.REFUSED]: "the server refused to send this run to this page",
+  [Connection.FAILED]: "the server could not send this run (its log says why); reload to try again",
 };
 
 /** Statuses whose message is the point: shown as an alert, not a footnote. */
@@ -17,7 +19,9 @@ const ALARMING = new Set([Status.DIVERGED, Status.FAILED]);
 function shownStatus(state) {
   if (state?.status) return state.status;
   if (!state?.runId) return "no run";
-  return state.connection === Connection.UNKNOWN_RUN ? "not found" : "joining";
+  if (state.connection === Connection.UNKNOWN_RUN) return "not found";
+  const unavailable = state.connection === Connection.REFUSED || state.connection === Connection.FAILED;
+  return unavailable ? "unavailable" : "joining";
 }
 
 /** "numpy · η 1e-6 (sum) · seed 7", and whatever else differs from the lecture: enough to run it again. */
