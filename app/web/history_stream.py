@@ -18,7 +18,7 @@ from app.storage.schema import CHUNK_STEPS
 PIECE_BYTES = 256 * 1024  # what one write to the socket carries, about
 
 
-class Steps(Protocol):
+class StepColumns(Protocol):
     """What is read of a run's history here: a live History or a stored run's."""
 
     @property
@@ -39,12 +39,12 @@ def pydantic_json(values: list[Any]) -> bytes:
     return pydantic_core.to_json(values)
 
 
-def history_json(history: Steps, start: int, stop: int) -> Iterator[bytes]:
+def history_json(history: StepColumns, start: int, stop: int) -> Iterator[bytes]:
     """Steps start..stop-1 as JSON columns, as GET /history answers, in pieces of about PIECE_BYTES."""
     return buffered(history_parts(history, start, stop, pydantic_json))
 
 
-def history_parts(history: Steps, start: int, stop: int, dump: DumpList) -> Iterator[bytes]:
+def history_parts(history: StepColumns, start: int, stop: int, dump: DumpList) -> Iterator[bytes]:
     """Steps start..stop-1 as {"step": [...], "loss": [...], "params": {name: [...]}, "grads": {name: [...]}},
     each list written by `dump`: one pass over the steps per column, a chunk of them in memory at a time."""
 
@@ -79,7 +79,7 @@ def history_parts(history: Steps, start: int, stop: int, dump: DumpList) -> Iter
     yield b"}"
 
 
-def history_csv(history: Steps) -> Iterator[bytes]:
+def history_csv(history: StepColumns) -> Iterator[bytes]:
     """Every recorded step as a row: step, loss, each weight, each gradient (columns grad_<name>), the floats
     repr-exact, so the CSV reads back to the very numbers the run recorded."""
 
