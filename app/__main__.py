@@ -1,11 +1,12 @@
 """Command line: `python -m app --host H --port P` serves Autograd Live with uvicorn."""
 
 import argparse
+import sys
 
 import uvicorn
 
 from app.config import get_settings
-from app.web.socket_writer import UVICORN_OPTIONS
+from app.storage.startup import EXIT_CODE, StoreUnusable, open_checked
 
 
 def main() -> None:
@@ -15,7 +16,17 @@ def main() -> None:
     parser.add_argument("--host", default=settings.host, help=f"address to listen on (default {settings.host})")
     parser.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port})")
     args = parser.parse_args()
-    uvicorn.run("app.main:app", host=args.host, port=args.port, **UVICORN_OPTIONS)
+    # Checked before uvicorn starts, so a database that cannot be used is one line and a distinct exit code, not a
+    # traceback from the lifespan and uvicorn's exit 3 (which a supervisor would restart in a loop).
+    try:
+        store = open_checked(settings.database_url)
+    except StoreUnusable as error:
+        print(f"autograd-live: {error}", file=sys.stderr)
+        sys.exit(EXIT_CODE)
+    from app.main import create_app  # torch and the app, once the database is known to be usable
+    from app.web.socket_writer import UVICORN_OPTIONS
+
+    uvicorn.run(create_app(settings, store), host=args.host, port=args.port, **UVICORN_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.runs.feed import Hub
 from app.runs.manager import RunManager
+from app.storage.startup import open_checked
 from app.storage.store import RunStore
 from app.web import api, docs, edge, export, graph_replay, import_run, pages, presenter, share, ws
 from app.web.openapi import with_server_limits
@@ -23,8 +24,9 @@ from app.web.responses import JSON_CHANGE, answers
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A new app with its own store, run manager and hub."""
+def create_app(settings: Settings | None = None, store: RunStore | None = None) -> FastAPI:
+    """A new app with its own run manager and hub, and its own store: `store` if given (opened and checked by
+    `python -m app`), else opened and checked at start-up (StoreUnusable, one line, if it cannot be used)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -34,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # keeps a paced run on its pace while the loop writes a frame to hundreds of sockets (bench_fanout).
         sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         app.state.settings = settings
-        app.state.store = RunStore.open(settings.database_url)
+        app.state.store = store if store is not None else open_checked(settings.database_url)
         app.state.manager = RunManager(settings, app.state.store)
         app.state.hub = Hub(settings.frame_rate)
         app.state.rate_limits = RateLimits(settings)

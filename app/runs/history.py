@@ -2,7 +2,7 @@
 graphs of the steps that had frames, thinned to a cap."""
 
 import bisect
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +10,8 @@ import numpy as np
 
 from app.engines.base import StepRecord
 from app.storage.frames import FoundGraph, GraphFrame, nearest, pack
+from app.storage.records import Column
+from app.storage.schema import CHUNK_STEPS
 
 
 class History:
@@ -44,6 +46,16 @@ class History:
             "params": {name: self.params[:n, i].tolist() for i, name in enumerate(self.param_names)},
             "grads": {name: self.grads[:n, i].tolist() for i, name in enumerate(self.param_names)},
         }
+
+    def column(self, column: Column, start: int, stop: int) -> Iterator[np.ndarray]:
+        """Steps start..stop-1 (stop at most `count`) of one column, as views of CHUNK_STEPS steps at most, as a
+        stored run's are read: loss (n,), params and grads (n, number of parameters)."""
+        values = {"loss": self.loss, "params": self.params, "grads": self.grads}[column]
+        for first in range(start, stop, CHUNK_STEPS):
+            yield values[first : min(first + CHUNK_STEPS, stop)]
+
+    def check(self) -> None:
+        """Nothing to check: the steps are in memory (a stored run's may be damaged)."""
 
     def nbytes(self) -> int:
         """Bytes of the recorded steps."""

@@ -60,7 +60,7 @@ class RunManager:
             store.mark_interrupted()  # the server that ran them is gone
             for row in read_runs(store, limit=settings.max_kept_runs):
                 self._keep(self._stored(row))
-            self._writer = Writer(store, settings.flush_interval)
+            self._writer = Writer(store, settings.flush_interval, on_stored=self._settle)
 
     def create(self, config: RunConfig, control_hash: str | None = None, client: str | None = None) -> Run:
         """Check the config against the limits, then start its run (queued if every slot is busy); whoever holds
@@ -252,6 +252,19 @@ class RunManager:
             else:
                 self._runs[run.id] = run
                 self._forget_oldest()  # imports, like new runs, keep at most max_kept_runs in memory
+
+    def _settle(self, run: Run) -> None:
+        """Once an ended run is stored whole (the writer calls this), keep it as read back from the store instead:
+        its History, every step in arrays, leaves memory, and its steps are read again only when viewed."""
+        assert self._store is not None
+        row = read_run(self._store, run.id)
+        stored = self._stored(row) if row is not None else None
+        if not isinstance(stored, StoredRun):  # it reads back as no run: keep the live one, as it is
+            return
+        with self._lock:
+            stored.presenter = run.presenter
+            if self._runs.get(run.id) is run:  # not deleted or forgotten meanwhile
+                self._runs[run.id] = stored
 
     def _forget_oldest(self) -> None:
         ended = sorted((r for r in self._runs.values() if r.ended), key=lambda r: aware(r.created_at))

@@ -1,8 +1,12 @@
 """A run read back from the store: ended, light until viewed, its steps loaded on first use and cached."""
 
+import asyncio
+import contextlib
 import functools
+import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, cast
 
@@ -12,39 +16,49 @@ from app.engines.base import EngineSpec, StepRecord
 from app.engines.problem import Drawing
 from app.graph.model import GraphNow
 from app.run_config import RunConfig
-from app.runs.history import History
 from app.runs.run import ENDED, Run, RunStateError, RunStatus
-from app.storage.frames import FoundGraph, GraphFrame, all_frames, frame_at, load_shapes, nearest
+from app.storage.chunks import check_steps, read_column, reading
+from app.storage.frames import FoundGraph, GraphFrame, all_frames, frame_at, load_shapes, nearest, unpack
+from app.storage.records import Column
 from app.storage.store import RunRecord, RunStore
+
+log = logging.getLogger(__name__)
 
 
 class HistoryCache:
-    """The steps of the few stored runs viewed last; the others stay on disk."""
+    """The losses of the few stored runs viewed last (what a viewer's snapshot needs); the rest stays on disk."""
 
     def __init__(self, store: RunStore, size: int) -> None:
         self.store = store
         self.size = size
-        self._loaded: OrderedDict[str, History] = OrderedDict()
+        self._loaded: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, run_id: str, param_names: tuple[str, ...]) -> History:
-        """The run's stored steps as a History, read from the store unless viewed recently."""
+    def losses(self, run_id: str, param_count: int, count: int) -> np.ndarray:
+        """The run's stored losses, read from the store unless viewed recently (blocking: never on the loop)."""
         with self._lock:  # held while reading, so two viewers of one run read it once
-            history = self._loaded.get(run_id)
-            if history is None:
-                steps = self.store.load_history(run_id, len(param_names))
-                history = History(0, param_names)
-                history.loss, history.params, history.grads = steps.loss, steps.params, steps.grads
-                history.count = len(steps.loss)
-                self._loaded[run_id] = history
+            loss = self._loaded.get(run_id)
+            if loss is None:
+                _warn_on_loop(run_id)
+                pieces = list(read_column(self.store, run_id, param_count, "loss", 0, count))
+                loss = np.concatenate(pieces) if pieces else np.empty(0)
+                self._loaded[run_id] = loss
                 while len(self._loaded) > self.size:
                     self._loaded.popitem(last=False)
             self._loaded.move_to_end(run_id)
-            return history
+            return loss
+
+
+def _warn_on_loop(run_id: str, what: str = "steps") -> None:
+    # A read from the database stalls every viewer when made on the event loop: loud, so a path that does is found.
+    with contextlib.suppress(RuntimeError):
+        asyncio.get_running_loop()
+        log.warning("the stored %s of run %s were read on the event loop", what, run_id)
 
 
 class StoredHistory:
-    """A stored run's steps, as a History reads: the count known at once, the numbers loaded when first read."""
+    """A stored run's steps, read as a History is: the count known at once, the numbers read when asked for, a
+    chunk at a time (only the losses, which snapshots need, are kept, for the few runs viewed last)."""
 
     def __init__(self, run_id: str, count: int, param_names: tuple[str, ...], cache: HistoryCache) -> None:
         self.run_id = run_id
@@ -52,31 +66,33 @@ class StoredHistory:
         self.param_names = param_names
         self._cache = cache
 
-    def _history(self) -> History:
-        return self._cache.get(self.run_id, self.param_names)
-
-    @property
-    def loss(self) -> np.ndarray:
-        """Losses by step."""
-        return self._history().loss
-
-    @property
-    def params(self) -> np.ndarray:
-        """Weights by step, before its update."""
-        return self._history().params
-
-    @property
-    def grads(self) -> np.ndarray:
-        """Gradients by step."""
-        return self._history().grads
-
     def losses(self, start: int, stop: int) -> list[float]:
         """Losses of steps start..stop-1 as Python floats."""
-        return self._history().losses(start, min(stop, self.count))
+        loss = self._cache.losses(self.run_id, len(self.param_names), self.count)
+        return loss[start : min(stop, self.count)].tolist()  # type: ignore[no-any-return]
+
+    def column(self, column: Column, start: int, stop: int) -> Iterator[np.ndarray]:
+        """Steps start..stop-1 (stop at most `count`) of one column, a stored chunk at a time (blocking)."""
+        return read_column(self._cache.store, self.run_id, len(self.param_names), column, start, stop)
+
+    def check(self) -> None:
+        """Raise DamagedRun unless every stored chunk is whole (reads their sizes only; blocking)."""
+        check_steps(self._cache.store, self.run_id, len(self.param_names), self.count)
 
     def columns(self) -> dict[str, object]:
-        """The whole history as columns."""
-        return self._history().columns()
+        """The whole history as columns (built whole in memory: for tests and small runs)."""
+
+        def whole(column: Column) -> np.ndarray:
+            pieces = list(self.column(column, 0, self.count))
+            return np.concatenate(pieces) if pieces else np.empty((0, len(self.param_names)))
+
+        params, grads = whole("params"), whole("grads")
+        return {
+            "step": list(range(self.count)),
+            "loss": self.losses(0, self.count),
+            "params": {name: params[:, i].tolist() for i, name in enumerate(self.param_names)},
+            "grads": {name: grads[:, i].tolist() for i, name in enumerate(self.param_names)},
+        }
 
     def nbytes(self) -> int:
         """Bytes of the recorded steps."""
@@ -120,7 +136,9 @@ class StoredRun:
 
     @functools.cached_property
     def _details(self) -> tuple[np.ndarray | None, dict[str, Any] | None, dict[str, Any] | None]:
-        details = self._store.load_details(self.id)
+        _warn_on_loop(self.id, "curve and graph")
+        with reading(self.id, "curve and graph"):
+            details = self._store.load_details(self.id)
         return details.curve, details.graph, details.graph_values
 
     @property
@@ -147,16 +165,24 @@ class StoredRun:
 
     @functools.cached_property
     def _shapes(self) -> dict[str, dict[str, Any]]:
-        return load_shapes(self._store, self.id)
+        with reading(self.id, "graph shapes"):
+            return load_shapes(self._store, self.id)
 
     def graph_at(self, step: int) -> FoundGraph | None:
         """The autograd graph of the framed step nearest at or before `step`, read from the store."""
-        frame, following = frame_at(self._store, self.id, step)
-        return nearest(step, frame, following, self.graph_values, self._shapes.get)
+        latest, shape_of = self.graph_values, self._shapes.get
+        with reading(self.id, "graph frames"):
+            frame, following = frame_at(self._store, self.id, step)
+            return nearest(step, frame, following, latest, shape_of)
 
     def kept_graphs(self) -> tuple[list[GraphFrame], dict[str, dict[str, Any]]]:
         """The graph frames kept for replay, by step, and every shape they have, by signature."""
-        return all_frames(self._store, self.id), self._shapes
+        shapes = self._shapes
+        with reading(self.id, "graph frames"):
+            frames = all_frames(self._store, self.id)
+            for frame in frames:
+                unpack(frame.data)  # each read whole once here, so a damaged one fails before an export has begun
+        return frames, shapes
 
     @functools.cached_property
     def drawing(self) -> Drawing:

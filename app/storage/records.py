@@ -2,12 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 FLOAT = np.dtype("<f8")  # the byte order of every stored number, whatever the machine's
 ACTIVE = ("queued", "running", "paused")  # statuses a run cannot keep once the server that ran it is gone
+Column = Literal["loss", "params", "grads"]  # what a step holds: its loss, its weights, its gradient
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +53,11 @@ class Details:
 def interrupted_message(status: str, steps_done: int) -> str:
     """Why a run is `interrupted`, in words."""
     return f"the server stopped while this run was {status}, at step {steps_done}"
+
+
+class DamagedRun(Exception):
+    """Part of a stored run (`what`: its steps, curve or graph frames) does not read back as it was written."""
+
+    def __init__(self, run_id: str, what: str, reason: str) -> None:
+        super().__init__(f"the stored {what} of run {run_id} are damaged: {reason}")
+        self.run_id = run_id

@@ -2,7 +2,7 @@
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,9 +39,11 @@ class Writer:
     state that the worker replaces whole (GraphFrames), so one read of it is consistent too.
     """
 
-    def __init__(self, store: RunStore, interval: float) -> None:
+    def __init__(self, store: RunStore, interval: float, on_stored: Callable[[Run], None] | None = None) -> None:
+        """`on_stored` is called (in this thread) with each run that has ended once all of it is stored."""
         self.store = store
         self.interval = interval
+        self._on_stored = on_stored
         self._tracked: dict[str, _Tracked] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -106,6 +108,12 @@ class Writer:
                 item.saved, item.written, item.row, item.graph_values, item.frames = after
                 if ended:
                     self._tracked.pop(item.run.id, None)
+        for item, (_, ended) in written:
+            if ended and self._on_stored is not None:
+                try:
+                    self._on_stored(item.run)
+                except Exception:  # the run stays in memory as it was: nothing is lost
+                    log.exception("could not read run %s back from the store", item.run.id)
 
     def _write(
         self, batch: Batch, item: _Tracked

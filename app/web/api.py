@@ -6,7 +6,9 @@ import secrets
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.engines import ENGINES
@@ -20,6 +22,7 @@ from app.runs.stored import AnyRun
 from app.runs.unreadable import UnreadableRun, UnreadableRunError, describe
 from app.schemas import CodeLineInfo, CreatedRun, EngineInfo, RunHistory, RunInfo, TargetPreset
 from app.web.clients import client_id
+from app.web.damaged import DAMAGED, damaged_as_error
 from app.web.deps import (
     ControlledRunDep,
     ManagerDep,
@@ -31,6 +34,7 @@ from app.web.deps import (
     token_fits,
     token_hash,
 )
+from app.web.history_stream import history_json
 from app.web.rate_limits import LimitCreate, LimitRead, too_many
 from app.web.responses import CHANGE, JSON_CHANGE, answers
 
@@ -151,10 +155,33 @@ def get_run(run_id: str, manager: ManagerDep) -> RunInfo:
     return listed_info(_find(manager, run_id))
 
 
-@router.get("/runs/{run_id}/history", responses=answers(404, 429))
-def get_history(run: RunDep, _: LimitRead) -> RunHistory:
-    """Every recorded step, as columns."""
-    return RunHistory.model_validate(run.history.columns())
+MAX_HISTORY_PAGE = 100_000  # steps one page of GET /history may ask for (`limit`)
+
+
+@router.get(
+    "/runs/{run_id}/history",
+    response_class=Response,
+    responses={200: {"model": RunHistory}, **answers(404, 429), **DAMAGED},
+)
+def get_history(
+    run: RunDep,
+    _: LimitRead,
+    start: Annotated[int, Query(ge=0, le=2**53, description="The first step to return.")] = 0,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_HISTORY_PAGE, description="The most steps to return; unset: every step from `start`."),
+    ] = None,
+) -> Response:
+    """The recorded steps as columns, streamed: every one, or a page of at most `limit` from step `start` (a
+    page shorter than `limit` is the last one recorded so far)."""
+    count = run.history.count
+    if start > count:
+        message = f"start must be at most {count}, the steps run {run.id} has recorded"
+        raise RequestValidationError([{"type": "less_than_equal", "loc": ("query", "start"), "msg": message}])
+    stop = count if limit is None else min(count, start + limit)
+    with damaged_as_error():
+        run.history.check()
+    return StreamingResponse(history_json(run.history, start, stop), media_type="application/json")
 
 
 def _command(run: AnyRun, action: Callable[[], None]) -> RunInfo:

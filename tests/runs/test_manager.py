@@ -1,12 +1,19 @@
 """RunManager: limits on new runs, look-up, newest-first listing and forgetting the oldest ended runs."""
 
+import gc
+import weakref
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.config import Settings
 from app.run_config import RunConfig
 from app.runs.manager import ConfigError, RunManager
+from app.runs.run import Run
+from app.runs.stored import StoredRun
+from app.storage.store import RunStore
 
 WaitUntil = Callable[..., None]
 
@@ -104,3 +111,44 @@ def test_runs_keep_as_many_graphs_for_replay_as_the_settings_say(wait_until: Wai
         assert 0 < len(state.frames) <= 3
     finally:
         manager.shutdown()
+
+
+@pytest.fixture
+def stored_manager(tmp_path: Path) -> Iterator[RunManager]:
+    """A manager that stores its runs in the test's own database, flushing often."""
+    store = RunStore.open(f"sqlite:///{tmp_path / 'runs.db'}")
+    manager = RunManager(Settings(flush_interval=0.05, curve_points=10), store)
+    yield manager
+    manager.shutdown()
+    store.close()
+
+
+def test_an_ended_run_once_stored_is_read_back_and_its_history_leaves_memory(
+    stored_manager: RunManager, wait_until: WaitUntil
+) -> None:
+    """Once a run has ended and all of it is stored, the manager keeps it as read back from the store: the same
+    numbers, while the live run's arrays are freed, so the memory kept does not grow with the ended runs."""
+    freed: list[weakref.ref[Any]] = []
+    for seed in range(4):
+        run = stored_manager.create(tiny(steps=3000, points=8, seed=seed))
+        wait_until(lambda run=run: run.ended, 20, "a run to end")  # type: ignore[misc]
+        columns = run.history.columns()
+        freed += [weakref.ref(run.history), weakref.ref(run.history.loss), weakref.ref(run.history.params)]
+        stored_manager.flush()
+        stored = stored_manager.get(run.id)
+        assert isinstance(stored, StoredRun)
+        assert stored.status == "finished" and stored.history.count == 3000
+        assert stored.history.columns() == columns
+        del run
+    gc.collect()
+    assert [ref() for ref in freed] == [None] * len(freed), "a live history is still held"
+    assert sum(run.history.nbytes() for run in stored_manager if isinstance(run, Run)) == 0
+    assert len(list(stored_manager)) == 4
+
+
+def test_without_a_store_an_ended_run_stays_as_it_ran(manager: RunManager, wait_until: WaitUntil) -> None:
+    """With nothing to read it back from, an ended run is kept live, history and all."""
+    run = manager.create(tiny())
+    wait_until(lambda: run.ended, 5, "the run to end")
+    manager.flush()
+    assert manager.get(run.id) is run and run.history.count == 5

@@ -10,10 +10,12 @@ import pytest
 from app.config import Settings
 from app.run_config import RunConfig
 from app.runs import messages
+from app.runs import stored as stored_module
 from app.runs.manager import RunManager
 from app.runs.run import Run, RunStateError
 from app.runs.stored import HistoryCache, StoredRun
 from app.runs.viewer import dumps
+from app.storage.records import Column
 from app.storage.store import RunStore
 
 WaitUntil = Callable[..., None]
@@ -80,12 +82,18 @@ def test_a_run_read_back_looks_as_it_did_live(restart: Restart, wait_until: Wait
 def test_stored_runs_are_listed_but_their_steps_read_only_when_viewed(
     restart: Restart, wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Listing after a restart reads no steps; the first view of a run reads its steps once."""
+    """Listing after a restart reads no steps; the first view of a run reads its losses once (what snapshots
+    need), and only those stay in memory."""
     manager = restart()
     runs = [finished(manager, wait_until, seed=seed) for seed in range(3)]
-    reads: list[str] = []
-    load = RunStore.load_history
-    monkeypatch.setattr(RunStore, "load_history", lambda self, *args: reads.append(args[0]) or load(self, *args))
+    reads: list[tuple[str, str]] = []
+    read = stored_module.read_column
+
+    def spy(store: RunStore, run_id: str, width: int, column: Column, start: int, stop: int) -> Iterator[Any]:
+        reads.append((run_id, column))
+        return read(store, run_id, width, column, start, stop)
+
+    monkeypatch.setattr(stored_module, "read_column", spy)
     manager = restart()
     listed = [messages.summary(run) for run in manager]
     assert [summary["id"] for summary in listed] == [run.id for run in reversed(runs)]
@@ -93,16 +101,17 @@ def test_stored_runs_are_listed_but_their_steps_read_only_when_viewed(
     assert reads == []
     stored = manager.get(runs[0].id)
     assert stored.history.losses(0, 300) == runs[0].history.losses(0, 300)
+    assert stored.history.losses(100, 200) == runs[0].history.losses(100, 200)
+    assert reads == [(runs[0].id, "loss")]
     assert stored.history.columns() == runs[0].history.columns()
-    assert reads == [runs[0].id]
 
 
 def test_the_steps_in_memory_are_bounded(tmp_path: Path) -> None:
-    """The history cache keeps the steps of the last few runs viewed, dropping the least recent."""
+    """The history cache keeps the losses of the last few runs viewed, dropping the least recent."""
     store = RunStore.open(f"sqlite:///{tmp_path / 'runs.db'}")
     cache = HistoryCache(store, size=2)
     for run_id in ("a", "b", "a", "c"):
-        cache.get(run_id, ("w",))
+        cache.losses(run_id, 1, 0)
     assert list(cache._loaded) == ["a", "c"]
     store.close()
 

@@ -60,8 +60,8 @@ def test_a_finished_run_answers_with_its_capture_at_the_nearest_kept_step(
     server: LiveServer, client: httpx.Client, rest: RestRuns, captured: Captured, wait_until: WaitUntil
 ) -> None:
     run_id = rest.create(client, engine="torch-autograd", steps=900, pace=1500)["id"]
+    run = live_run(server, run_id)  # taken while it runs: once ended and stored, the server reads it back
     wait_until(lambda: client.get(f"/api/runs/{run_id}").json()["status"] == "finished", 20, "the run to end")
-    run = live_run(server, run_id)
     kept = [frame.step for frame in run.graph_frames.state.frames]
     assert len(kept) >= 3, "too few frames to choose between"
     marks = sorted({*kept, 899})
