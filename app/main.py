@@ -19,7 +19,7 @@ from app.storage.store import RunStore
 from app.web import api, docs, edge, export, graph_replay, import_run, pages, presenter, share, ws
 from app.web.openapi import with_server_limits
 from app.web.rate_limits import RateLimits
-from app.web.responses import JSON_CHANGE, answers
+from app.web.responses import JSON_CHANGE, ONE_RUN, answers
 
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
 
@@ -62,8 +62,8 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     # Statuses the edge and the per-client limits add to routes documented in their own modules.
     app.include_router(import_run.router, responses=answers(*JSON_CHANGE, 429))
     app.include_router(presenter.router)
-    app.include_router(export.router, responses=answers(404, 429))
-    app.include_router(graph_replay.router, responses=answers(404))
+    app.include_router(export.router, responses=answers(*ONE_RUN, 429))
+    app.include_router(graph_replay.router, responses=answers(*ONE_RUN))
     app.include_router(docs.router)
     app.openapi = with_server_limits(app, settings)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")

@@ -36,7 +36,7 @@ from app.web.deps import (
 )
 from app.web.history_stream import history_json
 from app.web.rate_limits import LimitCreate, LimitRead, too_many
-from app.web.responses import CHANGE, JSON_CHANGE, answers
+from app.web.responses import CHANGE, JSON_CHANGE, ONE_RUN, answers
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -161,7 +161,7 @@ MAX_HISTORY_PAGE = 100_000  # steps one page of GET /history may ask for (`limit
 @router.get(
     "/runs/{run_id}/history",
     response_class=Response,
-    responses={200: {"model": RunHistory}, **answers(404, 429), **DAMAGED},
+    responses={200: {"model": RunHistory}, **answers(*ONE_RUN, 429), **DAMAGED},
 )
 def get_history(
     run: RunDep,

@@ -8,12 +8,14 @@ from typing import Any
 from fastapi import HTTPException, status
 
 from app.storage.records import DamagedRun
+from app.web.responses import ErrorAnswer
 
 log = logging.getLogger(__name__)
 
 # The OpenAPI entry of the routes that read a run's stored steps or graphs.
 DAMAGED: dict[int | str, dict[str, Any]] = {
     500: {
+        "model": ErrorAnswer,
         "description": "The run's stored data is damaged (the database file was changed or cut short): "
         '`{"detail": "the stored steps of run X are damaged: ..."}`; other runs still answer.',
     }

@@ -16,19 +16,18 @@ from app.web.api import info
 from app.web.deps import ManagerDep, SettingsDep, check_lecturer_key, token_hash
 from app.web.export_model import inlined_schema
 from app.web.import_check import check, parse, refusal
+from app.web.responses import answers
 
 router = APIRouter(prefix="/api/runs", tags=["export"])
 log = logging.getLogger(__name__)
 
+# Besides what the edge and the per-client limits answer (403, 413, 415, 429: documented where the router is
+# included), what taking in a file may answer.
 ANSWERS: dict[int | str, dict[str, Any]] = {
-    status.HTTP_403_FORBIDDEN: {"description": "The server has a lecturer key and the request does not carry it."},
-    status.HTTP_413_CONTENT_TOO_LARGE: {"description": "The file is larger than the server's max_import_bytes."},
-    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: {"description": "The body is not sent as application/json."},
     status.HTTP_422_UNPROCESSABLE_CONTENT: {
         "description": "Not an export this server can take: each problem names its field by path (`loc`)."
     },
-    status.HTTP_429_TOO_MANY_REQUESTS: {"description": "Too many requests from this client: wait `Retry-After`."},
-    status.HTTP_503_SERVICE_UNAVAILABLE: {"description": "The database refused the write: nothing of the run is kept."},
+    **answers(status.HTTP_503_SERVICE_UNAVAILABLE),
 }
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.web.deps import ControlledRunDep
-from app.web.responses import JSON_CHANGE, answers
+from app.web.responses import JSON_CHANGE, ONE_RUN, answers
 
 router = APIRouter(prefix="/api/runs", tags=["classroom"])
 
@@ -22,7 +22,7 @@ class PresenterState(BaseModel):
     mode: Literal["backward", "forward"] | None = Field(None, description="Gradients or forward values on the graph.")
 
 
-@router.post("/{run_id}/presenter", status_code=status.HTTP_204_NO_CONTENT, responses=answers(*JSON_CHANGE, 404))
+@router.post("/{run_id}/presenter", status_code=status.HTTP_204_NO_CONTENT, responses=answers(*JSON_CHANGE, *ONE_RUN))
 def share_presenter_view(run: ControlledRunDep, state: PresenterState) -> None:
     """Tell the run's viewers what the lecturer shows (the run's control token is needed)."""
     run.presenter = state.model_dump()  # a new object each time: the feed sends it on its next tick

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.config import Settings
 from app.web.deps import RunDep, SettingsDep
-from app.web.responses import answers
+from app.web.responses import ONE_RUN, answers
 
 router = APIRouter(tags=["share"])
 
@@ -86,7 +86,7 @@ def open_shared_run(run: RunDep) -> RedirectResponse:
     return RedirectResponse(f"/#run={run.id}", status_code=307)
 
 
-@router.get("/api/runs/{run_id}/qr.svg", response_class=Response, responses=answers(404))
+@router.get("/api/runs/{run_id}/qr.svg", response_class=Response, responses=answers(*ONE_RUN))
 def run_qr_code(run: RunDep, request: Request, settings: SettingsDep) -> Response:
     """A QR code (SVG) of the run's short link, for phones in the hall to scan off the projector."""
     code = segno.make(share_url(request, settings, run.id), error="m")

@@ -102,23 +102,24 @@ def test_every_path_answers_405_with_its_documented_methods(client: httpx.Client
 
 
 # What each operation may answer besides success and 422: from the edge (403 foreign origin, 413 body too large,
-# 415 not JSON), the route (403 token or key, 404 no run, 409 not now) and the per-client limits (429).
+# 415 not JSON), the route (403 token or key, 404 no run, 409 not now or stored unreadable, 500 stored damaged,
+# 503 the database refused an import) and the per-client limits (429).
 EXPECTED = {
     ("post", "/api/runs"): {403, 413, 415, 429},
     ("get", "/api/runs/{run_id}"): {404},
-    ("get", "/api/runs/{run_id}/history"): {404, 429},
+    ("get", "/api/runs/{run_id}/history"): {404, 409, 429, 500},
     ("post", "/api/runs/{run_id}/pause"): {403, 404, 409, 413},
     ("post", "/api/runs/{run_id}/resume"): {403, 404, 409, 413},
     ("post", "/api/runs/{run_id}/step"): {403, 404, 409, 413},
     ("post", "/api/runs/{run_id}/stop"): {403, 404, 409, 413},
     ("post", "/api/runs/{run_id}/pace"): {403, 404, 409, 413, 415},
     ("delete", "/api/runs/{run_id}"): {403, 404, 409, 413},
-    ("post", "/api/runs/{run_id}/presenter"): {403, 404, 413, 415},
-    ("post", "/api/runs/import"): {403, 413, 415, 429},
-    ("get", "/api/runs/{run_id}/history.csv"): {404, 429},
-    ("get", "/api/runs/{run_id}/export"): {404, 429},
-    ("get", "/api/runs/{run_id}/graph"): {404, 429},
-    ("get", "/api/runs/{run_id}/qr.svg"): {404},
+    ("post", "/api/runs/{run_id}/presenter"): {403, 404, 409, 413, 415},
+    ("post", "/api/runs/import"): {403, 413, 415, 429, 503},
+    ("get", "/api/runs/{run_id}/history.csv"): {404, 409, 429, 500},
+    ("get", "/api/runs/{run_id}/export"): {404, 409, 429, 500},
+    ("get", "/api/runs/{run_id}/graph"): {404, 409, 500},
+    ("get", "/api/runs/{run_id}/qr.svg"): {404, 409},
 }
 
 
