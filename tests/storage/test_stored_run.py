@@ -133,13 +133,16 @@ def test_runs_going_at_shutdown_come_back_interrupted(restart: Restart, wait_unt
     manager = restart(max_running_runs=2)
     running = manager.create(tiny(steps=100_000, pace=200))
     paused = manager.create(tiny(steps=100_000, pace=200))
-    queued = manager.create(tiny(steps=100_000))
     assert isinstance(running, Run) and isinstance(paused, Run)
     wait_until(lambda: paused.history.count > 5, 10, "a few steps")
-    paused.pause()
+    paused.pause()  # it gives its slot back: another run takes it, and the next one waits
+    busy = manager.create(tiny(steps=100_000, pace=200))
+    wait_until(lambda: busy.status == "running", 10, "the freed slot to be taken")
+    queued = manager.create(tiny(steps=100_000))
     wait_until(lambda: running.history.count > 20, 10, "more steps")
+    assert queued.status == "queued"
     manager = restart()
-    for run, was in ((running, "running"), (paused, "paused"), (queued, "queued")):
+    for run, was in ((running, "running"), (paused, "paused"), (busy, "running"), (queued, "queued")):
         stored = manager.get(run.id)
         assert stored.status == "interrupted"
         assert stored.message == f"the server stopped while this run was {was}, at step {run.history.count}"
