@@ -46,17 +46,31 @@ def _number_only(value: object) -> object:
     return value
 
 
-# A whole number as JSON has it: 172 and 172.0 alike (JSON Schema's "integer"), never true or "172".
-Whole = Annotated[int, BeforeValidator(_number_only)]
-Number = Annotated[float, BeforeValidator(_number_only)]
+def _whole_only(value: object) -> object:
+    """A JSON number that is whole, as an int: 172.0 is 172 (JSON Schema's "integer"); 172.5 stays to be refused."""
+    value = _number_only(value)
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Bounds go before these in an Annotated type (Annotated[int, Field(ge=0), WHOLE_ONLY]): after them, pydantic
+# cannot hand the bounds to the JSON schema as minimum and maximum, and writes keys no schema reader knows.
+NUMBER_ONLY = BeforeValidator(_number_only)
+WHOLE_ONLY = BeforeValidator(_whole_only)
+# A whole number as JSON has it: 172 and 172.0 alike, never true or "172" (also inside strict models).
+Whole = Annotated[int, WHOLE_ONLY]
+Number = Annotated[float, NUMBER_ONLY]
 Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
 # Absolute ceilings of the schema; the server's own limits (max_steps, max_points) are checked before any data is
 # made (RunManager.check_limits) and are usually far lower.
 MAX_STEPS = 10**9
 MAX_POINTS = 10**8
 # Steps per second a run may be slowed to: one every ten seconds at the slowest (slower is a pause and steps).
+# The largest seed: the largest whole number a browser's JSON numbers (doubles) hold exactly, so the page shows
+# and sends back the very seed a run used.
+MAX_SEED = 2**53 - 1
 MIN_PACE = 0.1
 MAX_PACE = 1_000_000
+Pace = Annotated[float, Field(ge=MIN_PACE, le=MAX_PACE), NUMBER_ONLY]
 DType = Literal["float64", "float32"]
 
 DEFAULT_POINTS = 2000
@@ -118,20 +132,18 @@ class RunConfig(BaseModel):
 
     engine: EngineName = Field("numpy", description="Which implementation trains the cubic.")
     steps: Whole = Field(2000, gt=0, le=MAX_STEPS, description="Gradient descent steps to take.")
-    learning_rate: Number | None = Field(
+    # An optional field's bounds go inside its Annotated type: beside a union with null, pydantic would write them
+    # as keys no JSON schema reader knows.
+    learning_rate: Annotated[float, Field(gt=0), NUMBER_ONLY] | None = Field(
         None,
-        gt=0,
         description="Step size η; absent means the tutorial's: 1e-6 for the summed loss, 2e-3 for the mean.",
     )
     reduction: Reduction = Field("sum", description="Squared error summed (the lecture's code) or averaged.")
-    seed: Whole | None = Field(
-        None, ge=0, lt=2**63, description="Seed of the initial weights; drawn and recorded when absent."
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED), WHOLE_ONLY] | None = Field(
+        None, description="Seed of the initial weights; drawn and recorded when absent."
     )
-    pace: Number | None = Field(
-        None,
-        ge=MIN_PACE,
-        le=MAX_PACE,
-        description="Steps per second to slow down to (0.1 to 1e6); absent means full speed.",
+    pace: Pace | None = Field(
+        None, description="Steps per second to slow down to (0.1 to 1e6); absent means full speed."
     )
     points: Whole = Field(
         DEFAULT_POINTS, ge=2, le=MAX_POINTS, description="Number of data points evenly spaced on the range."

@@ -7,14 +7,13 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.engines import ENGINES
 from app.engines.code import step_code
 from app.formula import PRESETS
-from app.run_config import MAX_PACE, MIN_PACE, Number, RunConfig
+from app.run_config import Pace, RunConfig
 from app.runs import messages
 from app.runs.manager import ClientLimitError, ConfigError
 from app.runs.run import RunStateError
@@ -173,11 +172,11 @@ def get_history(
     ] = None,
 ) -> Response:
     """The recorded steps as columns, streamed: every one, or a page of at most `limit` from step `start` (a
-    page shorter than `limit` is the last one recorded so far)."""
+    page shorter than `limit` is the last one recorded so far; one from past the last step is empty)."""
     count = run.history.count
-    if start > count:
-        message = f"start must be at most {count}, the steps run {run.id} has recorded"
-        raise RequestValidationError([{"type": "less_than_equal", "loc": ("query", "start"), "msg": message}])
+    # Past the steps recorded so far is an empty page, not an error: a live run's end moves, and a client paging
+    # along it (as a reconnecting viewer's `since` does) may ask just ahead of it.
+    start = min(start, count)
     stop = count if limit is None else min(count, start + limit)
     with damaged_as_error():
         run.history.check()
@@ -223,9 +222,7 @@ class PaceChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    pace: Number | None = Field(
-        ..., ge=MIN_PACE, le=MAX_PACE, description="Steps per second (0.1 to 1e6); null: as fast as it goes."
-    )
+    pace: Pace | None = Field(..., description="Steps per second (0.1 to 1e6); null: as fast as it goes.")
 
 
 @router.post("/runs/{run_id}/pace", responses=answers(*JSON_CHANGE, 404, 409))

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from app.run_config import RunConfig
+from app.run_config import WHOLE_ONLY, RunConfig
 from app.web.export import EXPORT_FORMAT, EXPORT_VERSION
 
 # How an exported run may have ended (a run that still goes cannot be exported whole).
@@ -29,9 +29,9 @@ def _text_only(value: object) -> object:
 Number = Annotated[float, Field(allow_inf_nan=False)]  # strict: an int or a float, finite
 Time = Annotated[AwareDatetime, BeforeValidator(_text_only), Field(strict=False)]
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0), WHOLE_ONLY]
 # JSON has no tuple: a list of exactly three, its items still strict.
-Edge = Annotated[tuple[Name, Name, Annotated[int, Field(ge=0, strict=True)]], Field(strict=False)]
+Edge = Annotated[tuple[Name, Name, Annotated[int, Field(ge=0), WHOLE_ONLY]], Field(strict=False)]
 
 
 class Strict(BaseModel):
@@ -49,7 +49,7 @@ class ExportedRunInfo(Strict):
     message: Annotated[str, Field(max_length=MAX_MESSAGE)] | None
     config: Annotated[RunConfig, Field(strict=False)]  # read exactly as POST /api/runs reads a config
     param_names: list[Name]
-    step: Annotated[int, Field(ge=-1)]
+    step: Annotated[int, Field(ge=-1), WHOLE_ONLY]
     steps_done: Count
     loss: Number | None
     params: dict[str, Number] = Field(description="The weights after the last step's update.")
@@ -104,7 +104,7 @@ class ExportedRun(Strict):
     """The file GET /api/runs/{id}/export gives and POST /api/runs/import takes."""
 
     format: Literal["autograd-live-run"] = Field(description=f"Always {EXPORT_FORMAT!r}.")
-    version: Annotated[int, Field(ge=1, le=EXPORT_VERSION)]
+    version: Annotated[int, Field(ge=1, le=EXPORT_VERSION), WHOLE_ONLY]
     run: ExportedRunInfo
     history: ExportedHistory
     graph: GraphShapeIn | None = None

@@ -15,10 +15,16 @@ def with_server_limits(app: FastAPI, settings: Settings) -> Callable[[], dict[st
 
     def openapi() -> dict[str, Any]:
         schema = build()  # made once and kept by FastAPI; the limits are written into it the first time
-        config = schema["components"]["schemas"].get("RunConfig-Input", {}).get("properties", {})
-        for field, limit in (("steps", settings.max_steps), ("points", settings.max_points)):
-            if field in config:
-                config[field]["maximum"] = min(config[field].get("maximum", limit), limit)
+        imported = schema["paths"].get("/api/runs/import", {}).get("post", {})
+        body = imported.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        for config in (
+            schema["components"]["schemas"].get("RunConfig-Input", {}),  # a new run's
+            body.get("properties", {}).get("run", {}).get("properties", {}).get("config", {}),  # an imported run's
+        ):
+            properties = config.get("properties", {})
+            for field, limit in (("steps", settings.max_steps), ("points", settings.max_points)):
+                if field in properties:
+                    properties[field]["maximum"] = min(properties[field].get("maximum", limit), limit)
         return schema
 
     return openapi

@@ -24,6 +24,40 @@ def one_line(text: str, limit: int = EXCERPT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+POSITIVE_DATA_REFUSED = "ST202"  # schemathesis: a request valid by the schema was refused
+# Fields whose rules JSON Schema cannot state, each said in its field's description instead: x_max above x_min,
+# a target in the formula language and finite on the range, the network's size times the points within
+# max_step_work. A run config's 422 that names only these is the rule working, not the document being wrong.
+ACROSS_FIELDS = {"x_max", "target", "layers"}
+
+
+def refused_across_fields(operation: str, response: Response) -> bool:
+    """Whether a 422 to schema-valid data names only rules that relate fields to each other: in a run config
+    (ACROSS_FIELDS; `points` only for the work cap), or in an import, whose checks of how its parts fit together
+    (the config's engine and parameter names, the history's columns and length) have the type "import"."""
+    if response.status_code != 422:
+        return False
+    try:
+        problems = response.json()["detail"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    if not isinstance(problems, list) or not problems:
+        return False
+
+    def across(problem: dict[str, Any]) -> bool:
+        loc = [str(part) for part in problem.get("loc", [])]
+        if operation == "POST /api/runs/import":
+            if problem.get("type") == "import":
+                return True
+            loc = loc[3:] if loc[:3] == ["body", "run", "config"] else []  # the run's own config, as a new run's
+        else:
+            loc = loc[1:] if loc[:1] == ["body"] else []
+        field = loc[0] if loc else ""
+        return field in ACROSS_FIELDS or (field == "points" and "max_step_work" in str(problem.get("msg")))
+
+    return operation in {"POST /api/runs", "POST /api/runs/import"} and all(across(p) for p in problems)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One distinct failure: where, which check, what came back, and how to send the same request again."""
@@ -51,6 +85,7 @@ class Findings:
     repeats: Counter[tuple[str, str, int | None]] = field(default_factory=Counter)
     seconds: Counter[str] = field(default_factory=Counter)  # time spent waiting for answers, by operation
     created: deque[tuple[str, str]] = field(default_factory=deque)  # (run id, control token), oldest first
+    across_fields: Counter[str] = field(default_factory=Counter)  # schema-valid cases refused by a rule across fields
 
     def send(self, case: Case, label: str | None = None) -> Response | None:
         """Send the case; None (and a finding) when the server gave no answer in time or refused the connection."""
@@ -91,6 +126,9 @@ class Findings:
         except FailureGroup as group:
             curl = case.as_curl_command(headers=dict(response.request.headers), base_url=self.base_url)
             for failure in group.exceptions:
+                if failure.code == POSITIVE_DATA_REFUSED and refused_across_fields(case.operation.label, response):
+                    self.across_fields[case.operation.label] += 1
+                    continue
                 self.add_failure(label or case.operation.label, failure, response, curl)
 
     def add_failure(self, operation: str, failure: Failure, response: Response, curl: str) -> None:
@@ -112,6 +150,8 @@ class Findings:
         by_operation = Counter(finding.operation for finding in findings)
         lines = [
             f"cases: {self.cases} (of them stateful steps: {self.stateful_steps})",
+            "schema-valid cases refused by a rule across fields (not failures): "
+            + (", ".join(f"{op} ×{n}" for op, n in self.across_fields.most_common()) or "none"),
             f"distinct failures: {len(findings)} (failing cases: {sum(self.repeats.values())})",
             "by check: " + ", ".join(f"{check} ×{count}" for check, count in by_check.most_common()),
             "by operation: " + ", ".join(f"{operation} ×{count}" for operation, count in by_operation.most_common()),

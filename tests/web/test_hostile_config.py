@@ -107,3 +107,27 @@ def test_the_openapi_document_carries_this_servers_limits(serve: Callable[..., L
     schema = httpx.get(f"{server.http}/openapi.json").json()
     config = schema["components"]["schemas"]["RunConfig-Input"]["properties"]
     assert (config["steps"]["maximum"], config["points"]["maximum"]) == (777, 333)
+    body = schema["paths"]["/api/runs/import"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    imported = body["properties"]["run"]["properties"]["config"]["properties"]
+    assert (imported["steps"]["maximum"], imported["points"]["maximum"]) == (777, 333)
+
+
+def test_every_bound_in_the_openapi_document_is_one_json_schema_knows(client: httpx.Client) -> None:
+    """Bounds appear as minimum/maximum (exclusive or not), never as pydantic's own ge/gt/le/lt keys, which schema
+    readers ignore: a client would then take a seed of -1 or a pace of 0 for valid."""
+    raw: list[str] = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            raw.extend(f"{path}/{key}" for key in node if key in {"ge", "gt", "le", "lt"})
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{path}/{index}")
+
+    schema = client.get("/openapi.json").json()
+    walk(schema, "")
+    assert raw == []
+    seed = schema["components"]["schemas"]["RunConfig-Input"]["properties"]["seed"]["anyOf"][0]
+    assert seed == {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
