@@ -97,6 +97,27 @@ def test_presenter_keys_steer_the_run_and_the_page(
     expect(page.locator("#steps")).to_have_value("1")
 
 
+def test_presenter_keys_still_work_after_a_switch_is_clicked(
+    page: Page, start_run: StartRun, server_url: str, api: AppClient
+) -> None:
+    """Clicking the graph's gradients/values switch leaves focus on a radio button: space still pauses and →
+    still takes one step (the switch keeps its choice), as they do anywhere but in a text box."""
+    page.goto(f"{server_url}/#present=1")
+    run_id = start_run(page, engine="torch-autograd", steps=5000, pace=40)
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-status", "running", timeout=LIVE_TIMEOUT)
+    forward = page.locator("[data-graph-mode][value=forward]")
+    forward.check()
+    expect(forward).to_be_focused()
+    page.keyboard.press(" ")  # not press(): the focus stays on the switch, as after a click
+    expect(status).to_have_attribute("data-status", "paused")
+    held = api.get(f"/api/runs/{run_id}")["step"]
+    expect(status).to_have_attribute("data-step", str(held))
+    page.keyboard.press("ArrowRight")
+    expect(status).to_have_attribute("data-step", str(held + 1))
+    expect(forward).to_be_checked()
+
+
 def test_the_theme_toggle_switches_to_dark(page: Page, server_url: str) -> None:
     page.goto(server_url)
     background = "() => getComputedStyle(document.body).backgroundColor"

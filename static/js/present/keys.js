@@ -3,7 +3,10 @@
 // stepper on document: → takes a training step, unless the graph is enlarged, where it walks the pass.
 import { PANELS } from "./enlarge.js";
 
-const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA"]);
+// Where a key is part of what is being entered: text boxes, lists, editable text. A checkbox or a radio button
+// (the graph's gradients/values switch) takes no typing: the presenter's keys still work after one is clicked.
+const TYPING = new Set(["SELECT", "TEXTAREA"]);
+const NOT_TYPED = new Set(["checkbox", "radio", "button", "submit", "reset", "range", "color", "file", "image"]);
 
 /** The keys, for the key list (the dialog in templates/index.html shows the same). */
 export const KEYS = Object.freeze([
@@ -18,6 +21,7 @@ export const KEYS = Object.freeze([
 
 /** Whether a key pressed in `target` belongs to what is being typed there. */
 function typing(target) {
+  if (target?.tagName === "INPUT") return !NOT_TYPED.has(target.type);
   return TYPING.has(target?.tagName) || Boolean(target?.isContentEditable);
 }
 
