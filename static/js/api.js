@@ -86,6 +86,14 @@ export function sendCommand(runId, command) {
   });
 }
 
+/** `POST /api/runs/{id}/pace`: a live run's new pace in steps/s (null: as fast as it goes); resolves to its RunInfo. */
+export function setPace(runId, pace) {
+  const token = tokenFor(runId);
+  return request("POST", `/api/runs/${encodeURIComponent(runId)}/pace`, { pace }, {
+    ...(token ? { "X-Control-Token": token } : {}),
+  });
+}
+
 /** Every engine with its model, whether it keeps `.grad`, and the source lines of one step. */
 export function listEngines() {
   return request("GET", "/api/engines");

@@ -1,6 +1,6 @@
 // Wires the page together, and nothing else: REST answers and socket messages go into the store, the
 // store's changes go to the views, and the address names the runs on screen (`#run=A&compare=B`).
-import { createRun, listEngines, listRuns, listTargets, sendCommand } from "./api.js";
+import { createRun, listEngines, listRuns, listTargets, sendCommand, setPace } from "./api.js";
 import { tokenFor } from "./tokens.js";
 import { HistoryPoller } from "./compare.js";
 import { ENDED } from "./protocol.js";
@@ -16,6 +16,7 @@ import { GradNormChart } from "./views/grad_norm_chart.js";
 import { GraphPanel } from "./views/graph_panel.js";
 import { Headline } from "./views/headline.js";
 import { LossChart } from "./views/loss_chart.js";
+import { Narration } from "./views/narration.js";
 import { StatusLine } from "./views/status_line.js";
 import { WeightsPanel } from "./views/weights_panel.js";
 // The classroom: share, export, import, the run list (the block before store.subscribe below).
@@ -63,6 +64,7 @@ const $ = (selector) => document.querySelector(selector);
 const views = [
   new Headline($("#headline")),
   new StatusLine($("#status")),
+  new Narration($("[data-narration]")),
   new Controls($("#controls"), {
     async start(config) {
       const run = await createRun(config);
@@ -72,6 +74,9 @@ const views = [
     },
     async command(name) {
       store.apply({ type: Local.RUN_INFO, run: await sendCommand(store.state.runId, name) });
+    },
+    async pace(pace) {
+      store.apply({ type: Local.RUN_INFO, run: await setPace(store.state.runId, pace) });
     },
     select: (engine) => store.apply({ type: Local.SELECT_ENGINE, engine }),
   }),

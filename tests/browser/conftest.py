@@ -231,12 +231,21 @@ STOP_OWN_RUNS = """async () => {
 StartRun = Callable[..., str]
 
 
+def open_settings(page: Page) -> None:
+    """Opens the settings sheet under the run bar (it starts closed, and Start closes it), as a user does first."""
+    toggle = page.locator("[data-settings-toggle]")
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
 @pytest.fixture
 def start_run() -> StartRun:
     """Start a run from a page's form: fill its fields by id (the engine chosen from its list), press Start; the
     new run's id, from the address."""
 
     def start(page: Page, **fields: object) -> str:
+        if set(fields) - {"pace"}:
+            open_settings(page)
         for name, value in fields.items():
             if name == "engine":
                 page.select_option("#engine", str(value))

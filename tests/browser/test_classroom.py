@@ -25,7 +25,7 @@ from playwright.sync_api import Page, expect
 from app.config import default_database_url
 from app.run_config import RunConfig
 from app.storage.store import RunRecord, RunStore
-from tests.browser.conftest import APP_HOST, ROOT, _free_port, _healthy
+from tests.browser.conftest import APP_HOST, ROOT, _free_port, _healthy, open_settings
 
 if TYPE_CHECKING:
     from tests.browser.conftest import AppClient, PageWatch
@@ -79,6 +79,7 @@ def test_a_config_link_fills_the_form_and_starts_nothing(page: Page, api: AppCli
     config |= {"zero_grad": False, "points": 40, "target": "cos(x)"}
     before = len(api.get("/api/runs"))
     page.goto(f"{server_url}/#config={quote(json.dumps(config))}")
+    open_settings(page)
     expect(page.locator("#engine")).to_have_value("torch-autograd")
     for name in ("steps", "seed", "points", "target"):
         expect(page.locator(f"#{name}")).to_have_value(str(config[name]))
@@ -118,6 +119,7 @@ def test_run_list_filters_and_follows(page: Page, api: AppClient, server_url: st
 def test_only_the_pages_own_run_can_be_deleted(page: Page, api: AppClient, server_url: str) -> None:
     theirs = finished_run(api)
     page.goto(f"{server_url}/")
+    open_settings(page)
     page.fill("#steps", "40")
     page.fill("#points", "30")
     page.click("[data-start]")

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import open_settings
+
 if TYPE_CHECKING:
     from tests.browser.conftest import AppClient
 
@@ -22,6 +24,7 @@ def address(page: Page) -> dict[str, str]:
 
 def test_the_same_config_on_torch_autograd_agrees_with_numpy(page: Page, server_url: str, api: AppClient) -> None:
     page.goto(server_url)
+    open_settings(page)
     page.select_option("#engine", "numpy")
     page.fill("#steps", str(STEPS))
     page.fill("#pace", "400")

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import open_settings
+
 if TYPE_CHECKING:
     from tests.browser.conftest import AppClient, PageWatch, StartRun
 
@@ -37,6 +39,7 @@ def test_each_engine_shows_its_own_code_and_a_step_sweeps_through_its_phases(
 ) -> None:
     engines = {engine["name"]: engine for engine in api.get("/api/engines")}
     page.goto(server_url)
+    open_settings(page)
     code = page.locator("#code")
 
     # The page shows the server's lines, as they are: no copy of them lives in the page's scripts.
@@ -87,6 +90,7 @@ AT_REST = """() => {
 def test_with_reduced_motion_a_step_is_marked_without_a_sweep(page: Page, start_run: StartRun, server_url: str) -> None:
     page.emulate_media(reduced_motion="reduce")
     page.goto(server_url)
+    open_settings(page)
     page.select_option("#engine", "torch-autograd")
     page.evaluate(WATCH_SWEEP)
     start_run(page, steps=60, pace=30)
@@ -99,6 +103,7 @@ def test_zero_grad_off_shows_the_gradients_piling_up(
     page: Page, start_run: StartRun, server_url: str, api: AppClient
 ) -> None:
     page.goto(server_url)
+    open_settings(page)
     page.select_option("#engine", "torch-autograd")
     weights = page.locator("#weights")
     expect(weights.locator("[data-accumulating]")).to_be_hidden()
@@ -134,6 +139,7 @@ def test_zero_grad_is_disabled_where_no_grad_is_kept_and_the_servers_refusal_is_
         [problem] = json.load(error)["detail"]
 
     page.goto(server_url)
+    open_settings(page)
     page.select_option("#engine", "numpy")
     box = page.locator("#zero_grad")
     expect(box).to_be_disabled()
@@ -163,6 +169,7 @@ def test_data_fields_reach_the_run_and_a_bad_target_is_marked(
 ) -> None:
     watch.expected_errors.append("status of 422")
     page.goto(server_url)
+    open_settings(page)
     if page.locator("#target").count() == 0:
         pytest.skip("this server has no target field")
     page.fill("#target", "sin(x) + __import__('os')")
@@ -177,6 +184,7 @@ def test_data_fields_reach_the_run_and_a_bad_target_is_marked(
     # A preset fills the formula; π multiples, noise and float32 go through as typed.
     presets = api.get("/api/targets")
     bell = next(preset["formula"] for preset in presets if preset["formula"] == "exp(-x**2)")
+    open_settings(page)
     page.select_option("#target-preset", bell)
     expect(page.locator("#target")).to_have_value(bell)
     page.fill("#x_min", "-2pi")

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import open_settings
+
 if TYPE_CHECKING:
     from tests.browser.conftest import AppClient, PageWatch
 
@@ -28,6 +30,7 @@ def shown_number(text: str) -> float:
 
 def test_a_network_is_composed_trained_and_shown_by_layer(page: Page, server_url: str, api: AppClient) -> None:
     page.goto(server_url)
+    open_settings(page)
     layers = page.locator("#layers")
     expect(layers).to_be_hidden()  # only the network engine reads `layers`
     page.select_option("#engine", "torch-mlp")
@@ -90,6 +93,7 @@ def test_a_bad_layer_list_is_marked_under_the_field(
     assert all(problem["loc"][:2] == ["body", "layers"] for problem in problems)
 
     page.goto(server_url)
+    open_settings(page)
     page.select_option("#engine", "torch-mlp")
     page.fill("#layers", "16, gelu")
     expect(page.locator("#layers-architecture")).to_have_text("1 → 16 → gelu? → 1")  # marked before it is sent
@@ -105,6 +109,7 @@ def test_a_bad_layer_list_is_marked_under_the_field(
     assert "#run=" not in page.url
 
     # Another engine hides the field, and does not send it.
+    open_settings(page)
     page.select_option("#engine", "numpy")
     expect(page.locator("#layers")).to_be_hidden()
     with page.expect_request(lambda request: request.url.endswith("/api/runs") and request.method == "POST") as sent:

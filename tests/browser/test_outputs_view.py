@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, Request, expect
 
+from tests.browser.conftest import open_settings
+
 if TYPE_CHECKING:
     from tests.browser.conftest import AppClient
 
@@ -36,6 +38,7 @@ def run_id(page: Page, key: str = "run") -> str:
 
 def test_lecture_net_draws_predictions_against_targets(page: Page, server_url: str, api: AppClient) -> None:
     page.goto(server_url)
+    open_settings(page)
     page.select_option("#engine", "lecture-net")
     # Its data comes from the seed: no formula to type, and its own default rate.
     expect(page.locator("#target")).to_be_hidden()
@@ -78,6 +81,7 @@ def test_lecture_net_draws_predictions_against_targets(page: Page, server_url: s
     assert shown_number(weights.locator("[data-loss]").inner_text()) < history["loss"][0] / 10
 
     # A fit engine brings back y against x, with the data, and no points for the model.
+    open_settings(page)
     page.select_option("#engine", "numpy")
     expect(page.locator("#target")).to_be_visible()
     page.fill("#steps", "50")
@@ -95,6 +99,7 @@ def test_lecture_net_draws_predictions_against_targets(page: Page, server_url: s
 
 def test_a_twin_run_takes_its_own_engines_default_rate(page: Page, server_url: str, api: AppClient) -> None:
     page.goto(server_url)
+    open_settings(page)
     page.select_option("#engine", "torch-mlp")
     page.fill("#steps", "200")
     page.fill("#pace", "1000")
@@ -121,6 +126,7 @@ def test_a_twin_run_takes_its_own_engines_default_rate(page: Page, server_url: s
 
 def test_a_typed_rate_carries_over_and_another_view_is_not_overlaid(page: Page, server_url: str) -> None:
     page.goto(server_url)
+    open_settings(page)
     page.select_option("#engine", "numpy")
     page.fill("#steps", "100")
     page.fill("#learning_rate", "2e-6")

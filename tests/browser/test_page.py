@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.conftest import open_settings
+
 if TYPE_CHECKING:
     from tests.browser.conftest import AppClient, PageWatch, StartRun
 
@@ -150,6 +152,7 @@ def test_a_rejected_field_is_marked_where_it_was_typed(
     runs_before = len(api.get("/api/runs"))
 
     page.goto(server_url)
+    open_settings(page)
     page.fill("#learning_rate", "-1")
     page.click("[data-start]")
 

@@ -1,9 +1,10 @@
-// The run's settings and its buttons. It reads the form and reports what the user asked for; it does not
-// know the REST API: main.js hands it `start(config)`, `command(name)` (each returning a promise) and
-// `select(engine)`, told whenever the form names another engine.
-import { COMMANDS_BY_STATUS, ENDED, RunConfigField } from "../protocol.js";
+// The run bar and the settings behind it. It reads the form and reports what the user asked for; it does not
+// know the REST API: main.js hands it `start(config)`, `command(name)`, `pace(pace)` (each returning a promise)
+// and `select(engine)`, told whenever the form names another engine.
+import { Command, COMMANDS_BY_STATUS, ENDED, RunConfigField, Status } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
 import { EngineFields } from "./engine_fields.js";
+import { SettingsPanel } from "./settings_panel.js";
 
 const NUMERIC_FIELDS = new Set([
   RunConfigField.STEPS,
@@ -30,8 +31,10 @@ function parseNumber(text) {
 export class Controls {
   #form;
   #actions;
-  #startButton;
+  #startButtons; // the run bar's Start and the settings sheet's
   #commandButtons;
+  #paceField;
+  #settings;
   #readOnlyNote;
   #formError;
   #engineFields;
@@ -42,19 +45,31 @@ export class Controls {
 
   /**
    * @param {{start: (config: object) => Promise, command: (name: string) => Promise,
-   *   select: (engine: string) => void}} actions
+   *   pace: (pace: number | null) => Promise, select: (engine: string) => void}} actions
    */
   constructor(form, actions) {
     this.#form = form;
     this.#actions = actions;
-    this.#startButton = form.querySelector("[data-start]");
+    this.#startButtons = [...form.querySelectorAll("button[type=submit]")];
     this.#commandButtons = [...form.querySelectorAll("[data-command]")];
+    this.#paceField = form.querySelector(".pace-field");
     this.#readOnlyNote = form.querySelector("[data-read-only]");
     this.#formError = form.querySelector("[data-form-error]");
+    this.#settings = new SettingsPanel(form);
 
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      this.#perform(() => this.#actions.start(this.#readConfig()));
+      this.#perform(async () => {
+        await this.#actions.start(this.#readConfig());
+        this.#settings.close(); // the run is what to watch now
+      });
+    });
+    // The pace of a live run this browser steers changes as it is typed in; before a run, it is a setting.
+    form.elements.pace.addEventListener("change", () => {
+      if (!this.#steersLiveRun()) return;
+      const text = form.elements.pace.value.trim();
+      const pace = text === "" ? null : parseNumber(text);
+      this.#perform(() => this.#actions.pace(Number.isNaN(pace) ? text : pace));
     });
     for (const button of this.#commandButtons) {
       const { command } = button.dataset;
@@ -72,25 +87,43 @@ export class Controls {
   update(state) {
     this.#state = state;
     this.#showTargets(state.targets);
+    this.#settings.update(state);
     this.#requestDraw();
   }
 
   reset() {
     this.#state = null;
     this.#showErrors({});
+    this.#settings.reset();
     this.#requestDraw();
+  }
+
+  #steersLiveRun() {
+    const status = this.#state?.status;
+    return Boolean(this.#state?.canControl) && status != null && !ENDED.has(status);
   }
 
   #draw() {
     const status = this.#state?.status;
     const active = status != null && !ENDED.has(status);
-    this.#startButton.disabled = this.#pending || active;
+    for (const button of this.#startButtons) button.disabled = this.#pending || active;
     const allowed = COMMANDS_BY_STATUS[status] ?? [];
-    // Only the browser that started the run holds its token; everyone else watches it read-only.
+    // Only the browser that started the run holds its token; everyone else watches it read-only, and is shown
+    // no button they could not use. Pause and Resume take turns in one place.
     const readOnly = this.#state?.runId != null && !this.#state.canControl;
+    const paused = status === Status.PAUSED;
     for (const button of this.#commandButtons) {
-      button.hidden = readOnly;
-      button.disabled = this.#pending || readOnly || !allowed.includes(button.dataset.command);
+      const { command } = button.dataset;
+      const turn = (command === Command.PAUSE && paused) || (command === Command.RESUME && !paused);
+      button.hidden = readOnly || turn;
+      button.disabled = this.#pending || readOnly || !allowed.includes(command);
+    }
+    this.#paceField.hidden = readOnly;
+    // A live run's pace, as the server has it (the presenter's keys change it too), unless it is being typed.
+    const pace = this.#state?.run?.config?.pace;
+    const field = this.#form.elements.pace;
+    if (this.#steersLiveRun() && pace !== undefined && document.activeElement !== field) {
+      field.value = pace === null ? "" : String(pace);
     }
     if (this.#readOnlyNote) this.#readOnlyNote.hidden = !readOnly;
   }
@@ -124,7 +157,10 @@ export class Controls {
     return { ...config, ...this.#engineFields.extraConfig() };
   }
 
-  /** Puts each field's message next to it; the rest (and messages about no field here) under the buttons. */
+  /**
+   * Puts each field's message next to it, and takes the user to the first such field (opening the settings if
+   * it is there); the rest (and messages about no field here) go under the run bar.
+   */
   #showErrors(fields, message = "") {
     const unplaced = message ? [message] : [];
     for (const [name, text] of Object.entries(fields)) {
@@ -141,6 +177,8 @@ export class Controls {
     }
     this.#formError.textContent = unplaced.join(" ");
     this.#formError.hidden = unplaced.length === 0;
+    const first = this.#form.querySelector("[aria-invalid=true]");
+    if (first) this.#settings.reveal(first);
   }
 
   /** Fills the preset select once the server's presets are known; it stays hidden without them. */

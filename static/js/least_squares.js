@@ -1,0 +1,48 @@
+// The least-squares cubic through a set of points: the weights gradient descent on the squared error heads for,
+// so the page can say where each weight is going.
+
+/** Solves the square system a·w = b (a is changed) by Gaussian elimination with partial pivoting; null if singular. */
+function solve(a, b) {
+  const n = b.length;
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let row = col + 1; row < n; row++) if (Math.abs(a[row][col]) > Math.abs(a[pivot][col])) pivot = row;
+    if (Math.abs(a[pivot][col]) < 1e-300) return null;
+    [a[col], a[pivot]] = [a[pivot], a[col]];
+    [b[col], b[pivot]] = [b[pivot], b[col]];
+    for (let row = col + 1; row < n; row++) {
+      const factor = a[row][col] / a[col][col];
+      for (let k = col; k < n; k++) a[row][k] -= factor * a[col][k];
+      b[row] -= factor * b[col];
+    }
+  }
+  const w = new Array(n).fill(0);
+  for (let row = n - 1; row >= 0; row--) {
+    let sum = b[row];
+    for (let k = row + 1; k < n; k++) sum -= a[row][k] * w[k];
+    w[row] = sum / a[row][row];
+  }
+  return w;
+}
+
+/**
+ * The coefficients [a, b, c, d] of y = a + b x + c x² + d x³ with the least squared error over the points, or
+ * null when they do not fix one (fewer than four distinct x). x is scaled to [−1, 1] first, so the normal
+ * equations stay well conditioned on any range.
+ */
+export function leastSquaresCubic(xs, ys) {
+  const scale = Math.max(...xs.map(Math.abs));
+  if (!(scale > 0) || xs.length < 4) return null;
+  const gram = Array.from({ length: 4 }, () => new Array(4).fill(0));
+  const moment = new Array(4).fill(0);
+  xs.forEach((x, i) => {
+    const u = x / scale;
+    const powers = [1, u, u * u, u * u * u];
+    for (let j = 0; j < 4; j++) {
+      moment[j] += powers[j] * ys[i];
+      for (let k = 0; k < 4; k++) gram[j][k] += powers[j] * powers[k];
+    }
+  });
+  const scaled = solve(gram, moment);
+  return scaled && scaled.every(Number.isFinite) ? scaled.map((w, power) => w / scale ** power) : null;
+}
