@@ -35,7 +35,7 @@ function describeSettings(state) {
     if (config.target && config.target !== DEFAULT_TARGET) parts.push(`target ${config.target}`);
     return parts.join(" · ");
   }
-  return state?.runId ? "" : "Choose the settings and press Start.";
+  return ""; // before a run, the sentence under the bar says what Start does
 }
 
 export class StatusLine {
