@@ -301,7 +301,7 @@ def test_the_weights_table_fits_a_1280_pixel_window(
 def test_the_bar_says_the_view_is_shown_only_while_it_is(
     page: Page, viewer: Page, api: AppClient, server_url: str, watch: PageWatch
 ) -> None:
-    """ "Your view is shown to everyone following" holds: a view the server refuses, or a run that has ended
+    """The bar's "your view is shown to everyone following" holds: a view the server refuses, or a run that has ended
     (its followers' feeds are closed), is said so instead."""
     run = api.post("/api/runs", {"engine": "torch-autograd", "steps": 1_000_000, "pace": 20, "points": 8})
     sharing = page.locator("[data-present-sharing]")
