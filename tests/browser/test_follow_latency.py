@@ -22,13 +22,28 @@ ARRIVAL_TIMEOUT = 20_000  # ms: generous, a loaded machine may be slow; the meas
 STEPS = 1_000_000  # a run long enough to be still going after every change, even at full speed
 
 # Before the page's own scripts: the moment of each key or click the lecturer makes, from the same clock the
-# student's page reads (both pages run on this machine: performance.timeOrigin + now() is the wall clock).
+# student's page reads (both pages run on this machine: performance.timeOrigin + now() is the wall clock), and
+# how many frames the page had drawn by then and by the time the view was posted to the server.
 LECTURER_CLOCK = """
 window.firstInput = null;
+window.frames = 0;
+window.framesAtInput = null;
+window.framesAtPost = null;
 for (const type of ["keydown", "pointermove", "pointerdown"]) {
-  const note = () => { window.firstInput ??= performance.timeOrigin + performance.now(); };
+  const note = () => {
+    window.firstInput ??= performance.timeOrigin + performance.now();
+    window.framesAtInput ??= window.frames;
+  };
   addEventListener(type, note, { capture: true });
 }
+new MutationObserver((records) => {
+  if (records.some((record) => record.target.id === "status")) window.frames += 1;
+}).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-step"] });
+const pageFetch = window.fetch;
+window.fetch = (resource, options) => {
+  if (String(resource).endsWith("/presenter")) window.framesAtPost ??= window.frames;
+  return pageFetch(resource, options);
+};
 """
 # The student's page notes when its screen first shows what `check` looks for (checked on every change of the
 # page and on every animation frame, so a state that holds is seen within a frame).
@@ -84,11 +99,16 @@ class Measure:
         """`act` on the lecturer's page; `shown`, a JS expression, holds on the student's page once it arrived."""
         assert not self.student.evaluate(f"() => {shown}"), f"{name}: the student shows it before the lecturer did"
         self.student.evaluate(STUDENT_WATCH, shown)
-        self.lecturer.evaluate("() => { window.firstInput = null; }")  # a click's move to the node counts
+        self.lecturer.wait_for_timeout(150)  # past the last post's 100 ms: this change may leave at once
+        # A click's move to the node counts as its start.
+        self.lecturer.evaluate("() => { window.firstInput = window.framesAtInput = window.framesAtPost = null; }")
         act()
         self.student.wait_for_function("() => window.seenAt !== null", timeout=ARRIVAL_TIMEOUT)
         latency = self.student.evaluate("() => window.seenAt") - self.lecturer.evaluate("() => window.firstInput")
         self.latencies[name] = round(latency)
+        # The view left before the next frame was drawn: frames coming do not hold it back.
+        frames = self.lecturer.evaluate("() => [window.framesAtInput, window.framesAtPost]")
+        assert frames[0] == frames[1], f"{name}: posted only after {frames[1] - frames[0]} more frames were drawn"
 
     def report(self) -> None:
         pace = "unlimited" if self.pace is None else f"{self.pace:g} steps/s"
