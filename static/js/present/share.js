@@ -99,8 +99,9 @@ export class PresenterShare {
   /** The bar's promise, kept true: shown to the followers only while the server takes it and the run goes on. */
   #say() {
     if (!this.#note) return;
-    if (this.#failure) this.#note.textContent = `your view is not reaching the students: ${this.#failure}`;
-    else this.#note.textContent = ENDED.has(this.#status) ? ENDED_NOTE : SHOWN;
-    this.#note.dataset.shared = !this.#failure && !ENDED.has(this.#status);
+    const ended = ENDED.has(this.#status);
+    const text = this.#failure ? `your view is not reaching the students: ${this.#failure}` : ended ? ENDED_NOTE : SHOWN;
+    if (this.#note.textContent !== text) this.#note.textContent = text; // not rewritten with every frame
+    this.#note.dataset.shared = !this.#failure && !ended;
   }
 }
