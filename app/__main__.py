@@ -16,6 +16,9 @@ def main() -> None:
     parser.add_argument("--host", default=settings.host, help=f"address to listen on (default {settings.host})")
     parser.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port})")
     args = parser.parse_args()
+    # The app knows where it listens: share links and QR codes name an address others can reach only when
+    # it listens beyond loopback (app/web/addresses.py).
+    settings = settings.model_copy(update={"host": args.host, "port": args.port})
     # Checked before uvicorn starts, so a database that cannot be used is one line and a distinct exit code, not a
     # traceback from the lifespan and uvicorn's exit 3 (which a supervisor would restart in a loop).
     try:

@@ -1,34 +1,31 @@
 """Sharing a run: a short link that opens it read-only, and a QR code of that link to scan from the screen."""
 
-import functools
 import io
 import socket
-from ipaddress import ip_address
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from app.config import Settings
+from app.web.addresses import LOOPBACK_NAMES, WILDCARDS, is_loopback, listened_addresses, network_addresses
 from app.web.deps import RunDep, SettingsDep
 from app.web.responses import ONE_RUN, answers
 
 router = APIRouter(tags=["share"])
-
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-WILDCARDS = frozenset({"", "0.0.0.0", "::"})
+CONTAINER_MARK = Path("/.dockerenv")  # Docker puts it in every container it runs
 
 
-@functools.cache
-def machine_addresses() -> tuple[str, tuple[str, ...]]:
-    """This machine's name and the addresses it resolves to, as the system's resolver knows them (asked once)."""
-    name = socket.gethostname()
-    try:
-        found = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
-    except OSError:
-        found = []
-    return name, tuple(dict.fromkeys(str(info[4][0]) for info in found))
+class ShareLink(BaseModel):
+    """A run's short link as phones in the hall should get it, and whether they can reach it."""
+
+    url: str = Field(description="The short link the QR code encodes: under public_url, else this server's address.")
+    others: list[str] = Field(description="The same link on this server's other network addresses, if any.")
+    reachable: bool = Field(description="Whether other machines can reach the link (false: loopback only).")
+    warning: str | None = Field(description="Why phones cannot reach the link and what to do, when they cannot.")
 
 
 def _host_of(netloc: str) -> str | None:
@@ -39,11 +36,14 @@ def _host_of(netloc: str) -> str | None:
         return None
 
 
+def _in_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 def own_hosts(settings: Settings, local_address: str | None) -> set[str]:
     """Every name and address this server is known by: loopback, the listening host, the machine's name and
-    addresses, the address a request reached, and the hosts of the extra allowed origins."""
-    name, addresses = machine_addresses()
-    hosts = {*LOOPBACK_NAMES, settings.host.lower(), name.lower(), *addresses}
+    network addresses, the address a request reached, and the hosts of the extra allowed origins."""
+    hosts = {*LOOPBACK_NAMES, settings.host.lower(), socket.gethostname().lower(), *network_addresses()}
     if local_address:
         hosts.add(local_address)
     hosts.update(host for origin in settings.allowed_origins if (host := _host_of(urlsplit(origin).netloc)))
@@ -51,39 +51,83 @@ def own_hosts(settings: Settings, local_address: str | None) -> set[str]:
 
 
 def detected_host(settings: Settings) -> str:
-    """The server's own address for others to reach: the machine's first address that is not loopback, else the
-    listening host (loopback when it listens everywhere and the machine has no other)."""
-    for address in machine_addresses()[1]:
-        if not ip_address(address.split("%", 1)[0]).is_loopback:
-            return address
+    """The server's own address for others to reach: the first network address it listens on (the default
+    route's first), else the listening host (loopback when it listens everywhere and the machine has no other)."""
+    listened = listened_addresses(settings.host)
+    if listened:
+        return listened[0]
     return settings.host if settings.host not in WILDCARDS else "127.0.0.1"
 
 
-def origin(request: Request, settings: Settings) -> str:
-    """Where this server is reached, as scheme://host[:port]: the address the asking browser used if it names this
-    server, else the detected address. Never a Host header naming another site."""
+def _origins(request: Request, settings: Settings) -> list[str]:
+    """Where this server is reached, as scheme://host[:port], best first: the address the asking browser used if
+    it names this server and others can reach it too; for one that came through loopback, the server's network
+    addresses (as phones need them), or loopback itself when it has none. Never a Host header naming another site."""
     server = request.scope.get("server") or (None, None)
     host = _host_of(request.headers.get("host", ""))
-    if host is not None and host in own_hosts(settings, server[0]):
-        return f"{request.url.scheme}://{request.url.netloc}"
-    found = detected_host(settings)
-    netloc = f"[{found}]" if ":" in found else found
+    known = host is not None and host in own_hosts(settings, server[0])
+    if known and not is_loopback(str(host)):
+        return [f"{request.url.scheme}://{request.url.netloc}"]
+    listened = listened_addresses(settings.host)
+    if known and not listened:  # nobody else can reach this server: the address asked is as good as any
+        return [f"{request.url.scheme}://{request.url.netloc}"]
     port = server[1]
     default = {"http": 80, "https": 443}.get(request.url.scheme)
-    return f"{request.url.scheme}://{netloc}{'' if port in (None, default) else f':{port}'}"
+    suffix = "" if port in (None, default) else f":{port}"
+    return [f"{request.url.scheme}://{_in_url(found)}{suffix}" for found in listened or (detected_host(settings),)]
+
+
+def origin(request: Request, settings: Settings) -> str:
+    """Where others reach this server, as scheme://host[:port] (see _origins)."""
+    return _origins(request, settings)[0]
+
+
+def share_link(request: Request, settings: Settings, run_id: str) -> ShareLink:
+    """The short link of a run: under public_url when set, else on this server's own address (see origin); with
+    a warning when it leads to loopback, which every phone that scans it takes for itself."""
+    path = str(request.app.url_path_for("open_shared_run", run_id=run_id))
+    if settings.public_url:
+        return ShareLink(url=settings.public_url.rstrip("/") + path, others=[], reachable=True, warning=None)
+    urls = [found + path for found in _origins(request, settings)]
+    host = _host_of(urlsplit(urls[0]).netloc) or ""
+    if not is_loopback(host):
+        asked = urls[0].startswith(f"{request.url.scheme}://{request.url.netloc}/")  # a browser came that way
+        return ShareLink(url=urls[0], others=urls[1:], reachable=True, warning=None if asked else _container_warning())
+    if is_loopback(settings.host):
+        why = (
+            f"the server listens only on this computer ({settings.host}). Start it with --host 0.0.0.0 "
+            "(or set AUTOGRAD_LIVE_PUBLIC_URL to the address students reach it at) for a hall to join"
+        )
+    else:
+        why = "this computer has no network address: connect it to the hall's network, then reload this page"
+    return ShareLink(url=urls[0], others=[], reachable=False, warning=f"Phones cannot reach this link: {why}.")
+
+
+def _container_warning() -> str | None:
+    """In a container its own addresses are found, which the hall reaches only if it shares the machine's network."""
+    if not CONTAINER_MARK.exists():
+        return None
+    return (
+        "This server runs in a container: phones reach this address only if the container uses the machine's "
+        "network; otherwise set AUTOGRAD_LIVE_PUBLIC_URL to the machine's address."
+    )
 
 
 def share_url(request: Request, settings: Settings, run_id: str) -> str:
-    """The short link of a run: under public_url when set, else on this server's own address (see origin)."""
-    if settings.public_url:
-        return settings.public_url.rstrip("/") + str(request.app.url_path_for("open_shared_run", run_id=run_id))
-    return origin(request, settings) + request.url_for("open_shared_run", run_id=run_id).path
+    """The short link of a run (see share_link)."""
+    return share_link(request, settings, run_id).url
 
 
 @router.get("/r/{run_id}", include_in_schema=False)
 def open_shared_run(run: RunDep) -> RedirectResponse:
     """The page, following this run (the page reads the run from the address's #fragment)."""
     return RedirectResponse(f"/#run={run.id}", status_code=307)
+
+
+@router.get("/api/runs/{run_id}/share", responses=answers(*ONE_RUN))
+def run_share_link(run: RunDep, request: Request, settings: SettingsDep) -> ShareLink:
+    """The run's short link for phones in the hall (the one its QR code encodes), and whether they can reach it."""
+    return share_link(request, settings, run.id)
 
 
 @router.get("/api/runs/{run_id}/qr.svg", response_class=Response, responses=answers(*ONE_RUN))

@@ -144,15 +144,17 @@ fillFromAddress();
 
 // ---- The lecture hall: presenter mode (`#present=1` or the bar's button), keys, the lecturer's view. ----
 const graphPanel = views.find((view) => view instanceof GraphPanel);
+let presentation = null; // made below: it speaks up (to shareView among others) as soon as it is made
 const shareView = new PresenterShare({
-  active: () => presentation.presenting && store.state.canControl,
+  active: () => Boolean(presentation?.presenting && store.state.canControl),
   read: () => ({ runId: store.state.runId, state: { panel: enlarger.panel, ...graphPanel.view } }),
   send: sharePresenterView,
   graph: $("#graph"),
+  note: $("[data-present-sharing]"),
 });
 const enlarger = new Enlarger(() => shareView.changed());
 let presentBar = null; // made after the Presentation it switches, which speaks up as soon as it is made
-const presentation = new Presentation(() => (shareView.changed(), presentBar?.refresh()), {
+presentation = new Presentation(() => (shareView.changed(), presentBar?.refresh()), {
   present: new URLSearchParams(location.hash.slice(1)).get("present") === "1",
 });
 presentBar = new PresenterBar($("[data-present]"), presentation);
@@ -167,6 +169,7 @@ new PresenterKeys(
   }),
 );
 views.push(
+  shareView,
   presentBar,
   new FollowLecturer($("[data-follow]"), (view) => {
     graphPanel.follow(view);

@@ -90,11 +90,11 @@ def test_presenter_keys_steer_the_run_and_the_page(
         expect(note).to_have_text(PACE_MISSING)
 
     # Keys typed into a field stay in the field.
-    page.fill("#steps", "")
-    page.focus("#steps")
+    page.fill("#pace", "")
+    page.focus("#pace")
     page.keyboard.press("1")
     expect(page.locator(".panel.enlarged")).to_have_count(0)
-    expect(page.locator("#steps")).to_have_value("1")
+    expect(page.locator("#pace")).to_have_value("1")
 
 
 def test_presenter_keys_still_work_after_a_switch_is_clicked(
@@ -296,3 +296,35 @@ def test_the_weights_table_fits_a_1280_pixel_window(
     assert_inside("enlarged")
     cells = page.evaluate(BOXES, "#weights .weights-table th, #weights .weights-table td")
     assert max(c["bottom"] for c in cells) <= 720, "enlarged: rows cut off at the bottom"
+
+
+def test_the_bar_says_the_view_is_shown_only_while_it_is(
+    page: Page, viewer: Page, api: AppClient, server_url: str, watch: PageWatch
+) -> None:
+    """The bar's "your view is shown to everyone following" holds: a view the server refuses, or a run that has ended
+    (its followers' feeds are closed), is said so instead."""
+    run = api.post("/api/runs", {"engine": "torch-autograd", "steps": 1_000_000, "pace": 20, "points": 8})
+    sharing = page.locator("[data-present-sharing]")
+    # A browser holding a wrong token believes it steers the run: the server refuses its view.
+    watch.expected_errors.append("403")
+    page.add_init_script(f"localStorage.setItem('autograd-live:control:{run['id']}', 'not-the-token')")
+    page.goto(f"{server_url}/#run={run['id']}&present=1")
+    expect(page.locator("#status")).to_have_attribute("data-status", "running", timeout=LIVE_TIMEOUT)
+    press(page, "4")
+    expect(sharing).to_be_visible()
+    expect(sharing).to_contain_text("not reaching the students", timeout=LIVE_TIMEOUT)
+    expect(sharing).to_contain_text("control token")  # the server's reason
+
+    # With the run's own token the view is taken, and a following viewer shows it.
+    page.add_init_script(f"localStorage.setItem('autograd-live:control:{run['id']}', {run['control_token']!r})")
+    page.reload()
+    viewer.goto(f"{server_url}/#run={run['id']}")
+    press(page, "4")
+    expect(viewer.locator("#graph")).to_have_class("panel graph enlarged", timeout=LIVE_TIMEOUT)
+    expect(sharing).to_have_text("your view is shown to everyone following")
+    expect(sharing).to_have_attribute("data-shared", "true")
+
+    # Once the run has ended its followers hear no more: the bar no longer promises it.
+    api.post(f"/api/runs/{run['id']}/stop")
+    expect(sharing).to_contain_text("the run has ended", timeout=LIVE_TIMEOUT)
+    expect(sharing).to_have_attribute("data-shared", "false")

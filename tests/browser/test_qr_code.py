@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import subprocess
+import sys
+import time
 import urllib.request
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
+
+from app.web.addresses import is_loopback, network_addresses
+from tests.browser.conftest import APP_HOST, ROOT, SERVER_START_TIMEOUT, _free_port, _healthy
 
 if TYPE_CHECKING:
     from tests.browser.conftest import AppClient
@@ -74,3 +84,77 @@ def test_a_foreign_host_header_gives_no_qr_code_of_it(browser: Browser, server_u
     assert "evil" not in decoded
     port = server_url.rsplit(":", 1)[1]
     assert decoded.startswith("http://") and decoded.endswith(f":{port}/r/{run['id']}")
+
+
+@pytest.fixture(scope="module")
+def hall_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app as a lecturer starts it for a hall (`--host 0.0.0.0`), as the browser on the lecturer's laptop
+    reaches it: through loopback."""
+    port = _free_port()
+    server_dir = tmp_path_factory.mktemp("hall")
+    env = {**os.environ, "AUTOGRAD_LIVE_DATA_DIR": str(server_dir / "data"), "AUTOGRAD_LIVE_DATABASE_URL": ""}
+    with (server_dir / "server.log").open("wb") as log:
+        command = [sys.executable, "-m", "app", "--host", "0.0.0.0", "--port", str(port)]
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://{APP_HOST}:{port}"
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT
+            while not _healthy(url):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the server did not come up; its log:\n{(server_dir / 'server.log').read_text()}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _shared(page: Page, base: str) -> tuple[str, str, str]:
+    """Open a new run of `base` on the page: the share box's link, its QR code decoded, and its warning."""
+    request = urllib.request.Request(
+        f"{base}/api/runs", data=json.dumps({"steps": 5}).encode(), headers={"content-type": "application/json"}
+    )
+    run = json.load(urllib.request.urlopen(request, timeout=10))
+    page.goto(f"{base}/#run={run['id']}")
+    share = page.locator("[data-share]")
+    link = share.locator("[data-share-link]")
+    expect(link).to_have_attribute("href", re.compile(f"/r/{run['id']}$"))
+    page.wait_for_function("() => document.querySelector('[data-share-qr]').naturalWidth > 0")
+    expect(share).to_have_attribute("data-reachable", re.compile("true|false"))
+    pixels = np.asarray(Image.open(io.BytesIO(share.locator("[data-share-qr]").screenshot())).convert("L"))
+    (decoded,) = [code.text for code in zxingcpp.read_barcodes(pixels)]
+    warning = share.locator("[data-share-warning]")
+    return link.inner_text(), decoded, warning.inner_text() if warning.is_visible() else ""
+
+
+def test_a_page_opened_as_localhost_shows_a_code_phones_can_scan(browser: Browser, hall_server: str) -> None:
+    """Listening everywhere and opened through 127.0.0.1, the share box's link and QR code name the server's
+    network address (when the machine has one), and that address reaches the server."""
+    page = browser.new_page()
+    try:
+        link, decoded, warning = _shared(page, hall_server)
+    finally:
+        page.close()
+    assert decoded == link
+    host = urlsplit(decoded).hostname or ""
+    print(f"\nQR code of a page opened as {hall_server}: {decoded}")
+    if not network_addresses():
+        assert is_loopback(host) and "Phones cannot reach this link" in warning
+        return
+    assert not is_loopback(host) and host in network_addresses()
+    assert not warning or "container" in warning  # a caution only: this address is the container's own
+    # Not only written: a request to it reaches this server, and the link opens the run.
+    opened = urllib.request.urlopen(decoded, timeout=10)
+    assert opened.url == f"{decoded.rsplit('/r/', 1)[0]}/#run={decoded.rsplit('/', 1)[1]}"
+
+
+def test_a_server_on_loopback_says_phones_cannot_reach_it(browser: Browser, server_url: str) -> None:
+    """Listening only on loopback (the default), the link stays loopback and the share box says phones cannot
+    reach it, and what to do."""
+    page = browser.new_page()
+    try:
+        link, decoded, warning = _shared(page, server_url)
+    finally:
+        page.close()
+    assert decoded == link and decoded.startswith(f"{server_url}/r/")
+    assert "Phones cannot reach this link" in warning and "--host 0.0.0.0" in warning

@@ -26,12 +26,14 @@ export class Enlarger {
   set(name) {
     const next = PANELS.includes(name) ? name : null;
     if (next === this.#panel) return;
-    document.getElementById(this.#panel ?? "")?.classList.remove("enlarged");
-    document.getElementById(next ?? "")?.classList.add("enlarged");
+    const last = this.#panel;
     this.#panel = next;
+    // Heard first: the lecturer's followers are told before this page lays the panel out (a long moment).
+    this.#onChange(next);
+    document.getElementById(last ?? "")?.classList.remove("enlarged");
+    document.getElementById(next ?? "")?.classList.add("enlarged");
     document.documentElement.dataset.enlarged = next ?? "";
     if (this.#zoom) this.#zoom.on = next === "graph";
-    this.#onChange(next);
   }
 
   toggle(name) {

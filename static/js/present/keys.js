@@ -3,9 +3,11 @@
 // stepper on document: → takes a training step, unless the graph is enlarged, where it walks the pass.
 import { PANELS } from "./enlarge.js";
 
-// Where a key is part of what is being entered: text boxes, lists, editable text. A checkbox or a radio button
-// (the graph's gradients/values switch) takes no typing: the presenter's keys still work after one is clicked.
-const TYPING = new Set(["SELECT", "TEXTAREA"]);
+// Where a key is part of what is being typed: text boxes, text areas, editable text. Anything else a lecturer
+// clicks keeps the focus without taking typing: a button, a checkbox or radio button (the graph's
+// gradients/values switch), a list picked from (its open list takes the keys by itself), a slider, a link,
+// a details' summary, a graph node; there the presenter's keys still work, and the control ignores them.
+const TYPING = new Set(["TEXTAREA"]);
 const NOT_TYPED = new Set(["checkbox", "radio", "button", "submit", "reset", "range", "color", "file", "image"]);
 
 /** The keys, for the key list (the dialog in templates/index.html shows the same). */

@@ -19,13 +19,18 @@ async function post(runId, what, body) {
   });
 }
 
-/** Tells the run's viewers what the lecturer shows: {panel, step, node, mode}; false when it was refused. */
+/** Tells the run's viewers what the lecturer shows: {panel, step, node, mode}; null when the server took it,
+ * else why not (its answer's detail, or the network's failure: the caller sends it again later). */
 export async function sharePresenterView(runId, state) {
+  let response;
   try {
-    return (await post(runId, "presenter", state)).ok;
+    response = await post(runId, "presenter", state);
   } catch {
-    return false; // offline for a moment: the next change is sent again
+    return "the server cannot be reached";
   }
+  if (response.ok) return null;
+  const detail = (await response.json().catch(() => null))?.detail;
+  return typeof detail === "string" ? detail : `the server answered ${response.status}`;
 }
 
 /** `POST /api/runs/{id}/pace {"pace": N}` (null: as fast as it goes); resolves to the run's RunInfo. */

@@ -1,7 +1,19 @@
 // Joining the followed run from elsewhere: its short link (/r/ID, opens it read-only), a QR code of that link
 // big enough to scan off a projector, and a second link that fills another browser's form with the run's
 // config to start the same run there. main.js hands it `configLink(run)`, which knows the server's defaults.
+// The link is the server's (GET /api/runs/ID/share), the one the QR code encodes: a page opened as localhost
+// gets the server's network address, which phones can reach, or a plain warning that they cannot.
 import { oncePerFrame } from "./animation_frame.js";
+
+/** The server's short link of `runId` ({url, others, reachable, warning}); null from a server without it. */
+async function shareLink(runId) {
+  try {
+    const response = await fetch(`/api/runs/${encodeURIComponent(runId)}/share`);
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
 
 export class ShareBox {
   #container;
@@ -25,6 +37,8 @@ export class ShareBox {
       qr: part("share-qr"),
       large: part("share-large"),
       config: part("share-config"),
+      warning: part("share-warning"),
+      others: part("share-others"),
     };
     this.#parts.copy.addEventListener("click", () => this.#copy());
     this.#parts.large.addEventListener("click", () => this.#toggleLarge());
@@ -54,11 +68,10 @@ export class ShareBox {
       this.#shown.runId = runId;
       this.#parts.copied.hidden = true;
       if (runId !== null) {
-        const link = `${location.origin}/r/${encodeURIComponent(runId)}`;
-        Object.assign(this.#parts.link, { href: link, textContent: link });
+        this.#showLink({ url: `${location.origin}/r/${encodeURIComponent(runId)}`, others: [], warning: null });
         this.#parts.qr.src = `/api/runs/${encodeURIComponent(runId)}/qr.svg`;
-        this.#parts.qr.alt = `QR code of ${link}`;
-      }
+        shareLink(runId).then((link) => link && runId === this.#shown.runId && this.#showLink(link));
+      } else this.#showLink({ url: "", others: [], warning: null });
     }
     // The config arrives with the run's first RunInfo or snapshot, a moment after the id.
     const config = run?.config ?? null;
@@ -68,6 +81,19 @@ export class ShareBox {
       this.#parts.config.hidden = !config;
       if (config) this.#parts.config.href = href;
     }
+  }
+
+  /** The link as the QR code has it (until the server's answer: this page's own address), and what phones
+   * can make of it. */
+  #showLink({ url, others, reachable = true, warning }) {
+    const { link, qr } = this.#parts;
+    Object.assign(link, { href: url, textContent: url });
+    qr.alt = url ? `QR code of ${url}` : "";
+    this.#parts.warning.hidden = !warning;
+    this.#parts.warning.textContent = warning ?? "";
+    this.#parts.others.hidden = !others?.length;
+    this.#parts.others.textContent = others?.length ? `Also reachable at: ${others.join(" · ")}` : "";
+    this.#container.dataset.reachable = String(reachable);
   }
 
   async #copy() {
