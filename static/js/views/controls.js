@@ -60,7 +60,12 @@ export class Controls {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.#perform(async () => {
-        await this.#actions.start(this.#readConfig());
+        this.#settings.starting = true;
+        try {
+          await this.#actions.start(this.#readConfig());
+        } finally {
+          this.#settings.starting = false;
+        }
         this.#settings.close(); // the run is what to watch now
       });
     });

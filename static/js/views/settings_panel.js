@@ -1,7 +1,7 @@
 // The settings sheet under the run bar: closed until asked for (the lecture's defaults start a run without it),
-// opened at a field the server refused, closed again by Start. Watching a run this browser does not steer, it
-// holds that run's own settings, so nothing on screen contradicts the run; changed and started, they make the
-// viewer's own run.
+// opened at a field the server refused, closed again by Start. Watching a run that was not started from this
+// page (a student following, a projector opened on the lecturer's run), it holds that run's own settings, so
+// nothing on screen contradicts the run; changed and started, they make the viewer's own run.
 import { fillForm } from "./form_fill.js";
 
 const OWN = "What Start runs: the lecture's defaults until changed; a blank field takes the server's.";
@@ -13,6 +13,8 @@ export class SettingsPanel {
   #toggle;
   #source;
   #filledFrom = null; // the run whose settings the sheet holds
+  #startedHere = new Set(); // runs this page's form started: it holds their settings as typed (a blank seed too)
+  #starting = false;
 
   constructor(form) {
     this.#form = form;
@@ -43,9 +45,15 @@ export class SettingsPanel {
     control.focus();
   }
 
+  /** Around a Start from this form: a run joined meanwhile is the form's own, its settings already the form's. */
+  set starting(value) {
+    this.#starting = value;
+  }
+
   update(state) {
+    if (this.#starting && state.runId && state.canControl) this.#startedHere.add(state.runId);
     const config = state.run?.config;
-    if (!config || state.canControl || this.#filledFrom === state.runId) return;
+    if (!config || this.#startedHere.has(state.runId) || this.#filledFrom === state.runId) return;
     this.#filledFrom = state.runId;
     // After this update: filling announces each field's change, and the engine's reaches the store again.
     queueMicrotask(() => {
