@@ -145,30 +145,32 @@ def test_every_view_has_no_serious_violation(
 
 
 # Every status and every phase, as the page draws them, on each background they sit on: statuses a test run
-# does not reach (failed, diverged, interrupted...) and the phases' moving highlights held still.
+# does not reach (failed, diverged, interrupted...) and the phases' moving highlights held still. The badges and
+# rows are drawn in a panel of their own, which the run list's refreshes leave alone.
 SHOW_EVERY_TONE = """async () => {
   const { Status } = await import("/static/js/protocol.js");
   const statuses = Object.values(Status);
-  const badges = document.createElement("div");
-  badges.dataset.testTones = "";
+  const make = (tag, className, textContent = "") =>
+    Object.assign(document.createElement(tag), { className, textContent });
+  const panel = make("section", "panel");
+  panel.dataset.testTones = "";
+  const rows = make("table", "runs-table").createTBody();
   for (const status of statuses) {
-    const line = Object.assign(document.createElement("div"), { className: "status-line" });
+    const line = make("div", "status-line");
     line.dataset.status = status;
-    line.append(Object.assign(document.createElement("span"), { className: "status-badge", textContent: status }));
-    badges.append(line);
-  }
-  document.querySelector("main").prepend(badges);
-  const body = document.querySelector("[data-runs-body]");
-  for (const current of [false, true]) {
-    for (const status of statuses) {
-      const row = body.insertRow();
+    line.append(make("span", "status-badge", status));
+    panel.append(line);
+    for (const current of [false, true]) {
+      const row = rows.insertRow();
       if (current) row.setAttribute("aria-current", "true");
-      const pill = Object.assign(document.createElement("span"), { className: "status-pill", textContent: status });
+      const pill = make("span", "status-pill", status);
       pill.dataset.status = status;
       row.insertCell().append(pill);
       row.insertCell().textContent = "torch-nn";
     }
   }
+  panel.append(rows.parentElement);
+  document.body.append(panel);
   for (const part of ["[data-part=message]", "[data-form-error]", "[data-error-for=steps]"]) {
     const text = document.querySelector(part);
     Object.assign(text, { hidden: false, textContent: "steps: must be a whole number" });
@@ -195,7 +197,13 @@ def test_every_coloured_text_reads_in_every_theme(page: Page, server_url: str, p
     wait_for_code(page)
     assert page.evaluate(SHOW_EVERY_TONE) >= 9
     contrast = {"rules": ["color-contrast"]}
-    assert_accessible(page, "every status and message", include=["main"], **contrast)
+    assert_accessible(page, "every status and message", include=["main", "[data-test-tones]"], **contrast)
+    # Under the pointer: a row of the run list (followed or not), a button: their tints follow the theme too.
+    rows = "[data-test-tones] tr"
+    for hovered in (f"{rows}:not([aria-current])", f"{rows}[aria-current]", "[data-present-help]"):
+        target = page.locator(hovered).last
+        target.hover()
+        assert_accessible(page, f"{hovered} under the pointer", include=[hovered], **contrast)
     phases = page.locator(".code-line:not(.blank) .phase-tag")
     expect(phases.filter(has_text="zero grads").first).to_be_visible()
     for mark in ("done", "current"):
