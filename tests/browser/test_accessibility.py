@@ -131,6 +131,7 @@ def test_every_view_has_no_serious_violation(
     wait_for_status(page, "running")
     page.click("[data-command=stop]")
     wait_for_status(page, "stopped")
+    load(page, f"{server_url}/")  # no run in the address: start_run reads the new one from it
     page.select_option("#engine", ALL_PHASES_ENGINE)
     page.uncheck("#zero_grad")
     ended = start_run(page, steps=300, seed=1, pace="")
@@ -141,7 +142,14 @@ def test_every_view_has_no_serious_violation(
 
     page.goto(f"{server_url}/present/{ended}")
     expect(page.locator("html")).to_have_class("presenting")
+    wait_for_status(page, "diverged")
     assert_accessible(page, "presenter mode, ended")
+
+    # The key list, a modal dialog over the page.
+    page.evaluate("() => document.activeElement?.blur()")
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Presenter keys")).to_be_visible()
+    assert_accessible(page, "presenter mode, the key list open")
 
 
 # Every status and every phase, as the page draws them, on each background they sit on: statuses a test run
