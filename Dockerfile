@@ -2,7 +2,8 @@
 FROM node:20-slim AS vendor
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --omit=dev: axe-core, the accessibility test's, is not served.
+RUN npm ci --no-audit --no-fund --omit=dev
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \

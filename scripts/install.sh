@@ -12,7 +12,9 @@ extra=""
 
 # Browser libraries: fetched by npm at install time, served by the app itself (no Node at run time).
 # No package needs its install scripts (one would only report the download): they are not run.
-if [ ! -f static/vendor/swagger-ui/swagger-ui-bundle.js ] || [ package-lock.json -nt static/vendor/dagre/dagre.esm.js ]; then
+# --dev also needs axe-core in node_modules: the accessibility test hands it to the page (it is never served).
+if [ ! -f static/vendor/swagger-ui/swagger-ui-bundle.js ] || [ package-lock.json -nt static/vendor/dagre/dagre.esm.js ] ||
+  { [ -n "$extra" ] && [ ! -f node_modules/axe-core/axe.min.js ]; }; then
   npm ci --no-audit --no-fund --silent --ignore-scripts
   mkdir -p static/vendor/uplot static/vendor/dagre static/vendor/swagger-ui
   cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css node_modules/uplot/LICENSE \
