@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import open_settings
+
 if TYPE_CHECKING:
     from tests.browser.conftest import StartRun
 
@@ -109,6 +111,7 @@ def test_every_view_has_no_serious_violation(
     page: Page, start_run: StartRun, server_url: str, dark: bool, size: tuple[int, int]
 ) -> None:
     open_page(page, f"{server_url}/", dark=dark, size=size)
+    open_settings(page)  # the settings sheet open: its fields are checked too
     page.select_option("#engine", ALL_PHASES_ENGINE)
     wait_for_code(page)
     assert_accessible(page, "idle")
@@ -132,6 +135,7 @@ def test_every_view_has_no_serious_violation(
     page.click("[data-command=stop]")
     wait_for_status(page, "stopped")
     load(page, f"{server_url}/")  # no run in the address: start_run reads the new one from it
+    open_settings(page)  # the settings sheet open: its fields are checked too
     page.select_option("#engine", ALL_PHASES_ENGINE)
     page.uncheck("#zero_grad")
     ended = start_run(page, steps=300, seed=1, pace="")
@@ -201,6 +205,7 @@ MARK_PHASES = """(mark) => {
 def test_every_coloured_text_reads_in_every_theme(page: Page, server_url: str, presenting: bool, dark: bool) -> None:
     url = f"{server_url}/#present=1" if presenting else f"{server_url}/"
     open_page(page, url, dark=dark, size=SIZES["laptop"])
+    open_settings(page)  # the settings sheet open: its fields are checked too
     page.select_option("#engine", ALL_PHASES_ENGINE)
     wait_for_code(page)
     assert page.evaluate(SHOW_EVERY_TONE) >= 9
