@@ -15,6 +15,7 @@ import { FitChart } from "./views/fit_chart.js";
 import { GradNormChart } from "./views/grad_norm_chart.js";
 import { GraphPanel } from "./views/graph_panel.js";
 import { Headline } from "./views/headline.js";
+import { LinkedViews } from "./views/linked_views.js";
 import { LossChart } from "./views/loss_chart.js";
 import { StatusLine } from "./views/status_line.js";
 import { WeightsPanel } from "./views/weights_panel.js";
@@ -57,6 +58,9 @@ const poller = new HistoryPoller({
   onDiff: (diff) => store.apply({ type: Local.DIFF, diff }),
 });
 
+/** A code line, weight or graph box pointed at or focused (null: none): every view showing it lights it up. */
+const link = (target) => store.apply({ type: Local.LINK, link: target });
+
 const refreshRuns = async () => store.apply({ type: Local.RUNS, runs: await listRuns() });
 
 const $ = (selector) => document.querySelector(selector);
@@ -77,10 +81,12 @@ const views = [
   }),
   new FitChart($("#fit")),
   new LossChart($("#loss")),
-  new WeightsPanel($("#weights")),
+  new WeightsPanel($("#weights"), link),
   new GradNormChart($("#grad-norm-chart")),
   new GraphPanel($("#graph"), shownGraph), // the latest graph, or the replayed step's
-  new CodePanel($("#code")),
+  new CodePanel($("#code"), link),
+  // After the graph panel: the boxes it draws in a frame are lit in the same frame.
+  new LinkedViews({ code: $("#code"), weights: $("#weights"), graph: $("[data-graph-svg]"), select: shownGraph, onLink: link }),
   new ComparePanel($("#compare"), {
     compareWith: (runId) => address(store.state.runId, runId),
     async runTwin(changes) {
