@@ -1,6 +1,6 @@
 // Wires the page together, and nothing else: REST answers and socket messages go into the store, the
 // store's changes go to the views, and the address names the runs on screen (`#run=A&compare=B`).
-import { createRun, listEngines, listRuns, listTargets, sendCommand } from "./api.js";
+import { createRun, getHistoryRow, listEngines, listRuns, listTargets, sendCommand } from "./api.js";
 import { tokenFor } from "./tokens.js";
 import { HistoryPoller } from "./compare.js";
 import { ENDED } from "./protocol.js";
@@ -80,9 +80,9 @@ const views = [
     select: (engine) => store.apply({ type: Local.SELECT_ENGINE, engine }),
   }),
   new FitChart($("#fit")),
-  new LossChart($("#loss")),
+  new LossChart($("#loss"), { fetchRow: getHistoryRow }),
   new WeightsPanel($("#weights"), link),
-  new GradNormChart($("#grad-norm-chart")),
+  new GradNormChart($("#grad-norm-chart"), { fetchRow: getHistoryRow }),
   new GraphPanel($("#graph"), shownGraph), // the latest graph, or the replayed step's
   new CodePanel($("#code"), link),
   // After the graph panel: the boxes it draws in a frame are lit in the same frame.
