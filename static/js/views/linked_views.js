@@ -114,10 +114,8 @@ export class LinkedViews {
     mark(this.#graph.querySelectorAll("[data-members]"), (el) =>
       el.dataset.members.split(" ").some((id) => nodes.has(id)),
     );
-    const pointed = Boolean(state.link);
-    for (const container of [this.#code, this.#weights, this.#graph]) {
-      container.classList.toggle("linking", pointed);
-    }
+    // The graph fades what is not lit while anything is (explore.css); the panels' own classes stay theirs.
+    this.#graph.dataset.linking = Boolean(state.link);
   }
 }
 
