@@ -245,7 +245,8 @@ def test_a_code_line_links_the_nodes_it_built_and_the_weights_it_updates(module_
         ] };
         const run = { config: { engine: "torch-optim" } };
         const at = (link, other = {}) => {
-          const { lines, params, nodes } = linkedTargets({ engines: [engine], codeEngine: "torch-optim", run, link, ...other }, graph);
+          const state = { engines: [engine], codeEngine: "torch-optim", run, link, ...other };
+          const { lines, params, nodes } = linkedTargets(state, graph);
           return { lines: [...lines], params: [...params], nodes: [...nodes].sort() };
         };
         return {
