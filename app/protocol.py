@@ -21,7 +21,7 @@ class GraphShape(TypedDict):
     """The autograd graph's nodes and edges (gradient flows from source to target), sent once per shape."""
 
     signature: str
-    nodes: list[dict[str, Any]]  # {"id", "name", "kind": "op" | "leaf" | "constant", "label"}
+    nodes: list[dict[str, Any]]  # {"id", "name", "kind": "op" | "leaf" | "constant", "label", "line": int | None}
     edges: list[list[Any]]  # [source id, target id, input index]
 
 

@@ -1,6 +1,7 @@
 """REST response models (the request model is app.run_config.RunConfig)."""
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -14,6 +15,11 @@ class CodeLineInfo(BaseModel):
 
     text: str
     phase: Phase
+    updates: list[str] | Literal["all"] = Field(
+        default_factory=list,
+        description='The weights this line updates, by name ([] for none); "all" for every weight of the run '
+        "(an optimizer's step, a loop over the model's parameters), whose names may depend on its config.",
+    )
 
 
 class EngineInfo(BaseModel):
@@ -25,7 +31,15 @@ class EngineInfo(BaseModel):
     param_names: list[str]
     inputs: int = Field(description="1: y = target(x) on the x range; 2: (x1, x2) -> (y1, y2) drawn from the seed.")
     stores_grads: bool = Field(description="Gradients live in .grad between steps, so zero_grad=false piles them up.")
-    code: list[CodeLineInfo] = Field(description="The body of the engine's training loop, from its own source.")
+    code: list[CodeLineInfo] = Field(
+        description="The body of the engine's training loop, from its own source. A graph node's `line` is an "
+        "index into this list: the line that built it."
+    )
+    leaves: dict[str, str] = Field(
+        default_factory=dict,
+        description="The graph leaf (its label) holding each weight whose leaf is not named after it: torch.nn's "
+        "a is the leaf 0.bias, b, c and d the leaf 0.weight. A weight not listed is the leaf of its own name.",
+    )
 
 
 class TargetPreset(BaseModel):

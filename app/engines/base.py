@@ -1,11 +1,15 @@
 """What every engine yields and how the engines are listed."""
 
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from app.engines.problem import Array, Drawing, Problem, make_drawing, make_problem
 from app.graph.model import BackwardTrace, Graph
 from app.run_config import RunConfig
+
+if TYPE_CHECKING:
+    from app.engines.code import CodeLine
 
 
 @dataclass(slots=True)
@@ -19,6 +23,9 @@ class StepRecord:
     updated: tuple[float, ...]
     curve: Array | None = None
 
+
+# Draws a hand-derived backward pass: the step's record, its problem and config, and the engine's step code.
+HandGraph = Callable[["StepRecord", Problem, RunConfig, Sequence["CodeLine"]], tuple[Graph, BackwardTrace]]
 
 # An engine is a generator: send it True to have the next record carry the prediction curve.
 StepStream = Generator[StepRecord, bool | None, None]
@@ -42,10 +49,13 @@ class EngineSpec:
     names_for: Callable[[RunConfig], tuple[str, ...]] | None = None
     # Engines with data of their own shape (several inputs and outputs) make and draw it themselves.
     # Engines without autograd draw their hand-derived backward pass as a graph of the lecture's equations.
-    hand_graph: Callable[["StepRecord", Problem, RunConfig], tuple[Graph, BackwardTrace]] | None = None
+    # It is given the engine's step code (app/engines/code.py), so each equation can name the line computing it.
+    hand_graph: HandGraph | None = None
     inputs: int = 1  # 1: y = f(x) from the target formula; 2: pairs (x1, x2) -> (y1, y2), no formula
     make_problem: Callable[[RunConfig], Problem] = make_problem
     drawing: Callable[[RunConfig, Problem, Array], Drawing] = make_drawing
+    # The graph's leaf holding each weight, where it is not the weight's own name (torch.nn's a is 0.bias).
+    leaves: dict[str, str] = field(default_factory=dict)
 
     def names(self, config: RunConfig) -> tuple[str, ...]:
         """The names of the numbers this engine records for `config`."""

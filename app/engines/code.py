@@ -1,14 +1,19 @@
-"""The lines of an engine's own source that make one step, each tagged with the phase it belongs to."""
+"""The lines of an engine's own source that make one step, each tagged with the phase it belongs to and the
+weights it updates; and where in those lines a running step is, so a graph capture can say which line built a node."""
 
+import functools
 import inspect
 import re
-import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
+from types import CodeType
 from typing import Literal
 
 from app.engines.base import TrainFn
 
 Phase = Literal["forward", "loss", "backward", "update", "zero", "record"]
+# `updates` of a line that updates every weight (an optimizer's step, a loop over the parameters).
+ALL: Literal["all"] = "all"
 
 # A comment opens a phase; the first pattern that matches names it, so "zero the gradients after updating"
 # is zeroing and "backward pass: gradient of the loss" is the backward pass.
@@ -23,27 +28,73 @@ PHASE_OF_COMMENT: tuple[tuple[str, Phase], ...] = (
 RECORDING = re.compile(r"^\s*(grads|after|before|curve) = ")
 LOOP = re.compile(r"^\s*for t in range\(")
 YIELD = re.compile(r"^\s*detail = yield ")
+# How the lecture's loops change a weight: in place by name (`a -= ...`, `a.data -= ...`), through a loop
+# variable over the model's parameters (`for param in model.parameters(): param -= ...`), or by an optimizer.
+IN_PLACE = re.compile(r"^\s*(\w+)(?:\.data)?\s*[-+*/]=")
+OVER_PARAMETERS = re.compile(r"^\s*for (\w+) in .*parameters\(\)\s*:")
+OPTIMIZER_STEP = re.compile(r"\.step\(\)")
 
 
 @dataclass(frozen=True)
 class CodeLine:
-    """One source line of the step, with the phase it belongs to."""
+    """One source line of the step, its phase, the weights it updates (names, or ALL) and its line in the file."""
 
     text: str
     phase: Phase
+    updates: tuple[str, ...] | Literal["all"] = ()
+    number: int = 0
 
 
-def step_code(train: TrainFn) -> list[CodeLine]:
-    """The body of the engine's training loop, read from its source, up to where it yields the record."""
-    source = inspect.getsource(train).splitlines()
+def step_code(train: TrainFn | CodeType, param_names: Sequence[str] = ()) -> list[CodeLine]:
+    """The body of the engine's training loop, read from its source, up to where it yields the record.
+    `param_names` are the weights a line may update by name."""
+    return list(_step_code(train.__code__ if not isinstance(train, CodeType) else train, tuple(param_names)))
+
+
+@functools.cache
+def _step_code(code: CodeType, param_names: tuple[str, ...]) -> tuple[CodeLine, ...]:
+    source, first = inspect.getsourcelines(code)
     start = next(i for i, line in enumerate(source) if LOOP.match(line)) + 1
     stop = next(i for i, line in enumerate(source) if YIELD.match(line))
-    body = textwrap.dedent("\n".join(source[start:stop])).strip("\n").splitlines()
+    while start < stop and not source[start].strip():  # blank lines around the body are not shown
+        start += 1
+    while stop > start and not source[stop - 1].strip():
+        stop -= 1
+    body = [line.rstrip("\n") for line in source[start:stop]]
+    indent = min(len(line) - len(line.lstrip()) for line in body if line.strip())
     lines: list[CodeLine] = []
     phase: Phase = "forward"
-    for text in body:
+    loop_variable: str | None = None  # the name a loop over the parameters gives each weight
+    for offset, raw in enumerate(body):
+        text = raw[indent:]
         comment = text.strip()
         if comment.startswith("#"):
             phase = next((p for pattern, p in PHASE_OF_COMMENT if re.search(pattern, comment, re.I)), phase)
-        lines.append(CodeLine(text, "record" if RECORDING.match(text) else phase))
-    return lines
+        kind: Phase = "record" if RECORDING.match(text) else phase
+        updates: tuple[str, ...] | Literal["all"] = ()
+        if kind == "update":
+            loop = OVER_PARAMETERS.match(text)
+            loop_variable = loop.group(1) if loop else loop_variable
+            target = IN_PLACE.match(text)
+            if OPTIMIZER_STEP.search(text) or (target is not None and target.group(1) == loop_variable):
+                updates = ALL
+            elif target is not None and target.group(1) in param_names:
+                updates = (target.group(1),)
+        lines.append(CodeLine(text, kind, updates, first + start + offset))
+    return tuple(lines)
+
+
+@functools.cache
+def line_index(code: CodeType) -> dict[int, int]:
+    """Which of step_code's lines each line of the file is (by its number in the file): where a step is. Empty
+    for a generator that is no engine's loop (its source unknown, or without the loop's shape)."""
+    try:
+        return {line.number: i for i, line in enumerate(_step_code(code, ()))}
+    except (OSError, StopIteration, ValueError):
+        return {}
+
+
+def first_assigning(code: Sequence[CodeLine], name: str) -> int | None:
+    """The index of the first line that assigns `name` (`loss = ...`), or None."""
+    pattern = re.compile(rf"^\s*{re.escape(name)}\s*=[^=]")
+    return next((i for i, line in enumerate(code) if pattern.match(line.text)), None)

@@ -16,6 +16,7 @@ Operand: TypeAlias = "Tensor | ArrayLike"
 # What a graph capture is told about each node backward() runs: the node (its .grad just updated), the
 # gradient that arrived, and the gradient passed to each saved tensor (None for a constant).
 Trace = Callable[["Tensor", Data, tuple[Data | None, ...]], None]
+Made = Callable[["Tensor"], None]  # told of each tensor an operation makes, as it is made
 _tracing = threading.local()  # per thread, like torch's function modes: other runs never see a capture
 
 # Our op names as torch calls the nodes of its graph, so a captured graph can be compared with torch's own.
@@ -56,6 +57,10 @@ class Tensor:
         self.op = op
         self.saved_tensors = saved_tensors
         self.grad_fns = grad_fns  # one local derivative per input: the gradient of the output → that input's
+        if op:
+            made: Made | None = getattr(_tracing, "made", None)
+            if made is not None:
+                made(self)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -154,14 +159,15 @@ class Tensor:
 
 
 @contextmanager
-def traced(trace: Trace) -> Iterator[None]:
-    """Within the block, every backward() run in this thread reports each node to `trace`, in the order it runs."""
-    outer = getattr(_tracing, "trace", None)
-    _tracing.trace = trace
+def traced(trace: Trace, made: Made | None = None) -> Iterator[None]:
+    """Within the block, every backward() run in this thread reports each node to `trace`, in the order it runs,
+    and every operation reports the tensor it makes to `made`."""
+    outer = getattr(_tracing, "trace", None), getattr(_tracing, "made", None)
+    _tracing.trace, _tracing.made = trace, made
     try:
         yield
     finally:
-        _tracing.trace = outer
+        _tracing.trace, _tracing.made = outer
 
 
 def _topological(root: Tensor, constants: bool = False) -> list[Tensor]:

@@ -8,6 +8,9 @@ from app.engines.torch_common import DTYPES, data_tensors
 from app.graph.torch_capture import name_leaves
 from app.run_config import RunConfig
 
+# The Linear layer holds the cubic's weights: a is its bias, b, c and d its 1-by-3 weight.
+LINEAR_LEAVES = {"a": "0.bias", "b": "0.weight", "c": "0.weight", "d": "0.weight"}
+
 
 def polynomial_model(config: RunConfig) -> torch.nn.Sequential:
     """Sequential(Linear(3, 1), Flatten(0, 1)), its bias and weights set to the seeded a, b, c, d."""
@@ -83,4 +86,5 @@ ENGINE = EngineSpec(
     initial_params=initial_cubic,
     predict=cubic,
     train=train,
+    leaves=LINEAR_LEAVES,
 )

@@ -7,7 +7,7 @@ import torch
 from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
 from app.engines.torch_common import data_tensors
-from app.engines.torch_nn import as_cubic, features, polynomial_model
+from app.engines.torch_nn import LINEAR_LEAVES, as_cubic, features, polynomial_model
 from app.graph.torch_capture import name_leaves
 from app.run_config import RunConfig
 
@@ -74,4 +74,5 @@ ENGINE = EngineSpec(
     initial_params=initial_cubic,
     predict=cubic,
     train=train,
+    leaves=LINEAR_LEAVES,
 )

@@ -5,9 +5,12 @@ by hand. This module lays those equations out as the same Graph and BackwardTrac
 evaluated at the weights a step used, so a student sees the three engines compute the same numbers.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from app.engines.base import StepRecord
+from app.engines.code import CodeLine, first_assigning
 from app.engines.problem import Problem, cubic
 from app.graph.model import BackwardTrace, Graph, GraphEdge, GraphNode, TensorSummary, make_graph
 from app.run_config import RunConfig
@@ -18,12 +21,21 @@ POWER_TEXT = {0: "", 1: "·x", 2: "·x²", 3: "·x³"}
 CONSTANT_TEXT = {1: "x", 2: "x²", 3: "x³"}
 
 
-def _node(node_id: str, name: str, kind: str, label: str, forward: TensorSummary | None = None) -> GraphNode:
-    return GraphNode(id=node_id, name=name, kind=kind, label=label, saved={}, forward=forward)  # type: ignore[arg-type]
+def _node(
+    node_id: str, name: str, kind: str, label: str, forward: TensorSummary | None = None, line: int | None = None
+) -> GraphNode:
+    return GraphNode(node_id, name, kind, label, {}, forward, line)  # type: ignore[arg-type]
 
 
-def hand_graph(record: StepRecord, problem: Problem, config: RunConfig) -> tuple[Graph, BackwardTrace]:
-    """The lecture's equations at `record.params`: the loss, dL/dŷ, the four sums and the four weights."""
+def hand_graph(
+    record: StepRecord, problem: Problem, config: RunConfig, code: Sequence[CodeLine] = ()
+) -> tuple[Graph, BackwardTrace]:
+    """The lecture's equations at `record.params`: the loss, dL/dŷ, the four sums and the four weights. Each
+    equation's node names the line of `code` (the engine's step) that computes it: the one assigning its name."""
+
+    def line(name: str) -> int | None:
+        return first_assigning(code, name)
+
     x, y = problem.x.astype(np.float64), problem.y.astype(np.float64)
     scale = 1.0 if config.reduction == "sum" else 1.0 / x.size
     y_pred = cubic(record.params, x)
@@ -32,8 +44,8 @@ def hand_graph(record: StepRecord, problem: Problem, config: RunConfig) -> tuple
 
     loss_text = "L = Σ (ŷ − y)²" if config.reduction == "sum" else "L = mean (ŷ − y)²"
     nodes = [
-        _node("n0", "HandLoss", "op", loss_text, TensorSummary.of(record.loss)),
-        _node("n1", "HandGradYPred", "op", "dL/dŷ = 2(ŷ − y)", TensorSummary.of(y_pred)),
+        _node("n0", "HandLoss", "op", loss_text, TensorSummary.of(record.loss), line("loss")),
+        _node("n1", "HandGradYPred", "op", "dL/dŷ = 2(ŷ − y)", TensorSummary.of(y_pred), line("grad_y_pred")),
     ]
     edges = [GraphEdge("n0", "n1", 0)]
     order = ["n0", "n1"]
@@ -42,7 +54,8 @@ def hand_graph(record: StepRecord, problem: Problem, config: RunConfig) -> tuple
     leaf_grads: dict[str, float | TensorSummary] = {}
     for i, (name, power) in enumerate(TERMS):
         sum_id, leaf_id = f"n{2 + i}", f"n{6 + i}"
-        nodes.append(_node(sum_id, "HandGradSum", "op", f"∂L/∂{name} = Σ dL/dŷ{POWER_TEXT[power]}"))
+        label = f"∂L/∂{name} = Σ dL/dŷ{POWER_TEXT[power]}"
+        nodes.append(_node(sum_id, "HandGradSum", "op", label, line=line(f"grad_{name}")))
         nodes.append(_node(leaf_id, "Parameter", "leaf", name, TensorSummary.of(record.params[i])))
         edges += [GraphEdge("n1", sum_id, 0), GraphEdge(sum_id, leaf_id, 0)]
         grad_in[sum_id] = TensorSummary.of(grad_y_pred)

@@ -59,7 +59,8 @@ class TensorSummary:
 @dataclass(frozen=True, slots=True)
 class GraphNode:
     """One node: torch's name for it (`PowBackward0`, `AccumulateGrad`; "" for a constant, which torch has no
-    node for), what it is, what the page calls it, the tensors it saved for backward and its forward value."""
+    node for), what it is, what the page calls it, the tensors it saved for backward, its forward value, and the
+    line of the engine's step (an index into its step code, app/engines/code.py) that built it (None: none did)."""
 
     id: str
     name: str
@@ -67,6 +68,7 @@ class GraphNode:
     label: str
     saved: dict[str, TensorSummary]
     forward: TensorSummary | None
+    line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,7 @@ GraphNow = tuple[dict[str, Any], dict[str, Any] | None]
 
 def graph_shape(graph: Graph) -> dict[str, Any]:
     """What is sent once per shape (again when the signature changes): the nodes without values, and the edges."""
-    nodes = [{"id": n.id, "name": n.name, "kind": n.kind, "label": n.label} for n in graph.nodes]
+    nodes = [{"id": n.id, "name": n.name, "kind": n.kind, "label": n.label, "line": n.line} for n in graph.nodes]
     edges = [[e.source, e.target, e.index] for e in graph.edges]
     return {"signature": graph.signature, "nodes": nodes, "edges": edges}
 

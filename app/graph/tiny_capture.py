@@ -5,6 +5,7 @@ function mode, the engine's code stays as the lecture wrote it: the first node r
 """
 
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
 
 from app.engines.tiny_tensor import TORCH_NAMES, Data, Tensor, traced
@@ -36,9 +37,12 @@ def constant_label(tensor: Tensor) -> str:
 
 
 class TinyCapture:
-    """`with TinyCapture() as capture: record = stream.send(True)`, then `capture.graph` and `capture.trace`."""
+    """`with TinyCapture() as capture: record = stream.send(True)`, then `capture.graph` and `capture.trace`;
+    `where()` tells which line of the engine's step is running, so each node says which line built it."""
 
-    def __init__(self) -> None:
+    def __init__(self, where: Callable[[], int | None] = lambda: None) -> None:
+        self._where = where
+        self._lines: dict[int, tuple[Tensor, int | None]] = {}  # id → (tensor kept so the id holds, its line)
         self.graph: Graph | None = None
         self.trace: BackwardTrace | None = None
         self._root: Tensor | None = None  # kept while capturing, so the ids below cannot be reused
@@ -48,7 +52,7 @@ class TinyCapture:
         self._grad_in: dict[str, TensorSummary] = {}
         self._grad_out: dict[str, TensorSummary] = {}
         self._leaf_grads: dict[str, float | TensorSummary] = {}
-        self._tracing = traced(self._ran)
+        self._tracing = traced(self._ran, self._made)
 
     def __enter__(self) -> "TinyCapture":
         self._tracing.__enter__()
@@ -58,7 +62,7 @@ class TinyCapture:
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self._tracing.__exit__(kind, error, traceback)
-        self._root, self._ids = None, {}
+        self._root, self._ids, self._lines = None, {}, {}
         if self.graph is not None:
             self.trace = BackwardTrace(tuple(self._order), self._grad_in, self._grad_out, self._leaf_grads)
 
@@ -75,15 +79,25 @@ class TinyCapture:
         if node_id in self._leaves and node.grad is not None:
             self._leaf_grads[self._leaves[node_id]] = leaf_grad(TensorSummary.of(node.grad))
 
+    def _made(self, tensor: Tensor) -> None:
+        self._lines[id(tensor)] = (tensor, self._where())
+
+    def _line(self, tensor: Tensor) -> int | None:
+        known = self._lines.get(id(tensor))
+        return known[1] if known is not None and known[0] is tensor else None
+
     def _start(self, root: Tensor) -> None:
         self._root = root
-        self.graph, self._ids, self._leaves = walk(root)
+        self.graph, self._ids, self._leaves = walk(root, self._line)
         self._order, self._grad_in, self._grad_out, self._leaf_grads = [], {}, {}, {}
 
 
-def walk(root: Tensor) -> tuple[Graph, dict[int, str], dict[str, str]]:
+def walk(
+    root: Tensor, line_of: Callable[[Tensor], int | None] = lambda tensor: None
+) -> tuple[Graph, dict[int, str], dict[str, str]]:
     """Breadth first from the loss, exactly as torch_capture walks next_functions, so the same formula gets the
-    same ids; also each tensor's node id (by id()) and each leaf's label by node id."""
+    same ids; also each tensor's node id (by id()) and each leaf's label by node id. `line_of` names the line of
+    the step that made an op's tensor."""
     ids: dict[int, str] = {id(root): "n0"}
     nodes: list[GraphNode] = []
     edges: list[GraphEdge] = []
@@ -95,7 +109,8 @@ def walk(root: Tensor) -> tuple[Graph, dict[int, str], dict[str, str]]:
         if node.saved_tensors:
             saved = {f"saved_tensors[{i}]": TensorSummary.of(t.data) for i, t in enumerate(node.saved_tensors)}
             name = torch_name(node)
-            nodes.append(GraphNode(source, name, "op", op_label(name), saved, TensorSummary.of(node.data)))
+            forward = TensorSummary.of(node.data)
+            nodes.append(GraphNode(source, name, "op", op_label(name), saved, forward, line_of(node)))
         else:
             leaves[source] = node.name or f"leaf {len(leaves) + 1}"
             nodes.append(GraphNode(source, "AccumulateGrad", "leaf", leaves[source], {}, TensorSummary.of(node.data)))

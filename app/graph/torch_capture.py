@@ -46,14 +46,15 @@ class _Recorder:
 
 class GraphCapture(TorchFunctionMode):
     """`with GraphCapture() as capture: record = stream.send(True)`, then `capture.graph` and `capture.trace`
-    (None when the step ran no backward). Use a fresh capture for each step."""
+    (None when the step ran no backward). Use a fresh capture for each step; `where()` tells which line of the
+    engine's step is running, so each node says which line built it."""
 
-    def __init__(self) -> None:
+    def __init__(self, where: Callable[[], int | None] = lambda: None) -> None:
         super().__init__()
         self.graph: Graph | None = None
         self.trace: BackwardTrace | None = None
         self.ops = 0  # torch calls seen: the work this capture did, and proof of what it did not see
-        self._notes = ForwardNotes()
+        self._notes = ForwardNotes(where)
 
     def __enter__(self) -> "GraphCapture":
         super().__enter__()  # type: ignore[no-untyped-call]  # torch leaves its mode classes untyped

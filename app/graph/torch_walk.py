@@ -26,18 +26,21 @@ def name_leaves(named: Mapping[str, torch.Tensor]) -> None:
 
 @dataclass(slots=True)
 class _Made:
-    """What the forward pass knows of one node: the tensor it made, that tensor's version then, and the call's
-    inputs in order (None when the node was only seen as an input)."""
+    """What the forward pass knows of one node: the tensor it made, that tensor's version then, the call's
+    inputs in order (None when the node was only seen as an input), and the line of the step that made it."""
 
     output: torch.Tensor
     version: int
     inputs: tuple[Input, ...] | None
+    line: int | None = None
 
 
 class ForwardNotes:
-    """What one step's forward calls told: the node each output came from, labels of constants, and summaries."""
+    """What one step's forward calls told: the node each output came from, labels of constants, and summaries.
+    `where()` tells which line of the engine's step is running (None: unknown), noted against each node."""
 
-    def __init__(self) -> None:
+    def __init__(self, where: Callable[[], int | None] = lambda: None) -> None:
+        self._where = where
         self._made: dict[Node, _Made] = {}
         self._labels: dict[int, tuple[torch.Tensor, str]] = {}  # id → (tensor, kept alive so the id holds)
         # One tensor is often several things (Sub's output is Pow's saved self; a gradient goes out along an edge
@@ -65,10 +68,11 @@ class ForwardNotes:
         """A call made `out` from `args`: its node's output and inputs, or the label of a constant's power."""
         if out.grad_fn is not None:
             inputs = tuple(a for a in args if isinstance(a, torch.Tensor | int | float) and not isinstance(a, bool))
-            self._made.setdefault(out.grad_fn, _Made(out, out._version, inputs))
+            line = self._where()
+            self._made.setdefault(out.grad_fn, _Made(out, out._version, inputs, line))
             for arg in inputs:  # a tensor made where the mode cannot see (a custom Function's apply)
                 if isinstance(arg, torch.Tensor) and arg.grad_fn is not None and arg.grad_fn not in self._made:
-                    self._made[arg.grad_fn] = _Made(arg, arg._version, None)
+                    self._made[arg.grad_fn] = _Made(arg, arg._version, None, line)
         elif getattr(func, "__name__", "") == "pow" and len(args) == 2 and isinstance(args[1], int | float):
             base = self.label(args[0])
             if base is not None:
@@ -93,8 +97,10 @@ class ForwardNotes:
 
 def walk_graph(root: Node, notes: ForwardNotes) -> tuple[Graph, list[Tracked]]:
     """Breadth first from the loss's node, ids in the order found; each None input (one that needs no
-    gradient) becomes a constant node. Also each tracked node with its id and its edges' keys by input."""
+    gradient) becomes a constant node. Also each tracked node with its id and its edges' keys by input. A node
+    the forward pass did not see (F.linear's TBackward0, made inside the call) takes the line of its first user."""
     ids: dict[Node, str] = {root: "n0"}
+    user_line: dict[Node, int | None] = {}
     count = 1
     nodes: list[GraphNode] = []
     edges: list[GraphEdge] = []
@@ -105,8 +111,9 @@ def walk_graph(root: Node, notes: ForwardNotes) -> tuple[Graph, list[Tracked]]:
     while queue:
         node = queue.popleft()
         source = ids[node]
-        nodes.append(_node(source, node, leaves, notes))
-        leaves += nodes[-1].kind == "leaf"
+        current = _node(source, node, leaves, notes, user_line.get(node))
+        nodes.append(current)
+        leaves += current.kind == "leaf"
         inputs = _constant_inputs(node, notes)
         keys: list[str | None] = []
         for index, (child, _) in enumerate(node.next_functions):
@@ -123,6 +130,7 @@ def walk_graph(root: Node, notes: ForwardNotes) -> tuple[Graph, list[Tracked]]:
                 if child not in ids:
                     ids[child], count = f"n{count}", count + 1
                     queue.append(child)
+                    user_line[child] = current.line
                 target = ids[child]
                 keys.append(f"{source}>{target}:{index}")
             edges.append(GraphEdge(source, target, index))
@@ -153,7 +161,7 @@ def _constant(node_id: str, value: Input | None, notes: ForwardNotes) -> GraphNo
     return GraphNode(node_id, "", "constant", label, {}, forward)
 
 
-def _node(node_id: str, node: Node, leaves_before: int, notes: ForwardNotes) -> GraphNode:
+def _node(node_id: str, node: Node, leaves_before: int, notes: ForwardNotes, user_line: int | None) -> GraphNode:
     name = node_name(node)
     if name == "AccumulateGrad":
         variable = node.variable
@@ -162,7 +170,8 @@ def _node(node_id: str, node: Node, leaves_before: int, notes: ForwardNotes) -> 
     made = notes.made(node)
     fresh = made is not None and made.output._version == made.version  # not overwritten in place since
     forward = notes.summarize(made.output) if made is not None and fresh else None
-    return GraphNode(node_id, name, "op", op_label(name), saved_values(node, notes.summarize), forward)
+    line = made.line if made is not None else user_line
+    return GraphNode(node_id, name, "op", op_label(name), saved_values(node, notes.summarize), forward, line)
 
 
 def _matches(value: Input, child: Node | None) -> bool:

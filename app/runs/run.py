@@ -8,6 +8,7 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from app.engines.base import EngineSpec, StepRecord
+from app.engines.code import step_code
 from app.engines.problem import Problem
 from app.graph.capture import capture_step
 from app.graph.model import BackwardTrace, Graph, GraphNow, graph_shape, graph_values
@@ -200,7 +201,8 @@ class Run:
             else:  # a step that becomes a frame: its graph and backward pass are captured too
                 record, graph, trace = capture_step(stream, want_detail)
                 if graph is None and self.engine.hand_graph is not None:
-                    graph, trace = self.engine.hand_graph(record, self.problem, self.config)
+                    code = step_code(self.engine.train)
+                    graph, trace = self.engine.hand_graph(record, self.problem, self.config, code)
                 if graph is not None:
                     self._keep_graph(record, graph, trace)
             if not finite(record):

@@ -4,14 +4,14 @@ import asyncio
 import functools
 import secrets
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.engines import ENGINES
-from app.engines.code import step_code
+from app.engines.code import CodeLine, step_code
 from app.formula import PRESETS
 from app.run_config import Pace, RunConfig
 from app.runs import messages
@@ -87,6 +87,11 @@ def list_engines() -> list[EngineInfo]:
     return engine_infos()
 
 
+def code_updates(line: CodeLine) -> list[str] | Literal["all"]:
+    """A line's `updates` as the API writes them: names in a list, or "all"."""
+    return line.updates if line.updates == "all" else list(line.updates)
+
+
 @functools.cache
 def engine_infos() -> list[EngineInfo]:
     """Every engine as the API shows it, its code read from source once."""
@@ -98,7 +103,11 @@ def engine_infos() -> list[EngineInfo]:
             param_names=list(spec.names(RunConfig(engine=name))),
             stores_grads=spec.stores_grads,
             inputs=spec.inputs,
-            code=[CodeLineInfo(text=line.text, phase=line.phase) for line in step_code(spec.train)],
+            code=[
+                CodeLineInfo(text=line.text, phase=line.phase, updates=code_updates(line))
+                for line in step_code(spec.train, spec.param_names)
+            ],
+            leaves=spec.leaves,
         )
         for name, spec in ENGINES.items()
     ]

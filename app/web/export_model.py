@@ -75,6 +75,7 @@ class GraphNodeIn(Strict):
     name: str
     kind: Literal["op", "leaf", "constant"]
     label: str
+    line: Count | None = None  # absent from files exported before nodes named the line that built them
 
 
 class GraphShapeIn(Strict):

@@ -109,6 +109,11 @@ export function getHistory(runId) {
   return request("GET", `/api/runs/${encodeURIComponent(runId)}/history`);
 }
 
+/** One step of a run's history: the same columns as getHistory, one entry each (none past its last step). */
+export function getHistoryRow(runId, step) {
+  return request("GET", `/api/runs/${encodeURIComponent(runId)}/history?start=${encodeURIComponent(step)}&limit=1`);
+}
+
 /**
  * The autograd graph at `step` of a run: the one captured at the nearest framed step at or before it,
  * `{requested, step, next_step, shape, values}`; an ApiError with status 404 when none was kept by then.

@@ -1,6 +1,6 @@
 // Wires the page together, and nothing else: REST answers and socket messages go into the store, the
 // store's changes go to the views, and the address names the runs on screen (`#run=A&compare=B`).
-import { createRun, listEngines, listRuns, listTargets, sendCommand, setPace } from "./api.js";
+import { createRun, getHistoryRow, listEngines, listRuns, listTargets, sendCommand, setPace } from "./api.js";
 import { tokenFor } from "./tokens.js";
 import { HistoryPoller } from "./compare.js";
 import { ENDED } from "./protocol.js";
@@ -15,6 +15,7 @@ import { FitChart } from "./views/fit_chart.js";
 import { GradNormChart } from "./views/grad_norm_chart.js";
 import { GraphPanel } from "./views/graph_panel.js";
 import { Headline } from "./views/headline.js";
+import { LinkedViews } from "./views/linked_views.js";
 import { LossChart } from "./views/loss_chart.js";
 import { Narration } from "./views/narration.js";
 import { StatusLine } from "./views/status_line.js";
@@ -58,6 +59,9 @@ const poller = new HistoryPoller({
   onDiff: (diff) => store.apply({ type: Local.DIFF, diff }),
 });
 
+/** A code line, weight or graph box pointed at or focused (null: none): every view showing it lights it up. */
+const link = (target) => store.apply({ type: Local.LINK, link: target });
+
 const refreshRuns = async () => store.apply({ type: Local.RUNS, runs: await listRuns() });
 
 const $ = (selector) => document.querySelector(selector);
@@ -81,11 +85,13 @@ const views = [
     select: (engine) => store.apply({ type: Local.SELECT_ENGINE, engine }),
   }),
   new FitChart($("#fit")),
-  new LossChart($("#loss")),
-  new WeightsPanel($("#weights")),
-  new GradNormChart($("#grad-norm-chart")),
+  new LossChart($("#loss"), { fetchRow: getHistoryRow }),
+  new WeightsPanel($("#weights"), link),
+  new GradNormChart($("#grad-norm-chart"), { fetchRow: getHistoryRow }),
   new GraphPanel($("#graph"), shownGraph), // the latest graph, or the replayed step's
-  new CodePanel($("#code")),
+  new CodePanel($("#code"), link),
+  // After the graph panel: the boxes it draws in a frame are lit in the same frame.
+  new LinkedViews({ code: $("#code"), weights: $("#weights"), graph: $("[data-graph-svg]"), select: shownGraph, onLink: link }),
   new ComparePanel($("#compare"), {
     compareWith: (runId) => address(store.state.runId, runId),
     async runTwin(changes) {

@@ -19,6 +19,7 @@ export const Local = Object.freeze({
   HISTORY: "history", // { runId, history }: GET /api/runs/{id}/history of the followed run, once it has ended
   REPLAY: "replay", // { index, playing }: show history row `index` (null: the final view again)
   REPLAY_GRAPH: "replay-graph", // { runId, frame }: the graph of the replayed step (replay/graphs.js; null: none)
+  LINK: "link", // { link }: what is pointed at or focused: {line} of the code, {param} a weight, {node} (null: none)
 });
 
 function emptyRun(runId) {
@@ -58,6 +59,7 @@ function emptyPage() {
     runs: [], // RunInfo of every run the server remembers
     compare: null, // the compared run, shaped as emptyRun
     diff: null,
+    link: null, // {line: i} | {param: name} | {node: id}: lit in every view that shows it (views/linked_views.js)
   };
 }
 
@@ -121,6 +123,10 @@ export class Store {
       case Local.REPLAY_GRAPH:
         changed = msg.runId === state.runId;
         if (changed) state.replayGraph = msg.frame;
+        break;
+      case Local.LINK:
+        changed = JSON.stringify(msg.link) !== JSON.stringify(state.link);
+        state.link = msg.link;
         break;
       default:
         changed = applyToRun(state, msg);

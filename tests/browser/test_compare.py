@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -88,3 +88,81 @@ def test_compare_with_an_earlier_run_from_the_list(page: Page, server_url: str, 
     # The same start, then zero_grad makes the difference: the weights part after the first step.
     assert float(compare.get_attribute("data-dweight") or 0) > 1e-6
     assert address(page) == {"run": later["id"], "compare": earlier["id"]}
+
+
+# The rule the compare panel states (static/js/compare.js): at each step both runs have, the weights and the loss
+# within the dtype's rounding of each other, relative to the larger, the gradients within 1000 times that.
+ROUNDING = {"float64": 1e-12, "float32": 1e-5}
+
+
+def relative(a: dict[str, list[float]], b: dict[str, list[float]], i: int) -> float:
+    difference = max(abs(a[name][i] - b[name][i]) for name in a)
+    size = max(max(abs(a[name][i]), abs(b[name][i])) for name in a)
+    return difference / size if size > 0 else 0.0
+
+
+def first_difference(a: dict[str, Any], b: dict[str, Any], tolerance: float) -> int | None:
+    for i in range(min(len(a["loss"]), len(b["loss"]))):
+        if (
+            relative(a["params"], b["params"], i) > tolerance
+            or relative(a["grads"], b["grads"], i) > tolerance * 1000
+            or relative({"loss": a["loss"]}, {"loss": b["loss"]}, i) > tolerance
+        ):
+            return i
+    return None
+
+
+def compared(page: Page, server_url: str, api: AppClient, first: dict[str, Any], second: dict[str, Any]) -> Any:
+    """Both runs to their end, compared on the page; the verdict's element and both runs' histories."""
+    a, b = api.post("/api/runs", first), api.post("/api/runs", second)
+    page.goto(f"{server_url}/#run={a['id']}&compare={b['id']}")
+    panel = page.locator("#compare")
+    steps = min(first["steps"], second["steps"])
+    expect(panel).to_have_attribute("data-steps", str(steps), timeout=LIVE_TIMEOUT)
+    expect(page.locator("#status")).to_have_attribute("data-status", "finished", timeout=LIVE_TIMEOUT)
+    return panel.locator("[data-compare-verdict]"), [api.get(f"/api/runs/{r['id']}/history") for r in (a, b)]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_twin_on_another_engine_is_identical_up_to_rounding(
+    page: Page, server_url: str, api: AppClient, dtype: str
+) -> None:
+    config = {"engine": "numpy", "steps": 300, "seed": 11, "dtype": dtype}
+    verdict, (a, b) = compared(page, server_url, api, config, {**config, "engine": "torch-autograd"})
+    assert first_difference(a, b, ROUNDING[dtype]) is None
+    expect(verdict).to_have_attribute("data-verdict", "identical", timeout=LIVE_TIMEOUT)
+    expect(verdict).to_contain_text("Identical up to rounding over all 300 steps")
+    expect(verdict).to_contain_text(f"{dtype}'s rounding")
+    assert float(verdict.get_attribute("data-tolerance") or "nan") == ROUNDING[dtype]
+    page.locator("#compare").screenshot(path=f"/tmp/shots-explore/compare-identical-{dtype}.png")
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        ({"learning_rate": 2e-6}, 1),
+        ({"zero_grad": False}, 1),
+        ({"steps": 120}, None),
+        ({"engine": "torch-optim", "optimizer": "momentum"}, 2),
+        ({"dtype": "float32"}, None),
+    ],
+)
+def test_two_runs_that_part_say_from_which_step(
+    page: Page, server_url: str, api: AppClient, second: dict[str, Any], expected: int | None
+) -> None:
+    """Another learning rate moves the weights at step 1; gradients left to pile up differ at step 1; momentum's
+    first step is plain SGD's, so its weights part at step 2; a shorter run of the same config agrees over the
+    steps both have, and a float32 twin within float32's rounding."""
+    first = {"engine": "torch-autograd", "steps": 200, "seed": 4, "learning_rate": 1e-6}
+    verdict, (a, b) = compared(page, server_url, api, first, {**first, **second})
+    assert first_difference(a, b, ROUNDING[second.get("dtype", "float64")]) == expected
+    if expected is None:
+        expect(verdict).to_have_attribute("data-verdict", "identical", timeout=LIVE_TIMEOUT)
+        both = " both have" if "steps" in second else ""
+        steps = second.get("steps", first["steps"])
+        expect(verdict).to_contain_text(f"Identical up to rounding over {'the' if both else 'all'} {steps} steps{both}")
+        return
+    expect(verdict).to_have_attribute("data-verdict", "differ", timeout=LIVE_TIMEOUT)
+    expect(verdict).to_have_attribute("data-differ-from", str(expected))
+    expect(verdict).to_contain_text(f"Differ from step {expected}:")
+    page.locator("#compare").screenshot(path=f"/tmp/shots-explore/compare-differ-{expected}.png")

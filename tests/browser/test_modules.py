@@ -154,7 +154,7 @@ def test_the_difference_of_two_histories_is_taken_step_by_step(module_page: Page
     assert diff["dWeight"] == [0, 1]  # |4 - 3| beats |2 - 2.5|
     assert diff["dGrad"] == [0, 1]
     assert diff["latest"] == {"step": 1, "dWeight": 1, "dGrad": 1, "relWeight": 0.25, "relGrad": 0.05}
-    assert diff["worst"] == {"dWeight": 1, "dGrad": 1, "relWeight": 0.25, "relGrad": 0.05}
+    assert diff["worst"] == {"dWeight": 1, "dGrad": 1, "relWeight": 0.25, "relGrad": 0.05, "relLoss": 0}
 
 
 def test_store_follows_a_compared_run_apart_from_the_first(module_page: Page) -> None:
@@ -183,3 +183,86 @@ def test_store_follows_a_compared_run_apart_from_the_first(module_page: Page) ->
     assert state["norms"] == [10]
     assert state["comparedNorms"] == [5, 0]
     assert state["codeEngine"] is None  # only the followed run's engine decides what code is shown
+
+
+def test_two_histories_agree_up_to_their_dtypes_rounding(module_page: Page) -> None:
+    """compare.js: weights and losses within the rounding (relative), gradients within 1000 times it; the first
+    step past it, and what differs there."""
+    found = run_js(
+        module_page,
+        """
+        const { diffHistories, firstDifference, roundingOf } = await import("/static/js/compare.js");
+        const history = (nudge = () => 0) => {
+          const steps = [0, 1, 2, 3, 4, 5];
+          return {
+            step: steps,
+            loss: steps.map((i) => 100 / (i + 1) + nudge("loss", i)),
+            params: { a: steps.map((i) => 1 + i + nudge("a", i)), b: steps.map((i) => -2 + nudge("b", i)) },
+            grads: { a: steps.map((i) => 50 - i + nudge("ga", i)), b: steps.map((i) => 3 + nudge("gb", i)) },
+          };
+        };
+        const base = history();
+        const at = (name, step, size) => (n, i) => (n === name && i >= step ? size : 0);
+        const verdict = (other, dtype) => firstDifference(diffHistories(base, other), roundingOf(...dtype));
+        return {
+          same: verdict(history(), ["float64", "float64"]),
+          rounding: verdict(history(at("a", 0, 1e-15)), ["float64", "float64"]),
+          weight: verdict(history(at("b", 3, 1e-9)), ["float64", "float64"]),
+          weightFloat32: verdict(history(at("b", 3, 1e-9)), ["float64", "float32"]),
+          gradientRounding: verdict(history(at("ga", 1, 5e-9)), ["float64", "float64"]),
+          gradient: verdict(history(at("ga", 2, 1e-6)), ["float64", "float64"]),
+          loss: verdict(history(at("loss", 4, 1e-6)), ["float32", "float32"]),
+          tolerances: [roundingOf("float64"), roundingOf("float32"), roundingOf("float64", "float32")],
+        };
+        """,
+    )
+    assert found["same"] is None and found["rounding"] is None
+    assert found["weight"]["step"] == 3 and [part[0] for part in found["weight"]["parts"]] == ["the weights"]
+    assert found["weightFloat32"] is None  # 1e-9 is inside float32's rounding
+    assert found["gradientRounding"] is None  # 1e-10 relative: a gradient's rounding
+    assert found["gradient"]["step"] == 2 and found["gradient"]["parts"][0][0] == "the gradients"
+    assert found["loss"] is None  # 1e-6 of a loss of ~20 is 5e-8 relative: inside float32's rounding
+    assert found["tolerances"] == [1e-12, 1e-5, 1e-5]
+
+
+def test_a_code_line_links_the_nodes_it_built_and_the_weights_it_updates(module_page: Page) -> None:
+    """linked_views.js: what a code line, a weight and a graph node each light up, torch.nn's leaves included."""
+    found = run_js(
+        module_page,
+        """
+        const { linkedTargets } = await import("/static/js/views/linked_views.js");
+        const code = [
+          { text: "y_pred = model(xx)", phase: "forward", updates: [] },
+          { text: "loss = loss_fn(y_pred, y)", phase: "loss", updates: [] },
+          { text: "optimizer.step()", phase: "update", updates: "all" },
+        ];
+        const engine = { name: "torch-optim", code, param_names: ["a", "b", "c", "d"],
+          leaves: { a: "0.bias", b: "0.weight", c: "0.weight", d: "0.weight" } };
+        const graph = { nodes: [
+          { id: "n0", kind: "op", label: "MseLoss", line: 1 }, { id: "n1", kind: "op", label: "View", line: 0 },
+          { id: "n3", kind: "op", label: "Addmm", line: 0 }, { id: "n4", kind: "leaf", label: "0.bias", line: null },
+          { id: "n7", kind: "leaf", label: "0.weight", line: null },
+        ] };
+        const run = { config: { engine: "torch-optim" } };
+        const at = (link, other = {}) => {
+          const state = { engines: [engine], codeEngine: "torch-optim", run, link, ...other };
+          const { lines, params, nodes } = linkedTargets(state, graph);
+          return { lines: [...lines], params: [...params], nodes: [...nodes].sort() };
+        };
+        return {
+          forward: at({ line: 0 }),
+          step: at({ line: 2 }),
+          weight: at({ param: "c" }),
+          leaf: at({ node: "n4" }),
+          op: at({ node: "n0" }),
+          otherEngine: at({ line: 0 }, { run: { config: { engine: "numpy" } } }),
+        };
+        """,
+    )
+    assert found["forward"] == {"lines": [0], "params": [], "nodes": ["n1", "n3"]}
+    assert found["step"] == {"lines": [2], "params": ["a", "b", "c", "d"], "nodes": ["n4", "n7"]}
+    assert found["weight"] == {"lines": [2], "params": ["c"], "nodes": ["n7"]}
+    assert found["leaf"] == {"lines": [2], "params": ["a"], "nodes": ["n4"]}
+    assert found["op"] == {"lines": [1], "params": [], "nodes": ["n0"]}
+    # The code shown is another engine's than the run's: its lines light up, not the run's graph or weights.
+    assert found["otherEngine"] == {"lines": [0], "params": [], "nodes": []}

@@ -10,8 +10,10 @@ from torch._C import _len_torch_function_stack
 
 from app.engines import ENGINES
 from app.engines.base import StepRecord
+from app.engines.code import CodeLine, step_code
 from app.engines.problem import make_problem
 from app.graph.capture import capture_step
+from app.graph.model import Graph
 from app.graph.torch_capture import GraphCapture, name_leaves
 from app.run_config import RunConfig
 
@@ -118,3 +120,58 @@ def test_a_capture_sees_only_its_own_thread() -> None:
     capture = seen["capture"]
     assert capture.ops == alone.ops and capture.graph == alone.graph
     assert capture.trace is not None and len(capture.trace.order) == 13
+
+
+def captured_graph(name: str, **overrides: Any) -> tuple[Graph, list[CodeLine]]:
+    """An engine's graph of its second step, drawn by hand where it has no autograd, and its step code."""
+    spec = ENGINES[name]
+    config = RunConfig(engine=name, seed=3, steps=3, points=16, **overrides)
+    problem = spec.make_problem(config)
+    stream = spec.train(config, problem, np.linspace(-3, 3, 7))
+    stream.send(None)
+    record, graph, _ = capture_step(stream, True)
+    code = step_code(spec.train)
+    if graph is None and spec.hand_graph is not None:
+        graph, _ = spec.hand_graph(record, problem, config, code)
+    assert graph is not None
+    return graph, code
+
+
+@pytest.mark.parametrize("name", [*ENGINE_NAMES, "lecture-net"])
+def test_each_op_names_the_line_of_the_step_that_built_it(name: str) -> None:
+    """Every op node names a line of the forward pass or the loss (a hand-drawn engine's sums, of the backward
+    pass), and every such line built some node; leaves and constants were made before the loop, by no line."""
+    graph, code = captured_graph(name)
+    hand = ENGINES[name].hand_graph is not None
+    phases = {"forward", "loss", "backward"} if hand else {"forward", "loss"}
+    for node in graph.nodes:
+        if node.kind == "op":
+            assert node.line is not None, node
+            assert code[node.line].phase in phases and not code[node.line].text.lstrip().startswith("#"), node
+        else:
+            assert node.line is None, node
+    built = {code[node.line].text for node in graph.nodes if node.line is not None}
+    assert any("y_pred = " in text for text in built) or hand
+    assert any(text.startswith("loss = ") or text.startswith("squared = ") for text in built)
+
+
+@pytest.mark.parametrize("name", ["torch-autograd", "tiny-autograd"])
+def test_the_lines_split_the_formula_as_the_lecture_writes_it(name: str) -> None:
+    """a + b·x + c·x² + d·x³ is built on the forward line, (ŷ − y)² and its sum on the loss lines, and the
+    mean's division on the line that divides (torch) or takes the mean (tiny)."""
+    graph, code = captured_graph(name, reduction="mean")
+    text = {node.label: code[node.line].text.strip() for node in graph.nodes if node.line is not None}
+    forward = [code[node.line].text for node in graph.nodes if node.label in ("Add", "Mul")]
+    assert forward and all(line.startswith("y_pred = a + b * x") for line in forward)
+    assert "(y_pred - y).pow(2)" in text["Pow"] and "(y_pred - y)" in text["Sub"]
+    if name == "torch-autograd":
+        assert text["Div"] == "loss = loss / x.numel()" and text["Sum"] == "loss = (y_pred - y).pow(2).sum()"
+    else:
+        assert "squared.mean()" in text["Mean"]
+
+
+def test_a_linear_layers_transpose_takes_the_line_of_the_call_that_made_it() -> None:
+    """F.linear makes TBackward0 inside torch where no function mode sees it: it is the forward line's too."""
+    graph, code = captured_graph("torch-nn")
+    lines = {node.name: code[node.line].text for node in graph.nodes if node.line is not None}
+    assert lines["TBackward0"] == lines["AddmmBackward0"] == "y_pred = model(xx)"

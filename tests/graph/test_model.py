@@ -80,14 +80,16 @@ def test_the_signature_changes_with_the_shape_only() -> None:
 
 
 def test_the_wire_splits_shape_from_values() -> None:
-    """The shape carries no numbers; the values carry every node's forward summary by id; both are strict JSON."""
+    """The shape carries no numbers but the line of the step that built each node; the values carry every node's
+    forward summary by id; both are strict JSON."""
     nodes = [
-        GraphNode("n0", "SumBackward0", "op", "Sum", {"_saved_self": TensorSummary.of(np.ones(3))}, None),
+        GraphNode("n0", "SumBackward0", "op", "Sum", {"_saved_self": TensorSummary.of(np.ones(3))}, None, 4),
         GraphNode("n1", "AccumulateGrad", "leaf", "a", {}, TensorSummary.of(np.float64("nan"))),
     ]
     graph = make_graph(nodes, [GraphEdge("n0", "n1", 0)])
     shape = graph_shape(graph)
-    assert shape["nodes"][1] == {"id": "n1", "name": "AccumulateGrad", "kind": "leaf", "label": "a"}
+    assert shape["nodes"][0] == {"id": "n0", "name": "SumBackward0", "kind": "op", "label": "Sum", "line": 4}
+    assert shape["nodes"][1] == {"id": "n1", "name": "AccumulateGrad", "kind": "leaf", "label": "a", "line": None}
     assert shape["edges"] == [["n0", "n1", 0]] and shape["signature"] == graph.signature
     trace = BackwardTrace(("n0", "n1"), {"n1": TensorSummary.of(2.0)}, {"n0>n1:0": TensorSummary.of(2.0)}, {"a": 2.0})
     values = graph_values(graph, trace)

@@ -253,3 +253,37 @@ def test_page_comes_from_the_settings_templates_dir(serve: Callable[..., LiveSer
     page = httpx.get(f"{server.http}/", timeout=10)
     assert page.status_code == 200
     assert page.text == f"custom page with {len(ENGINES)} engines"
+
+
+def test_engines_say_which_line_updates_which_weight(client: httpx.Client) -> None:
+    """Each engine's code names, per line, the weights it updates ("all" for an optimizer's step or a loop over
+    the parameters), and where torch.nn holds a weight under another name, the leaf that holds it."""
+    engines = {engine["name"]: engine for engine in client.get("/api/engines").json()}
+    for name, engine in engines.items():
+        updates = [line["updates"] for line in engine["code"] if line["updates"]]
+        assert updates in (["all"], [[weight] for weight in engine["param_names"]]), name
+        assert all(line["phase"] == "update" for line in engine["code"] if line["updates"]), name
+    numpy_lines = {line["text"]: line["updates"] for line in engines["numpy"]["code"]}
+    assert numpy_lines["b -= learning_rate * grad_b"] == ["b"]
+    assert numpy_lines["grad_b = (grad_y_pred * x).sum()"] == []
+    assert engines["torch-nn"]["leaves"] == {"a": "0.bias", "b": "0.weight", "c": "0.weight", "d": "0.weight"}
+    assert engines["torch-optim"]["leaves"] == engines["torch-nn"]["leaves"]
+    assert all(not engines[name]["leaves"] for name in ("numpy", "torch-autograd", "dynamic-net", "torch-mlp"))
+
+
+@pytest.mark.parametrize("engine", typing.get_args(EngineName))
+def test_a_runs_graph_names_the_line_that_built_each_node(client: httpx.Client, rest: RestRuns, engine: str) -> None:
+    """Every op node of a run's graph names a line of its engine's code (an index into `code` of
+    GET /api/engines) in the forward, loss or, for a hand-derived graph, backward phase; no leaf or constant does."""
+    code = next(e["code"] for e in client.get("/api/engines").json() if e["name"] == engine)
+    run = rest.finished(client, engine=engine, **TINY)
+    answer = client.get(f"/api/runs/{run['id']}/graph", params={"step": TINY["steps"] - 1})
+    assert answer.status_code == 200, answer.text
+    nodes = answer.json()["shape"]["nodes"]
+    assert nodes and all("line" in node for node in nodes)
+    for node in nodes:
+        if node["kind"] != "op":
+            assert node["line"] is None, node
+        else:
+            assert 0 <= node["line"] < len(code), node
+            assert code[node["line"]]["phase"] in {"forward", "loss", "backward"}, (node, code[node["line"]])

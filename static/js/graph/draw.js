@@ -63,6 +63,7 @@ export function buildScene(svg, view) {
   }
   for (const node of view.nodes) {
     const group = element("g", { class: `graph-node kind-${node.kind}`, "data-node": node.id, tabindex: 0 }, nodeLayer);
+    group.dataset.members = node.members.join(" "); // the graph's node ids in this box: what other views light up
     group.setAttribute("role", "button");
     group.setAttribute("aria-label", `${node.title}, ${node.sub}${node.kind === "layer" ? ": open" : ""}`);
     const rect = element("rect", { rx: node.kind === "leaf" ? 14 : 6 }, group);

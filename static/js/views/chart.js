@@ -72,9 +72,14 @@ export function logAxis(container, label) {
 
 /**
  * A uPlot inside `container`, sized to it and resized with it. `onDraw` runs after every real draw, so
- * what the container reports about its drawing is what is on screen; `onResize` after a size change.
+ * what the container reports about its drawing is what is on screen; `onResize` after a size change;
+ * `onCursor` (a ChartReadout's `moved`) whenever the cursor moves: given one, the chart shows a cursor line.
  */
-export function createPlot(container, options, { onDraw, onResize = () => {} }) {
+export function createPlot(container, options, { onDraw, onResize = () => {}, onCursor = null }) {
+  // No dragging to zoom: live data would reset a zoom at once. Only the line where the pointer is.
+  const cursor = onCursor
+    ? { show: true, x: true, y: false, points: { show: false }, drag: { x: false, y: false, setScale: false } }
+    : { show: false };
   const { width, height } = container.getBoundingClientRect();
   const plot = new uPlot(
     {
@@ -82,8 +87,8 @@ export function createPlot(container, options, { onDraw, onResize = () => {} }) 
       width: Math.max(1, Math.floor(width)),
       height: Math.max(1, Math.floor(height)),
       legend: { show: false }, // each panel has its own key in the page, readable from the back row
-      cursor: { show: false }, // live data would reset any zoom at once
-      hooks: { draw: [onDraw], setSize: [onResize] },
+      cursor,
+      hooks: { draw: [onDraw], setSize: [onResize], ...(onCursor ? { setCursor: [onCursor] } : {}) },
     },
     options.series.map(() => []),
     container,

@@ -36,9 +36,16 @@ export class CodePanel {
   #sweepStep = null; // the step of the followed run last swept, so a redraw without a new frame sweeps nothing
   #requestDraw = oncePerFrame(() => this.#draw());
 
-  constructor(container) {
+  /** `onLink(link)` hears a line pointed at or focused ({line: index}), and null when it is left. */
+  constructor(container, onLink = () => {}) {
     this.#container = container;
     this.#lines = container.querySelector("[data-code-lines]");
+    const line = (event) => event.target.closest?.("[data-line]");
+    const point = (event) => onLink(line(event) ? { line: Number(line(event).dataset.line) } : null);
+    this.#lines.addEventListener("pointerover", point);
+    this.#lines.addEventListener("focusin", point);
+    this.#lines.addEventListener("pointerleave", () => onLink(null));
+    this.#lines.addEventListener("focusout", () => onLink(null));
     this.#key = container.querySelector("[data-phase-key]");
     this.#title = container.querySelector("[data-code-engine]");
     this.#source = container.querySelector("[data-code-source]");
@@ -91,11 +98,16 @@ export class CodePanel {
       return;
     }
     let previous = null;
-    for (const { text, phase } of engine.code) {
+    for (const [index, { text, phase }] of engine.code.entries()) {
       const item = document.createElement("li");
       const blank = text.trim() === "";
       item.className = `code-line phase-${phase}${blank ? " blank" : ""}`;
       item.dataset.phase = phase;
+      if (!blank && !text.trim().startsWith("#")) {
+        // A line of code can be focused, so the keyboard too can ask what it built and what it updates.
+        item.dataset.line = index;
+        item.tabIndex = 0;
+      }
       const tag = document.createElement("span");
       tag.className = "phase-tag";
       if (!blank && phase !== previous) tag.textContent = PHASE_LABELS[phase] ?? phase;

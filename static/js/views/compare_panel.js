@@ -1,6 +1,7 @@
 // Two runs, one question: do they compute the same thing? The panel picks a run to compare with (or starts
 // the followed run's config again on another engine) and shows how far the two runs' weights and gradients
 // lie apart. It does not know the REST API: main.js hands it `compareWith(runId)` and `runTwin(changes)`.
+import { firstDifference, roundingOf } from "../compare.js";
 import { formatCount, formatDifference } from "../format.js";
 import { ENDED, ViewKind } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
@@ -53,7 +54,11 @@ export class ComparePanel {
       body: part("compare-body"),
       summary: part("compare-summary"),
       numbers: part("compare-numbers"),
+      verdict: Object.assign(document.createElement("p"), { className: "compare-verdict" }),
     };
+    // The answer in words, before the numbers it rests on.
+    this.#parts.verdict.dataset.compareVerdict = "";
+    this.#parts.numbers.before(this.#parts.verdict);
     this.#parts.select.addEventListener("change", () => this.#actions.compareWith(this.#parts.select.value || null));
     this.#parts.select.addEventListener("focus", () => this.#actions.listRuns()); // statuses change meanwhile
     this.#parts.twinStart.addEventListener("click", () => this.#startTwin());
@@ -156,7 +161,42 @@ export class ComparePanel {
       const line = Object.assign(document.createElement("span"), { className: "compare-note", textContent: note });
       this.#parts.summary.append(line);
     }
-    this.#showNumbers(state.diff, ENDED.has(state.status) && ENDED.has(compare.status));
+    const ended = ENDED.has(state.status) && ENDED.has(compare.status);
+    this.#showNumbers(state.diff, ended);
+    this.#showVerdict(state.diff, ended, [state.run?.config?.dtype, compare.run?.config?.dtype]);
+  }
+
+  /** "Identical up to rounding" or "Differ from step N", with the tolerance the dtypes give. */
+  #showVerdict(diff, ended, dtypes) {
+    const verdict = this.#parts.verdict;
+    const comparable = diff && diff.steps > 0 && diff.names.length > 0 && dtypes.every(Boolean);
+    verdict.hidden = !comparable;
+    Object.assign(verdict.dataset, { verdict: "", differFrom: "", tolerance: "" });
+    if (!comparable) return;
+    const tolerance = roundingOf(...dtypes);
+    const coarser = dtypes.includes("float32") ? "float32" : "float64";
+    const rounding = `${coarser}'s rounding (relative ${formatDifference(tolerance).replace(".0", "")})`;
+    const first = firstDifference(diff, tolerance);
+    const [a, b] = diff.lengths;
+    const span = !ended ? "so far, over" : a === b ? "over all" : "over the";
+    const both = ended && a !== b ? " both have" : "";
+    verdict.dataset.tolerance = tolerance;
+    if (first === null) {
+      // Gradients, rounded more coarsely (compare.js), agreed too: the numbers below give their differences.
+      const largest = Math.max(diff.worst.relWeight, diff.worst.relLoss);
+      const how =
+        largest === 0
+          ? "every weight and loss the same number, bit for bit"
+          : `weights and losses at most ${formatDifference(largest)} apart (relative), within ${rounding}`;
+      verdict.dataset.verdict = "identical";
+      verdict.textContent = `Identical up to rounding ${span} ${formatCount(diff.steps)} steps${both}: ${how}.`;
+      return;
+    }
+    const what = first.parts.map(([part, relative]) => `${part} by ${formatDifference(relative)}`).join(", ");
+    Object.assign(verdict.dataset, { verdict: "differ", differFrom: first.step });
+    verdict.textContent =
+      `Differ from step ${formatCount(first.step)}: ${what} (relative), past ${rounding}.` +
+      (first.step === 0 ? "" : ` Steps 0 to ${formatCount(first.step - 1)} agree.`);
   }
 
   /** The latest step both runs have, and the largest differences over all steps so far. */

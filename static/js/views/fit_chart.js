@@ -4,11 +4,12 @@
 // on. When two runs of the same kind are compared, the second run's model too (dashed, or rings, on top, so
 // that where the two agree both colours show); a second run of the other kind is not overlaid.
 import uPlot from "/static/vendor/uplot/uPlot.esm.js";
-import { targetOf } from "../engines.js";
-import { formatCount } from "../format.js";
+import { modelOf, targetOf } from "../engines.js";
+import { formatCount, formatValue } from "../format.js";
 import { FIT_VIEW, ViewKind } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
 import { axis, createPlot, cssVar } from "./chart.js";
+import { ChartReadout, nearestIndex, weightsLine } from "./chart_readout.js";
 import { describeRun, showKey } from "./run_label.js";
 
 const DEFAULT_Y_RANGE = [-1.5, 1.5];
@@ -62,12 +63,18 @@ export class FitChart {
   #drawn = { data: null, curve: null, compare: null, compareShown: "" };
   #pending = null; // what the next draw will put on screen, reported by #markDrawn
   #yRange = DEFAULT_Y_RANGE;
+  #readout;
   #requestDraw = oncePerFrame(() => this.#draw());
 
   /** `panel` holds the title (h2), caption, key ([data-key-*]) and the plot (.plot), which reports what it drew. */
   constructor(panel) {
     const container = panel.querySelector(".plot");
     this.#container = container;
+    this.#readout = new ChartReadout(container, {
+      label: "Fit chart",
+      read: (x) => this.#read(x),
+      positions: () => this.#shownCurve()?.x ?? [],
+    });
     this.#title = panel.querySelector("h2");
     this.#caption = panel.querySelector("[data-fit-caption]");
     this.#keys = {
@@ -102,8 +109,39 @@ export class FitChart {
           },
         ],
       },
-      { onDraw: () => this.#markDrawn() },
+      { onDraw: () => (this.#markDrawn(), this.#readout.refresh()), onCursor: (plot) => this.#readout.moved(plot) },
     );
+    this.#readout.attach(this.#plot);
+  }
+
+  /** The model's curve on screen, {x, y, step, loss, params} (a replay's, or the latest), or null. */
+  #shownCurve() {
+    const state = this.#state;
+    const replay = state?.replay?.curve ? state.replay : null;
+    const y = replay?.curve ?? state?.curve;
+    if (!state?.curveX || !y?.length) return null;
+    const step = replay ? replay.step : state.step;
+    const loss = replay ? replay.loss : state.losses[step];
+    return { x: state.curveX.slice(0, y.length), y, step, loss, params: replay ? replay.params : state.params };
+  }
+
+  /** The read-out at x: the model (and the target) there, and the step, loss and weights the model is drawn with. */
+  #read(x) {
+    const state = this.#state;
+    const curve = this.#shownCurve();
+    const i = nearestIndex(curve?.x, x);
+    if (i < 0) return null;
+    const view = state.view ?? FIT_VIEW;
+    const outputs = view.kind === ViewKind.OUTPUTS;
+    const truth = state.truth?.x[i] === curve.x[i] ? state.truth.y[i] : undefined;
+    const at = `${view.x_label} = ${formatValue(curve.x[i])}`;
+    const model = `${outputs ? "prediction" : "model"} ${formatValue(curve.y[i])}`;
+    const target = outputs || truth === undefined ? "" : ` · target ${formatValue(truth)}`;
+    return {
+      lines: [`${at}: ${model}${target}`, `step ${formatCount(curve.step)} · loss ${formatValue(curve.loss)}`,
+        weightsLine(modelOf(state.engines, state.run).names, curve.params)],
+      data: { x: curve.x[i], model: curve.y[i], step: curve.step, loss: curve.loss ?? null, weights: curve.params },
+    };
   }
 
   update(state) {

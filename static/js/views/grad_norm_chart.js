@@ -2,7 +2,10 @@
 // zero_grad is off and .grad piles up. Frames sample the steps (~30 a second), so this is a sample, and says so.
 import uPlot from "/static/vendor/uplot/uPlot.esm.js";
 import { oncePerFrame } from "./animation_frame.js";
+import { modelOf } from "../engines.js";
+import { formatCount, formatValue } from "../format.js";
 import { axis, createPlot, cssVar, logAxis } from "./chart.js";
+import { ChartReadout, WeightsAt, nearestIndex, weightsLine } from "./chart_readout.js";
 
 /** A log axis needs positive values: a zero gradient leaves a gap rather than breaking the scale. */
 function positive(norms) {
@@ -14,10 +17,19 @@ export class GradNormChart {
   #plot;
   #state = null;
   #drawn = { a: 0, b: 0 }; // how many samples of each run the last setData held
+  #readout;
+  #weights;
   #requestDraw = oncePerFrame(() => this.#draw());
 
-  constructor(container) {
+  /** `fetchRow(runId, step)` answers one step of a run's history, for the read-out's weights (see LossChart). */
+  constructor(container, { fetchRow = () => Promise.reject(new Error("no history")) } = {}) {
     this.#container = container;
+    this.#readout = new ChartReadout(container, {
+      label: "Gradient norm chart",
+      read: (x) => this.#read(x),
+      positions: () => this.#state?.gradNorms.steps ?? [],
+    });
+    this.#weights = new WeightsAt(fetchRow, () => this.#readout.refresh());
     const line = (stroke, dash) => ({ stroke, width: 2, dash, spanGaps: true, points: { show: false } });
     this.#plot = createPlot(
       container,
@@ -30,8 +42,9 @@ export class GradNormChart {
           { label: "compared", ...line(cssVar("--compare"), [6, 4]) },
         ],
       },
-      { onDraw: () => this.#markDrawn() },
+      { onDraw: () => (this.#markDrawn(), this.#readout.refresh()), onCursor: (plot) => this.#readout.moved(plot) },
     );
+    this.#readout.attach(this.#plot);
   }
 
   update(state) {
@@ -56,6 +69,22 @@ export class GradNormChart {
     this.#drawn = drawn;
     // The two runs' frames fall on different steps; uPlot.join lines them up on one x.
     this.#plot.setData(uPlot.join([[a.steps, positive(a.norms)], [b.steps, positive(b.norms)]]));
+  }
+
+  /** The read-out at the sampled step nearest x: the gradient's length there, the loss and the weights. */
+  #read(x) {
+    const state = this.#state;
+    const i = nearestIndex(state?.gradNorms.steps, x);
+    if (i < 0) return null;
+    const step = state.gradNorms.steps[i];
+    const norm = state.gradNorms.norms[i];
+    const loss = state.losses[step];
+    const weights = this.#weights.at(state, step);
+    return {
+      lines: [`step ${formatCount(step)}`, `‖∇‖ ${formatValue(norm)} · loss ${formatValue(loss)}`,
+        weightsLine(modelOf(state.engines, state.run).names, weights)],
+      data: { step, norm, loss: loss ?? null, weights: weights ?? null },
+    };
   }
 
   #markDrawn() {

@@ -3,7 +3,10 @@
 import uPlot from "/static/vendor/uplot/uPlot.esm.js";
 import { decimateMinMax } from "../decimate.js";
 import { oncePerFrame } from "./animation_frame.js";
+import { modelOf } from "../engines.js";
+import { formatCount, formatValue } from "../format.js";
 import { axis, createPlot, cssVar, logAxis } from "./chart.js";
+import { ChartReadout, WeightsAt, range, weightsLine } from "./chart_readout.js";
 import { describeRun, showKey } from "./run_label.js";
 
 /** The last step a run will reach, so its line grows across a fixed axis. */
@@ -20,12 +23,23 @@ export class LossChart {
   #pending = null; // what the next draw will put on screen, reported by #markDrawn
   #lastStep = 1; // the x axis ends at the longer run's last step
   #marker; // a replay's step: a line across the plot with a dot on the loss (hidden when not replaying)
+  #readout;
+  #weights;
   #requestDraw = oncePerFrame(() => this.#draw());
 
-  /** `panel` holds the key ([data-key-*]) and the plot (.plot), which reports what it drew. */
-  constructor(panel) {
+  /**
+   * `panel` holds the key ([data-key-*]) and the plot (.plot), which reports what it drew. `fetchRow(runId,
+   * step)` answers one step of a run's history, for the read-out's weights while the run still goes.
+   */
+  constructor(panel, { fetchRow = () => Promise.reject(new Error("no history")) } = {}) {
     const container = panel.querySelector(".plot");
     this.#container = container;
+    this.#readout = new ChartReadout(container, {
+      label: "Loss chart",
+      read: (x) => this.#read(x),
+      positions: () => range(this.#state?.losses.length ?? 0),
+    });
+    this.#weights = new WeightsAt(fetchRow, () => this.#readout.refresh());
     this.#keys = { run: panel.querySelector("[data-key-run]"), compare: panel.querySelector("[data-key-compare]") };
     const line = (stroke, width, dash) => ({ stroke, width, dash, spanGaps: true, points: { show: false } });
     this.#plot = createPlot(
@@ -42,8 +56,9 @@ export class LossChart {
           { label: "compared", ...line(cssVar("--compare"), 2, [8, 5]) },
         ],
       },
-      { onDraw: () => this.#markDrawn(), onResize: this.#requestDraw },
+      { onDraw: () => (this.#markDrawn(), this.#readout.refresh()), onResize: this.#requestDraw, onCursor: (plot) => this.#readout.moved(plot) },
     );
+    this.#readout.attach(this.#plot);
     this.#marker = document.createElement("div");
     this.#marker.className = "replay-marker";
     this.#marker.hidden = true;
@@ -86,6 +101,22 @@ export class LossChart {
     }
     this.#pending = { points: own.x.length, losses: losses.length, compared: compared.length };
     this.#drawn = drawn;
+  }
+
+  /** The read-out at step x: its loss (and the compared run's), and the weights that loss was computed with. */
+  #read(x) {
+    const state = this.#state;
+    const step = Math.max(0, Math.round(x));
+    if (!state || step >= state.losses.length) return null; // right of the line drawn so far: nothing to read
+    const loss = state.losses[step];
+    const compared = state.compare?.losses[step];
+    const { names } = modelOf(state.engines, state.run);
+    const weights = this.#weights.at(state, step);
+    const lossText = `loss ${formatValue(loss)}${compared === undefined ? "" : ` · compared ${formatValue(compared)}`}`;
+    return {
+      lines: [`step ${formatCount(step)}`, lossText, weightsLine(names, weights)],
+      data: { step, loss, compared: compared ?? null, weights: weights ?? null },
+    };
   }
 
   #showKeys() {

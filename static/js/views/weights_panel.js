@@ -36,9 +36,16 @@ export class WeightsPanel {
   #state = null;
   #requestDraw = oncePerFrame(() => this.#draw());
 
-  constructor(container) {
+  /** `onLink(link)` hears a weight's row pointed at or focused ({param: name}), and null when it is left. */
+  constructor(container, onLink = () => {}) {
     this.#container = container;
     this.#body = container.querySelector("tbody");
+    const row = (event) => event.target.closest?.("tr[data-param]");
+    const point = (event) => onLink(row(event) ? { param: row(event).dataset.param } : null);
+    this.#body.addEventListener("pointerover", point);
+    this.#body.addEventListener("focusin", point);
+    this.#body.addEventListener("pointerleave", () => onLink(null));
+    this.#body.addEventListener("focusout", () => onLink(null));
     this.#cubic = container.querySelector("[data-cubic]");
     this.#loss = container.querySelector("[data-loss]");
     this.#lossStep = container.querySelector("[data-loss-step]");
@@ -70,6 +77,7 @@ export class WeightsPanel {
     for (const name of names) {
       const row = this.#body.insertRow();
       row.dataset.param = name;
+      row.tabIndex = 0; // focused, it lights up its leaf in the graph and the line that updates it
       const header = document.createElement("th");
       header.scope = "row";
       header.textContent = name;
