@@ -134,7 +134,6 @@ def test_a_twin_on_another_engine_is_identical_up_to_rounding(
     expect(verdict).to_contain_text("Identical up to rounding over all 300 steps")
     expect(verdict).to_contain_text(f"{dtype}'s rounding")
     assert float(verdict.get_attribute("data-tolerance") or "nan") == ROUNDING[dtype]
-    page.locator("#compare").screenshot(path=f"/tmp/shots-explore/compare-identical-{dtype}.png")
 
 
 @pytest.mark.parametrize(
@@ -165,4 +164,3 @@ def test_two_runs_that_part_say_from_which_step(
     expect(verdict).to_have_attribute("data-verdict", "differ", timeout=LIVE_TIMEOUT)
     expect(verdict).to_have_attribute("data-differ-from", str(expected))
     expect(verdict).to_contain_text(f"Differ from step {expected}:")
-    page.locator("#compare").screenshot(path=f"/tmp/shots-explore/compare-differ-{expected}.png")

@@ -171,14 +171,24 @@ def test_a_phones_first_screen_is_the_run_bar_and_the_fit(phone: Page, server_ur
 
 
 def test_a_phones_run_list_shows_every_run_without_clipping(phone: Page, server_url: str, api: AppClient) -> None:
-    for _ in range(12):
-        api.post("/api/runs", {"steps": 5, "points": 10})
+    # Every engine's name, a diverged run's status and a network's long loss: the widest rows the list can have.
+    configs = [
+        {"engine": "torch-optim", "optimizer": "adam", "steps": 30},
+        {"engine": "dynamic-net", "steps": 20},
+        {"engine": "lecture-net", "steps": 20},
+        {"engine": "numpy", "learning_rate": 1e-3, "steps": 50},
+        *({"steps": 5, "points": 10} for _ in range(8)),
+    ]
+    for config in configs:
+        api.post("/api/runs", config)
     phone.goto(server_url)
     rows = phone.locator("#runs [data-runs-body] tr")
-    expect(rows.nth(11)).to_be_attached()
+    expect(rows.nth(len(configs) - 1)).to_be_attached()
+    expect(phone.locator("#runs [data-runs-body]")).to_contain_text("diverged", timeout=LIVE_TIMEOUT)
     box = phone.locator("#runs .runs-scroll")
     scrolls = box.evaluate("b => [b.scrollHeight > b.clientHeight + 1, b.scrollWidth > b.clientWidth + 1]")
     assert scrolls == [False, False]
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_a_follower_sees_the_watched_runs_settings_and_no_button_it_cannot_use(

@@ -79,7 +79,6 @@ def test_a_code_line_lights_the_nodes_it_built_and_the_weights_it_updates(
 
     page.hover(f"#code [data-line='{loss_line}']")
     wait_linked(page, [loss_line], [], built)
-    page.screenshot(path="/tmp/shots-explore/code-line-loss.png")
 
     # The forward line built the adds and multiplies; an update line builds nothing but changes b: its row, its leaf.
     forward = line_of(code, "y_pred = a + b * x + c * x**2 + d * x**3")
@@ -102,7 +101,6 @@ def test_a_code_line_lights_the_nodes_it_built_and_the_weights_it_updates(
     page.hover("#weights tr[data-param='c']")
     leaf_c = next(node["id"] for node in nodes if node["kind"] == "leaf" and node["label"] == "c")
     wait_linked(page, [line_of(code, "c -= learning_rate * c.grad")], ["c"], {leaf_c})
-    page.screenshot(path="/tmp/shots-explore/weight-row-c.png")
     sub = next(node["id"] for node in nodes if node["name"] == "SubBackward0")
     page.hover(f"[data-graph-svg] [data-members='{sub}']")
     wait_linked(page, [loss_line], [], {sub})
