@@ -67,7 +67,7 @@ export function buildScene(svg, view) {
     const group = element("g", { class: "graph-cluster", "data-layer": cluster.id, tabindex: 0, role: "button" }, clusterLayer);
     group.setAttribute("aria-description", "an opened nn.Linear layer: press Enter to fold it into one box");
     const rect = element("rect", { rx: 10 }, group);
-    const title = text("cluster-title", `${cluster.title} · ${cluster.sub}  ⊟ fold`, group);
+    const title = text("cluster-title", `${cluster.title} · ${cluster.sub} ⊟ fold`, group);
     scene.clusters.set(cluster.id, { group, rect, title });
   }
   for (const edge of view.edges) {

@@ -8,10 +8,10 @@ const MAX_CACHED = 96;
 
 /** Room between boxes, in the drawing's units (1 unit is 1 CSS pixel at scale 1): tight, the text is large. */
 const SPACING = {
-  TB: { nodesep: 18, ranksep: 18, edgesep: 10 },
-  LR: { nodesep: 14, ranksep: 34, edgesep: 10 },
+  TB: { nodesep: 14, ranksep: 18, edgesep: 10 },
+  LR: { nodesep: 14, ranksep: 28, edgesep: 10 },
 };
-export const MARGIN = 8; // around the drawing: outlines, shadows and arrowheads stay inside
+export const MARGIN = 4; // around the drawing: outlines, shadows and arrowheads stay inside
 
 /**
  * {nodes, edges, clusters, clusterTitles: Maps of id → geometry; width, height, rankdir} for `view` (fold.js),

@@ -42,11 +42,12 @@ export function formatBrief(summary) {
 }
 
 /**
- * The longest texts formatShort writes, so that new values never change the layout: a signed number, and a
- * norm (never negative) between bars.
+ * The room kept for a number in a box, so that new values never change the layout: a signed number, and a norm
+ * (never negative) between bars, as formatShort writes them with a one-digit exponent; a rarer two-digit one
+ * ("−1.2e−12") takes one character more, which the box's padding holds.
  */
-export const SCALAR_ROOM = `${MINUS}8.88e${MINUS}88`;
-export const NORM_ROOM = `‖8.88e${MINUS}88‖`;
+export const SCALAR_ROOM = `${MINUS}8.88e${MINUS}8`;
+export const NORM_ROOM = `‖8.88e${MINUS}8‖`;
 
 /** The magnitude of a summary: its one value's size, or its norm; null when there is none. */
 export function magnitude(summary) {

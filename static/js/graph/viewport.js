@@ -138,7 +138,9 @@ export class Viewport {
     if (!view) return;
     const { width, height } = this.#box();
     const [w, h] = [width / view.scale, height / view.scale];
-    const box = [view.cx - w / 2, view.cy - h / 2, w, h].map((v) => +v.toFixed(2)).join(" ");
+    // Rounded down, the window's size: the drawing never comes out smaller than its scale (its text's minimum).
+    const floor = (v) => Math.floor(v * 100) / 100;
+    const box = [+(view.cx - w / 2).toFixed(2), +(view.cy - h / 2).toFixed(2), floor(w), floor(h)].join(" ");
     if (this.#svg.getAttribute("viewBox") !== box) this.#svg.setAttribute("viewBox", box);
     const over = this.#layout.width * view.scale > width + 1 || this.#layout.height * view.scale > height + 1;
     // Moved by hand, or larger than its box: a finger drags the drawing (touch-action, in graph.css).
