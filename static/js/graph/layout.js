@@ -43,12 +43,27 @@ export function layoutGraph(view, sizes, rankdir = "TB", titles = new Map()) {
   const nodes = new Map(view.nodes.map((node) => [node.id, graph.node(node.id)]));
   const clusters = new Map(view.clusters.map((cluster) => [cluster.id, graph.node(cluster.id)]));
   const clusterTitles = new Map(view.clusters.map((cluster) => [cluster.id, graph.node(titleId(cluster))]));
-  const edges = new Map(view.edges.map((edge) => [edge.id, { points: graph.edge(edge.source, edge.target).points }]));
+  const edges = new Map(
+    view.edges.map((edge) => {
+      const points = [...graph.edge(edge.source, edge.target).points];
+      // Each edge leaves its box from the middle of the side facing the next rank and enters the next box the
+      // same way (dagre aims them at the boxes' centres): a line that fans out from a corner would pass under
+      // the box beside it, across its label.
+      points[0] = port(nodes.get(edge.source), rankdir, +1);
+      points[points.length - 1] = port(nodes.get(edge.target), rankdir, -1);
+      return [edge.id, { points }];
+    }),
+  );
   const { width, height } = graph.graph();
   return { nodes, edges, clusters, clusterTitles, width, height, rankdir };
 }
 
 const titleId = (cluster) => `${cluster.id}#title`;
+
+/** The middle of a box's side towards the following ranks (`side` +1) or the preceding ones (−1). */
+function port({ x, y, width, height }, rankdir, side) {
+  return rankdir === "LR" ? { x: x + (side * width) / 2, y } : { x, y: y + (side * height) / 2 };
+}
 
 /** Layouts by key, the oldest forgotten first once there are many. */
 export class LayoutCache {
