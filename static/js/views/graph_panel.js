@@ -256,8 +256,8 @@ export class GraphPanel {
   /** Says which step the graph shows when it is not the weights' step, and why (graph/lag.js). */
   #showLag() {
     const text = this.#state ? lagNote(this.#state, this.#shown?.values ?? null) : "";
-    if (this.#lag.textContent !== text) this.#lag.textContent = text;
-    this.#lag.hidden = !text;
+    // In the stepper's row, one line whatever it says: saying it never moves the drawing (graph.css).
+    if (this.#lag.textContent !== text) Object.assign(this.#lag, { textContent: text, title: text });
   }
 
   /** The layout in use, for styles and tests: its box style, direction and scale (CSS px per unit). */
