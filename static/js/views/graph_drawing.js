@@ -19,6 +19,7 @@ export class GraphDrawing {
   #measures = null;
   #placed = null; // the layout the scene is placed by
   #forward = {}; // the forward values of the shape drawn: a parameter's shape says how much room its value needs
+  #touched = false; // a finger has touched the page
   view = null; // what fold.js made of the shape drawn
   scene = null; // its SVG parts by id (draw.js)
 
@@ -28,6 +29,8 @@ export class GraphDrawing {
     this.#viewport = new Viewport(svg, onView);
     new ResizeObserver(() => this.fit()).observe(svg);
     coarse.addEventListener("change", () => this.fit());
+    // A touch is the surest sign of a finger (an emulated or late-reported pointer may read "fine" at first).
+    addEventListener("pointerdown", (event) => event.pointerType === "touch" && !coarse.matches && (this.#touched = true) && this.fit(), { once: false });
     // The smallest text asked for changes with presenter mode and an enlarged panel, not always with the size.
     const restyled = new MutationObserver(() => this.fit());
     restyled.observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
@@ -89,7 +92,7 @@ export class GraphDrawing {
    */
   #choose() {
     const { min } = this.#viewport.textScales();
-    const minBox = coarse.matches ? TAP_PX / min : 0; // a box a finger can hit at the smallest scale
+    const minBox = coarse.matches || this.#touched ? TAP_PX / min : 0; // a box a finger hits at the smallest scale
     const titles = clusterTitleSizes(this.#measures);
     let best = null;
     for (const style of STYLES) {
