@@ -88,7 +88,8 @@ class Run:
         self._thread.start()
 
     def pause(self) -> None:
-        """Hold the run after its current step."""
+        """Hold the run after its current step, or the one after it when the current one's graph and curve were
+        not captured: a paused run shows every view at the step its weights are at."""
         with self._cond:
             self._require({"running", "queued"}, "pause")
             self.status = "paused"
@@ -187,8 +188,9 @@ class Run:
         last_detail = 0.0
         want_detail: bool | None = None  # the first send must be None; the engine's first record has detail
         first_loss: float | None = None
+        captured = True  # whether the last step recorded carried its curve and graph (none yet: nothing to show)
         for t in range(self.config.steps):
-            turn = self._wait_turn(t)
+            turn = self._wait_turn(t, captured)
             if turn is not None and not self._holding and not self._take_slot():
                 turn = None
             if turn is None:
@@ -196,6 +198,7 @@ class Run:
                 return
             if turn == "single" and want_detail is False:
                 want_detail = True  # a step taken by hand while paused is always shown, graph and all
+            captured = want_detail is not False
             if want_detail is False:
                 record = stream.send(want_detail)
             else:  # a step that becomes a frame: its graph and backward pass are captured too
@@ -223,9 +226,10 @@ class Run:
         stream.close()
         self._end("finished")
 
-    def _wait_turn(self, t: int) -> Literal["go", "single"] | None:
+    def _wait_turn(self, t: int, captured: bool = True) -> Literal["go", "single"] | None:
         """Block until step t may run (pause, single steps, pace): "single" for a step taken by hand while
-        paused, "go" otherwise, None once the run must stop."""
+        paused, and for one more step when a pause comes after a step that was not `captured` (so the paused
+        run holds on a step with its graph and curve), "go" otherwise, None once the run must stop."""
         if self.config.pace is None and self.status == "running" and not self._stop:
             return "go"  # the hot path takes no lock: a command is seen at the next step
         with self._cond:
@@ -233,6 +237,10 @@ class Run:
                 if self._stop:
                     return None
                 if self.status == "paused":
+                    if not captured:
+                        captured = True  # that one step, then the pause holds
+                        self._pace_origin = (time.monotonic(), t)
+                        return "single"
                     if self._step_budget > 0:
                         self._step_budget -= 1
                         self._pace_origin = (time.monotonic(), t)

@@ -60,14 +60,15 @@ def test_finished_run_keeps_the_curve_of_its_final_weights(make_config: MakeConf
 
 
 def test_pause_holds_the_step_count(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
-    """Once paused, a full-speed run takes at most the step it was in, then none."""
+    """Once paused, a full-speed run takes at most the step it was in (and one more if that one was not captured
+    in full), then none."""
     run = make_run(make_config(**ENDLESS))
     wait_until(lambda: run.history.count > 100, 5, "some steps")
     run.pause()
     at_pause = run.history.count
     hold(0.3)
     held = run.history.count
-    assert at_pause <= held <= at_pause + 1
+    assert at_pause <= held <= at_pause + 2
     hold(0.2)
     assert run.history.count == held and run.status == "paused"
 

@@ -89,6 +89,28 @@ def test_a_step_taken_by_hand_while_paused_is_captured(make_run: MakeRun, wait_u
     assert run.status == "paused"
 
 
+@pytest.mark.parametrize("engine", ["torch-autograd", "numpy"])  # an autograd graph; the lecture's equations
+def test_a_paused_run_holds_on_a_step_with_its_graph_and_curve(
+    make_run: MakeRun, wait_until: WaitUntil, engine: str
+) -> None:
+    """A pause after a step that was not captured takes one more step that is: a paused run's weights, curve and
+    graph are all of the step it holds on, so every view of it shows the same step."""
+    # Only the first step is captured (and the last two, never reached): every later one goes without.
+    run = make_run(RunConfig(engine=engine, points=16, seed=0, steps=100_000), detail_interval=60.0)
+    wait_until(lambda: run.history.count > 20, what="steps past the captured one")
+    run.pause()
+    # Never true while it runs on (the graph stays at step 0): only once it holds on a captured step.
+    wait_until(lambda: (run.graph_values or {}).get("step") == run.history.count - 1, what="a step with its graph")
+    held = run.history.count
+    assert run.latest is not None and run.latest.step == held - 1
+    assert run.curve is not None and run.latest.curve is not None
+    assert run.curve.tolist() == run.latest.curve.tolist()  # the curve of that very step
+    run.step()  # a step by hand is captured too, and the pause holds after it
+    wait_until(lambda: run.history.count == held + 1, what="the single step")
+    wait_until(lambda: (run.graph_values or {}).get("step") == held, what="its graph")
+    assert run.status == "paused"
+
+
 def capturing_every_step(make_run: MakeRun, wait_until: WaitUntil, cap: int, **config: object) -> Run:
     """A run that captures the graph of every step, keeping at most `cap` of them, waited for until it ends."""
     run = make_run(RunConfig.model_validate({"points": 16, "seed": 4, **config}), start=False, detail_interval=0.0)

@@ -1,11 +1,20 @@
-// The graph as SVG, in netron's steps kept apart: build the elements, measure their text, (layout.js places
-// them), then move them into place. Values and pulse marks change later without touching the layout.
-import { SHAPE_ROOM, VALUE_ROOM } from "./summary.js";
+// The graph as SVG, in netron's steps kept apart: build the elements, measure their text, size the boxes in one
+// of three styles (layout.js places them), then move them into place. Values and pulse marks change later
+// without touching the layout. Units: 1 is a CSS pixel at scale 1 (viewport.js scales the drawing).
+import { valueRoom } from "./marks.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const PAD_X = 12;
-const PAD_Y = 8;
-const LINE_GAP = 3;
+const PAD_X = 8;
+const PAD_Y = 4;
+const LINE_GAP = 2;
+const ROW_GAP = 7; // between a box's name and its value in the one-line style
+const ARROW = 10; // an arrowhead's length and width (graph.css stops a line this short of its end)
+
+/**
+ * How a box reads, most detail first: "full" stacks name, torch's node name and value; "short" leaves out
+ * torch's name (the inspector and the accessible description keep it); "row" puts name and value on one line.
+ */
+export const STYLES = Object.freeze(["full", "short", "row"]);
 
 function element(name, attributes = {}, parent = null) {
   const node = document.createElementNS(SVG, name);
@@ -27,13 +36,22 @@ function defs(svg) {
     ["graph-arrow", "M0,0 L8,4 L0,8 z"],
     ["graph-arrow-back", "M8,0 L0,4 L8,8 z"],
   ]) {
+    // The tip at the path's end; the line stops short of it (graph.css), so a wide line never hides it.
     const marker = element("marker", {
       id, viewBox: "0 0 8 8", refX: id.endsWith("back") ? 0 : 8, refY: 4,
-      markerWidth: 7, markerHeight: 7, orient: "auto", markerUnits: "userSpaceOnUse",
+      markerWidth: ARROW, markerHeight: ARROW, orient: "auto", markerUnits: "userSpaceOnUse",
     }, d);
     element("path", { d: path, class: "graph-arrowhead" }, marker);
   }
 }
+
+/** What a box is, for its accessible description: its name is the text it shows. */
+const KIND = {
+  op: "an operation of the backward pass",
+  leaf: "a parameter: backward() leaves its gradient in .grad",
+  constant: "a constant input: it needs no gradient",
+  layer: "an nn.Linear layer folded into one box: press Enter to open it",
+};
 
 /** Creates every element of `view` (fold.js), not yet placed. */
 export function buildScene(svg, view) {
@@ -47,66 +65,86 @@ export function buildScene(svg, view) {
 
   for (const cluster of view.clusters) {
     const group = element("g", { class: "graph-cluster", "data-layer": cluster.id, tabindex: 0, role: "button" }, clusterLayer);
-    group.setAttribute("aria-label", `${cluster.title}, ${cluster.sub}: fold into one box`);
+    group.setAttribute("aria-description", "an opened nn.Linear layer: press Enter to fold it into one box");
     const rect = element("rect", { rx: 10 }, group);
-    const title = text("cluster-title", `${cluster.title} · ${cluster.sub}  ⊟ fold`, group);
+    const title = text("cluster-title", `${cluster.title} · ${cluster.sub} ⊟ fold`, group);
     scene.clusters.set(cluster.id, { group, rect, title });
   }
   for (const edge of view.edges) {
     const group = element("g", { class: "graph-edge", "data-edge": edge.id }, edgeLayer);
     group.dataset.source = edge.source;
     group.dataset.target = edge.target;
-    const path = element("path", {}, group);
-    const label = text("edge-label", "", group);
-    const shape = text("edge-shape", "", group);
-    scene.edges.set(edge.id, { group, path, label, shape });
+    const path = element("path", { class: "edge-line" }, group);
+    // A wide invisible twin: the pointer finds the edge, and its title (the numbers) shows on hover.
+    const hit = element("path", { class: "edge-hit" }, group);
+    const tip = element("title", {}, group);
+    scene.edges.set(edge.id, { group, path, hit, tip });
   }
   for (const node of view.nodes) {
-    const group = element("g", { class: `graph-node kind-${node.kind}`, "data-node": node.id, tabindex: 0 }, nodeLayer);
+    // Its accessible name is its text, as shown (no aria-label that could differ from what the box says).
+    const group = element("g", { class: `graph-node kind-${node.kind}`, "data-node": node.id, tabindex: 0, role: "button" }, nodeLayer);
     group.dataset.members = node.members.join(" "); // the graph's node ids in this box: what other views light up
-    group.setAttribute("role", "button");
-    group.setAttribute("aria-label", `${node.title}, ${node.sub}${node.kind === "layer" ? ": open" : ""}`);
-    const rect = element("rect", { rx: node.kind === "leaf" ? 14 : 6 }, group);
+    const description = node.kind === "op" ? `${KIND.op}, ${node.sub} in torch` : KIND[node.kind];
+    group.setAttribute("aria-description", description ?? "");
+    const rect = element("rect", { rx: node.kind === "leaf" ? 12 : 5 }, group);
     const title = text("node-title", node.title, group);
     const sub = text("node-sub", node.kind === "layer" ? `${node.sub} · ⊞ open` : node.sub, group);
     const value = node.valued ? text("node-value", "", group) : null;
-    scene.nodes.set(node.id, { group, rect, title, sub, value });
+    scene.nodes.set(node.id, { group, rect, title, sub, value, item: node });
   }
   return scene;
 }
 
-/** The size each box and edge label needs, from the text as the browser sets it. */
-export function measureScene(scene) {
-  const height = (node) => node.getBBox().height;
+/** The size of each text of the drawing as the browser sets it: values get room for the longest they can be. */
+export function measureScene(scene, forward = {}) {
+  const size = (line) => ({ width: line.getComputedTextLength(), height: line.getBBox().height });
   /** The size of `line` holding `content`: values come and go, so room is kept for the longest. */
   const room = (line, content) => {
+    const kept = line.textContent;
     line.textContent = content;
-    const size = { width: line.getComputedTextLength(), height: height(line) };
-    line.textContent = "";
-    return size;
+    const measured = size(line);
+    line.textContent = kept;
+    return measured;
   };
   const nodes = new Map();
-  for (const [id, { title, sub, value }] of scene.nodes) {
-    const lines = [title, sub].map((line) => ({ width: line.getComputedTextLength(), height: height(line) }));
-    if (value) lines.push(room(value, `.grad ${VALUE_ROOM}`));
-    nodes.set(id, {
-      width: Math.ceil(Math.max(...lines.map((l) => l.width)) + 2 * PAD_X),
-      height: Math.ceil(lines.reduce((sum, l) => sum + l.height, 0) + (lines.length - 1) * LINE_GAP + 2 * PAD_Y),
-      lines: lines.map((l) => l.height),
+  for (const [id, { title, sub, value, item }] of scene.nodes) {
+    nodes.set(id, { title: size(title), sub: size(sub), value: value ? room(value, valueRoom(item, forward)) : null });
+  }
+  const clusters = new Map([...scene.clusters].map(([id, { title }]) => [id, size(title)]));
+  return { nodes, clusters };
+}
+
+/** The lines a box of `style` shows, in order, as keys of its measures. */
+function linesOf(style, measure) {
+  const lines = style === "full" ? ["title", "sub", "value"] : ["title", "value"];
+  return lines.filter((line) => measure[line] !== null);
+}
+
+/** Each box's {width, height} in `style`, never smaller than `minBox` units either way (a finger's width). */
+export function boxSizes(measures, style, minBox = 0) {
+  const sizes = new Map();
+  for (const [id, measure] of measures.nodes) {
+    const lines = linesOf(style, measure).map((line) => measure[line]);
+    let width;
+    let height;
+    if (style === "row") {
+      width = lines.reduce((sum, line) => sum + line.width, 0) + (lines.length - 1) * ROW_GAP;
+      height = Math.max(...lines.map((line) => line.height));
+    } else {
+      width = Math.max(...lines.map((line) => line.width));
+      height = lines.reduce((sum, line) => sum + line.height, 0) + (lines.length - 1) * LINE_GAP;
+    }
+    sizes.set(id, {
+      width: Math.ceil(Math.max(minBox, width + 2 * PAD_X)),
+      height: Math.ceil(Math.max(minBox, height + 2 * PAD_Y)),
     });
   }
-  let edgeLabel = { width: 0, height: 0 };
-  const first = scene.edges.values().next().value;
-  if (first) {
-    // Two lines: the value (or ‖norm‖), then the tensor's shape, small: narrow labels keep the drawing narrow.
-    const [value, shape] = [room(first.label, VALUE_ROOM), room(first.shape, SHAPE_ROOM)];
-    edgeLabel = {
-      width: Math.ceil(Math.max(value.width, shape.width)) + 6,
-      height: Math.ceil(value.height + shape.height),
-      lines: [value.height, shape.height],
-    };
-  }
-  return { nodes, edgeLabel };
+  return sizes;
+}
+
+/** The room a cluster's title takes, as a box of the layout: {width, height}. */
+export function clusterTitleSizes(measures) {
+  return new Map([...measures.clusters].map(([id, { width, height }]) => [id, { width: Math.ceil(width + 8), height: Math.ceil(height + 2) }]));
 }
 
 /** A smooth path through dagre's points: straight ends, rounded bends. */
@@ -122,38 +160,49 @@ function curve(points) {
   return `${d} L${last.x},${last.y}`;
 }
 
-/** Moves every element to where the layout put it. */
-export function placeScene(scene, layout, sizes) {
+/** Moves every element to where the layout put it, its text set out in `style`. */
+export function placeScene(scene, layout, style, measures) {
+  scene.root.dataset.style = style;
+  scene.root.dataset.rankdir = layout.rankdir;
   for (const [id, parts] of scene.nodes) {
     const box = layout.nodes.get(id);
-    const heights = sizes.nodes.get(id).lines;
+    const measure = measures.nodes.get(id);
     parts.group.setAttribute("transform", `translate(${box.x - box.width / 2},${box.y - box.height / 2})`);
-    Object.entries({ width: box.width, height: box.height }).forEach(([k, v]) => parts.rect.setAttribute(k, v));
-    const x = box.width / 2;
-    let y = PAD_Y;
-    for (const [i, line] of [parts.title, parts.sub, parts.value].filter(Boolean).entries()) {
-      const h = heights[i];
-      line.setAttribute("x", x);
-      line.setAttribute("y", y + h * 0.78); // the baseline, about 4/5 down a line of this font
-      y += h + LINE_GAP;
+    for (const [k, v] of Object.entries({ width: box.width, height: box.height })) parts.rect.setAttribute(k, v);
+    const lines = linesOf(style, measure);
+    if (style === "row") {
+      // One line: the name, then the value, the pair centred in the box (dominant-baseline: central, in CSS).
+      const width = lines.reduce((sum, line) => sum + measure[line].width, 0) + (lines.length - 1) * ROW_GAP;
+      let x = (box.width - width) / 2;
+      for (const line of lines) {
+        parts[line].setAttribute("x", x);
+        parts[line].setAttribute("y", box.height / 2);
+        x += measure[line].width + ROW_GAP;
+      }
+      continue;
+    }
+    const height = lines.reduce((sum, line) => sum + measure[line].height, 0) + (lines.length - 1) * LINE_GAP;
+    let y = (box.height - height) / 2;
+    for (const line of lines) {
+      parts[line].setAttribute("x", box.width / 2);
+      parts[line].setAttribute("y", y + measure[line].height / 2);
+      y += measure[line].height + LINE_GAP;
     }
   }
   for (const [id, parts] of scene.edges) {
-    const edge = layout.edges.get(id);
-    parts.path.setAttribute("d", curve(edge.points));
-    const [valueH, shapeH] = sizes.edgeLabel.lines;
-    const top = edge.label.y - (valueH + shapeH) / 2;
-    for (const [line, y] of [[parts.label, top + valueH * 0.78], [parts.shape, top + valueH + shapeH * 0.78]]) {
-      line.setAttribute("x", edge.label.x);
-      line.setAttribute("y", y);
-    }
+    const d = curve(layout.edges.get(id).points);
+    parts.path.setAttribute("d", d);
+    parts.hit.setAttribute("d", d);
+    // The line stops an arrowhead short of its end (a dash as long as the path less the arrow, graph.css).
+    parts.path.style.setProperty("--length", parts.path.getTotalLength().toFixed(1));
   }
   for (const [id, parts] of scene.clusters) {
     const box = layout.clusters.get(id);
+    const title = layout.clusterTitles.get(id);
     const x = box.x - box.width / 2;
     const y = box.y - box.height / 2;
-    Object.entries({ x, y, width: box.width, height: box.height }).forEach(([k, v]) => parts.rect.setAttribute(k, v));
-    parts.title.setAttribute("x", x + 10);
-    parts.title.setAttribute("y", y + 16);
+    for (const [k, v] of Object.entries({ x, y, width: box.width, height: box.height })) parts.rect.setAttribute(k, v);
+    parts.title.setAttribute("x", title.x);
+    parts.title.setAttribute("y", title.y);
   }
 }

@@ -1,67 +1,70 @@
-// The backward pass, replayed at a pace people can follow: node after node in the order autograd ran them.
-// Graphs come with up to 30 frames a second; like the code panel's sweep, a pulse is never cut short: a graph
-// that arrives during one waits, and only the newest waiting one is played when it ends.
+// The backward pass, swept at a pace people can follow: node after node in the order autograd ran them. The
+// sweep only lights the way: the numbers are always the newest step's. A pass that arrives during a sweep is
+// painted at once at the node the sweep has reached (so the graph never falls behind the weights beside it);
+// when a sweep ends, the next one starts from the loss after a rest if newer passes came meanwhile.
 
-const PULSE_MS = 2400; // one backward pass, whatever the size of the graph...
+const PULSE_MS = 2400; // one sweep, whatever the size of the graph...
 const MIN_NODE_MS = 110; // ...but never so fast a node is a flicker
 const MAX_NODE_MS = 320;
-const REST_MS = 700; // between two pulses, every gradient stays on screen
+const REST_MS = 700; // between two sweeps, every gradient stays on screen
 
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)");
 
 export class Pulse {
   #paint;
   #timer = null;
-  #playing = null; // the pass being played: whatever `start` was given
-  #index = -1;
-  #waiting = null; // the newest pass that arrived during a pulse
+  #pass = null; // the newest pass: what is painted
+  #index = -1; // the node the sweep has reached (−1: no sweep)
+  #resting = false;
+  #newer = false; // a pass arrived since the sweep began
 
   /** `paint(pass, index)`: node `index` of the pass's order is running; `order.length` means all done. */
   constructor(paint) {
     this.#paint = paint;
   }
 
+  /** Whether a sweep (or the rest after one) is under way. */
   get playing() {
-    return this.#playing !== null && this.#index >= 0;
+    return this.#timer !== null;
   }
 
-  /** A new backward pass ({order, ...}): played now, or when the one playing ends. */
+  /** A new backward pass ({order, ...}): painted now, at the node the sweep has reached, or a sweep begins. */
   start(pass) {
+    this.#pass = pass;
     if (reducedMotion.matches) {
-      this.#playing = null;
+      this.stop();
       this.#paint(pass, pass.order.length); // nothing moves: the pass is shown done at once
       return;
     }
-    if (this.playing) this.#waiting = pass;
-    else this.#advance(pass, 0);
+    if (!this.playing) return this.#advance(0);
+    this.#newer = true;
+    this.#paint(pass, this.#resting ? pass.order.length : Math.min(this.#index, pass.order.length - 1));
   }
 
-  /** Ends any pulse and forgets what waits; the caller paints what it wants next. */
+  /** Ends any sweep; the caller paints what it wants next. */
   stop() {
     clearTimeout(this.#timer);
     this.#timer = null;
-    this.#playing = null;
     this.#index = -1;
-    this.#waiting = null;
+    this.#resting = this.#newer = false;
   }
 
-  #advance(pass, index) {
-    this.#playing = pass;
+  #advance(index) {
+    const pass = this.#pass;
     const n = pass.order.length;
+    if (index === 0) this.#newer = false;
     if (index >= n) {
       this.#index = -1;
       this.#paint(pass, n);
-      const next = this.#waiting;
-      this.#waiting = null;
-      if (next) {
-        this.#index = 0; // resting counts as playing: a pass that arrives now waits too
-        this.#timer = setTimeout(() => this.#advance(next, 0), REST_MS);
-      } else this.#playing = null;
+      if (!this.#newer) return this.stop();
+      // Rest with every number on screen, then sweep the newest pass (painted as it comes, meanwhile).
+      this.#resting = true;
+      this.#timer = setTimeout(() => ((this.#resting = false), this.#advance(0)), REST_MS);
       return;
     }
     this.#index = index;
     this.#paint(pass, index);
     const nodeMs = Math.min(MAX_NODE_MS, Math.max(MIN_NODE_MS, PULSE_MS / n));
-    this.#timer = setTimeout(() => this.#advance(pass, index + 1), nodeMs);
+    this.#timer = setTimeout(() => this.#advance(index + 1), nodeMs);
   }
 }

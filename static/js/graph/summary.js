@@ -41,9 +41,21 @@ export function formatBrief(summary) {
   return shape ? `${value} ${shape}` : value;
 }
 
-/** The longest texts a value and a shape need room for, so that new values never change the layout. */
-export const VALUE_ROOM = `‖${MINUS}8.888e${MINUS}88‖`;
-export const SHAPE_ROOM = "[2000, 16]";
+/**
+ * The room kept for a number in a box, so that new values never change the layout: a signed number, and a norm
+ * (never negative) between bars, as formatShort writes them with a one-digit exponent; a rarer two-digit one
+ * ("−1.2e−12") takes one character more, which the box's padding holds.
+ */
+export const SCALAR_ROOM = `${MINUS}8.88e${MINUS}8`;
+export const NORM_ROOM = `‖8.88e${MINUS}8‖`;
+
+/** The magnitude of a summary: its one value's size, or its norm; null when there is none. */
+export function magnitude(summary) {
+  if (summary == null) return null;
+  if (typeof summary === "number") return Math.abs(summary);
+  if (size(summary) === 1) return Math.abs(summary.values?.[0] ?? NaN);
+  return summary.norm ?? null;
+}
 
 /** A summary in full, for the inspector: rows of [label, text]. */
 export function summaryRows(summary) {

@@ -1,7 +1,6 @@
 // One panel at a time fills the screen (keys 1–4), so the back row can read it; its key again, or Escape,
 // puts it back. The charts and the graph follow their container's size by themselves (ResizeObserver); the
-// graph, enlarged, is also zoomed to fill it (graph_zoom.js).
-import { GraphZoom } from "./graph_zoom.js";
+// graph, enlarged, is laid out again for its new shape, its text at least 24 px (graph.css, graph_drawing.js).
 
 /** The panels keys 1–4 enlarge, in that order; the names the presenter state uses. */
 export const PANELS = Object.freeze(["fit", "loss", "weights", "graph"]);
@@ -9,13 +8,10 @@ export const PANELS = Object.freeze(["fit", "loss", "weights", "graph"]);
 export class Enlarger {
   #panel = null;
   #onChange;
-  #zoom;
 
   /** `onChange(name)` hears every change (null: none enlarged), whoever made it: a key, or the lecturer. */
   constructor(onChange = () => {}) {
     this.#onChange = onChange;
-    const svg = document.querySelector("#graph [data-graph-svg]");
-    this.#zoom = svg ? new GraphZoom(svg) : null;
   }
 
   get panel() {
@@ -33,7 +29,6 @@ export class Enlarger {
     document.getElementById(last ?? "")?.classList.remove("enlarged");
     document.getElementById(next ?? "")?.classList.add("enlarged");
     document.documentElement.dataset.enlarged = next ?? "";
-    if (this.#zoom) this.#zoom.on = next === "graph";
   }
 
   toggle(name) {

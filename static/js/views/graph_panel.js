@@ -1,12 +1,14 @@
-// The autograd graph of the followed run: what loss.backward() walks. Laid out once per graph shape; on each
-// captured step a pulse runs from the loss to the parameters in the order autograd ran the nodes, every edge
-// labelled with the gradient it carried and every parameter ending with its .grad. A box opens in the
-// inspector on hover, tap or focus; a paused run can be stepped through node by node. `select` picks the graph:
-// the latest, or in a replay the one kept for the step replayed (replay/graphs.js), shown whole at once when sought.
+// The autograd graph of the followed run: what loss.backward() walks. Laid out once per graph shape and panel
+// shape; it always shows the newest captured step, the one the weights beside it show (or says which it shows
+// and why), while a pulse sweeps from the loss to the parameters in the order autograd ran the nodes, every edge
+// as wide as the gradient it carried and every parameter ending with its .grad. A box opens in the inspector on
+// hover, tap or focus; a paused run can be stepped through node by node. `select` picks the graph: the latest,
+// or in a replay the one kept for the step replayed (replay/graphs.js), shown whole at once when sought.
 import { findEngine } from "../engines.js";
 import { ENDED, Status } from "../protocol.js";
 import { findLayers, foldGraph, visibleOrder } from "../graph/fold.js";
 import { inspect } from "../graph/inspector.js";
+import { lagNote } from "../graph/lag.js";
 import { markPass } from "../graph/marks.js";
 import { Pulse } from "../graph/pulse.js";
 import { Stepper } from "../graph/stepper.js";
@@ -21,6 +23,7 @@ export class GraphPanel {
   #note;
   #inspector;
   #stepLabel;
+  #lag;
   #stepper;
   #pulse;
   #drawing;
@@ -42,10 +45,15 @@ export class GraphPanel {
     this.#container = container;
     this.#select = select;
     const svg = container.querySelector("[data-graph-svg]");
-    this.#drawing = new GraphDrawing(svg);
+    this.#drawing = new GraphDrawing(svg, () => this.#placeInspector());
     this.#note = container.querySelector("[data-graph-note]");
     this.#inspector = container.querySelector("[data-graph-inspector]");
     this.#stepLabel = container.querySelector("[data-graph-step]");
+    this.#lag = container.querySelector("[data-graph-lag]");
+    const viewport = this.#drawing.viewport;
+    for (const [name, act] of Object.entries({ in: () => viewport.in(), out: () => viewport.out(), fit: () => viewport.fit() })) {
+      container.querySelector(`[data-zoom-${name}]`)?.addEventListener("click", act);
+    }
     this.#pulse = new Pulse((pass, index) => this.#paint(pass, index));
     this.#stepper = new Stepper(container, (delta) => this.#step(delta));
     for (const input of container.querySelectorAll("[data-graph-mode]")) {
@@ -68,7 +76,7 @@ export class GraphPanel {
     this.#open.clear();
     this.#drawing.clear();
     Object.assign(this.#container.dataset, { signature: "", nodes: 0, step: -1 });
-    this.#stepLabel.textContent = "";
+    this.#stepLabel.textContent = this.#lag.textContent = "";
     this.#showNote("Start a run to see the graph autograd builds and walks back.");
     inspect(this.#inspector, null, null, null);
   }
@@ -121,17 +129,20 @@ export class GraphPanel {
     const handMade = isHandDrawn(graph);
     this.#container.dataset.handMade = handMade;
     this.#showNote(handMade ? handNote(engine) : null, false);
-    const held = state.replay && !state.replay.playing; // a replay at rest on a step
+    // Only a running run sweeps: paused, ended or replayed, the whole pass is shown at once, in this very frame
+    // (a step taken by hand too: the lecturer then walks it node by node).
+    const still = state.replay || state.status === Status.PAUSED || ENDED.has(state.status);
     if (values?.signature === graph.signature && values !== this.#values) {
       this.#values = values;
       this.#latest = graph;
       this.#stepIndex = null; // a new step was taken: the walk through the last one is over
-      // The drawn shape follows the pulse: a dynamic net's next shape waits until this pass has been shown.
+      // Every new pass is painted at once, its shape too: the graph shows the step the weights show.
       if (this.#mode !== "backward") this.#paint(this.#pass(), -1);
-      else if (held) this.#setMode(this.#mode); // a step sought: its whole pass at once
+      else if (still) this.#setMode(this.#mode);
       else this.#pulse.start(this.#pass());
     } else if (!this.#shape) this.#rebuild(graph, {});
-    else if (held && this.#pulse.playing) this.#setMode(this.#mode); // a playback paused: its newest pass, at rest
+    else if (still && this.#pulse.playing) this.#setMode(this.#mode); // paused or ended: the newest pass, at rest
+    this.#showLag();
     this.#showStepper();
     if (this.#wanted && this.#shape) this.#applyWanted();
   }
@@ -153,6 +164,7 @@ export class GraphPanel {
       layers: layers.length,
       layouts: this.#drawing.layouts,
     });
+    this.#showPlaced();
     const scene = this.#drawing.scene;
     if (this.#hovered && !scene.nodes.has(this.#hovered)) this.#hovered = null;
     if (this.#pinned && !scene.nodes.has(this.#pinned)) this.#pinned = null;
@@ -165,6 +177,7 @@ export class GraphPanel {
     this.#shown = { ...pass, index };
     this.#container.dataset.step = values.step;
     this.#stepLabel.textContent = `step ${values.step}`;
+    this.#showLag();
     const backward = this.#mode === "backward";
     const active = markPass(this.#drawing.scene, this.#drawing.view, values, backward ? order : null, index);
     this.#container.dataset.active = active ?? "";
@@ -213,6 +226,7 @@ export class GraphPanel {
     const item = this.#drawing.view?.nodes.find((node) => node.id === id) ?? null;
     for (const [nodeId, parts] of this.#drawing.scene?.nodes ?? []) parts.group.classList.toggle("inspected", nodeId === id);
     inspect(this.#inspector, item, this.#shape, this.#shown?.values ?? this.#values);
+    this.#placeInspector();
   }
 
   /** A box tapped (or Enter on it): a layer opens or folds, any other box is pinned in the inspector or let go. */
@@ -237,6 +251,30 @@ export class GraphPanel {
     if (this.#values) this.#paint(this.#pass(), this.#mode === "backward" ? ALL_DONE : -1);
     this.#showStepper();
     this.#container.dataset.open = [...this.#open].join(" ");
+  }
+
+  /** Says which step the graph shows when it is not the weights' step, and why (graph/lag.js). */
+  #showLag() {
+    const text = this.#state ? lagNote(this.#state, this.#shown?.values ?? null) : "";
+    // In the stepper's row, one line whatever it says: saying it never moves the drawing (graph.css).
+    if (this.#lag.textContent !== text) Object.assign(this.#lag, { textContent: text, title: text });
+  }
+
+  /** The layout in use, for styles and tests: its box style, direction and scale (CSS px per unit). */
+  #showPlaced() {
+    const placed = this.#drawing.placed;
+    if (!placed) return;
+    Object.assign(this.#container.dataset, { style: placed.style, rankdir: placed.rankdir, scale: placed.scale.toFixed(3) });
+  }
+
+  /** The inspector floats over the drawing on the side away from the box it describes. */
+  #placeInspector() {
+    this.#showPlaced();
+    const id = this.#inspector.dataset.node;
+    const box = id ? this.#drawing.screenBox(id) : null;
+    if (!box) return;
+    const stage = this.#container.querySelector("[data-graph-svg]").getBoundingClientRect();
+    this.#inspector.dataset.side = box.left + box.width / 2 > stage.left + stage.width / 2 ? "left" : "right";
   }
 
   /** A sentence above the drawing, or in place of it (`empty`: there is nothing to draw). */
