@@ -68,11 +68,11 @@ def test_pointing_at_the_loss_chart_reads_out_step_loss_and_weights(
 
     for aim in (37, 150):
         point_at(page, "#loss-chart", aim)
-        # The step under the pointer's pixel: the aimed one, or a neighbour where a pixel spans more than a step.
+        # The step under the pointer's pixel: the aimed one, or a neighbour where a pixel spans several steps.
         page.wait_for_function(
             """aim => {
               const text = document.querySelector('#loss-chart').dataset.readout;
-              return Boolean(text) && Math.abs(JSON.parse(text).step - aim) <= 1;
+              return Boolean(text) && Math.abs(JSON.parse(text).step - aim) <= 3;
             }""",
             arg=aim,
         )
@@ -104,13 +104,13 @@ def test_a_running_run_reads_past_weights_from_the_server(page: Page, server_url
     """While a run goes the page holds only its latest weights: the read-out asks for the step's row."""
     run = api.post("/api/runs", {"engine": "torch-autograd", "steps": 2000, "seed": 3, "pace": 20})
     page.goto(f"{server_url}/#run={run['id']}")
-    page.wait_for_function("() => Number(document.querySelector('#loss-chart').dataset.losses) > 12")
-    point_at(page, "#loss-chart", 6)  # a pixel spans several of the run's 2000 steps: one of those is read
+    page.wait_for_function("() => Number(document.querySelector('#loss-chart').dataset.losses) > 80")
+    point_at(page, "#loss-chart", 40)  # a pixel spans several of the run's 2000 steps: one of those is read
     page.wait_for_function("() => JSON.parse(document.querySelector('#loss-chart').dataset.readout || '{}').weights")
     history = api.get(f"/api/runs/{run['id']}/history")
     found = readout(page, "#loss-chart")
     step = found["step"]
-    assert abs(step - 6) <= 6 and found["loss"] == history["loss"][step]
+    assert abs(step - 40) <= 20 and found["loss"] == history["loss"][step]
     assert found["weights"] == weights_at(history, step)
     assert page.locator("#status").get_attribute("data-status") == "running"
 

@@ -156,6 +156,10 @@ def test_a_phones_first_screen_is_the_run_bar_and_the_fit(phone: Page, server_ur
     for selector in ("[data-present-toggle]", "[data-full-screen]", "[data-present-help]"):
         expect(phone.locator(selector)).to_be_hidden()
     expect(phone.locator("[data-theme-toggle]")).to_be_visible()
+    # A touch screen has no arrow keys: the graph's stepper names its button.
+    hint = phone.locator("#graph [data-step-text]")
+    expect(hint).to_contain_text("tap next")
+    assert "←" not in (hint.text_content() or "")
 
     # A network's long headline wraps instead of widening the page.
     open_settings(phone)

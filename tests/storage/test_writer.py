@@ -69,7 +69,12 @@ def test_a_running_run_is_stored_as_it_goes(
     run.start(threading.Semaphore(1))
     wait_until(lambda: run.history.count > 1500, 10, "the run to pass a chunk")
     run.pause()
-    wait_until(lambda: run.latest is not None and run.history.count == run.latest.step + 1, 5, "the pause")
+    # A pause holds on a step with its curve (it may take one more step to reach one): then nothing moves.
+    wait_until(
+        lambda: run.latest is not None and run.latest.curve is not None and run.history.count == run.latest.step + 1,
+        5,
+        "the pause",
+    )
     writer.sync()
     row = store.load_run(run.id)
     assert row is not None

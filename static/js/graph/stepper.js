@@ -2,6 +2,18 @@
 // The keys work anywhere on the page but in a text field, where they move the caret as always.
 
 const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA"]);
+// A touch screen has no arrow keys: its hints name the button instead.
+const TOUCH = matchMedia("(pointer: coarse)");
+const HINTS = {
+  keys: {
+    paused: "Pause the run to step through its backward pass with ← and →.",
+    start: "Press → to step through the backward pass node by node.",
+  },
+  touch: {
+    paused: "Pause the run, then tap next → to step through its backward pass.",
+    start: "Tap next → to step through the backward pass node by node.",
+  },
+};
 
 export class Stepper {
   #back;
@@ -34,8 +46,9 @@ export class Stepper {
     this.#enabled = enabled;
     this.#back.disabled = !enabled || position === null || position.index <= 0;
     this.#next.disabled = !enabled || (position !== null && position.index >= position.count - 1);
-    if (!enabled) this.#text.textContent = "Pause the run to step through its backward pass with ← and →.";
-    else if (position === null) this.#text.textContent = "Press → to step through the backward pass node by node.";
+    const hints = TOUCH.matches ? HINTS.touch : HINTS.keys;
+    if (!enabled) this.#text.textContent = hints.paused;
+    else if (position === null) this.#text.textContent = hints.start;
     else {
       const { index, count, name } = position;
       this.#text.textContent = `Node ${index + 1} of ${count} autograd ran: ${name}`;

@@ -120,6 +120,7 @@ export function weightsLine(names, values) {
  */
 export class WeightsAt {
   #fetchRow;
+  #waiting = null; // the step whose row is asked for once the pointer has rested
   #arrived;
   #rows = new Map(); // "runId:step" → {name: value}
   #timer = null;
@@ -138,8 +139,14 @@ export class WeightsAt {
     if (!state.runId || !(step >= 0)) return undefined;
     const key = `${state.runId}:${step}`;
     if (this.#rows.has(key)) return this.#rows.get(key);
+    // Asked again for the same step on every frame of a live run: that keeps the wait, it does not restart it.
+    if (key === this.#waiting) return undefined;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#ask(state.runId, step, key), ASK_AFTER_MS);
+    this.#waiting = key;
+    this.#timer = setTimeout(() => {
+      this.#waiting = null;
+      this.#ask(state.runId, step, key);
+    }, ASK_AFTER_MS);
     return undefined;
   }
 
