@@ -1,5 +1,6 @@
 """Server settings: limits and paths, read from AUTOGRAD_LIVE_* environment variables."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Self
@@ -15,6 +16,11 @@ def default_database_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'autograd-live.db'}"
 
 
+def default_training_processes() -> int:
+    """One worker process per core but one, which the web process's fan-out keeps: at least one."""
+    return max(1, len(os.sched_getaffinity(0)) - 1)
+
+
 class Settings(BaseSettings):
     """Limits of this server; run hyperparameters belong to the run config instead."""
 
@@ -27,8 +33,25 @@ class Settings(BaseSettings):
     max_step_work: int = Field(
         100_000_000, gt=0, description="The most multiply-adds one step of a run may take (points × model size)."
     )
-    max_running_runs: int = Field(2, gt=0, description="Runs that train at once; the rest wait as queued.")
-    max_active_runs: int = Field(32, gt=0, description="Queued plus running runs; more are refused (422).")
+    max_running_runs: int = Field(
+        4, gt=0, description="Runs at full speed (no pace) that train at once, sharing the time fairly; more wait."
+    )
+    max_active_runs: int = Field(1000, gt=0, description="Queued, running and paused runs; more are refused (422).")
+    training_processes: int = Field(
+        default_factory=default_training_processes,
+        ge=0,
+        description="Worker processes that train runs (default: one fewer than the cores, at least one); 0 trains "
+        "in a thread of the server's own process.",
+    )
+    training_share: float = Field(
+        0.75, gt=0, le=1, description="The share of a worker's time that admitted paced runs may use; more wait."
+    )
+    graph_share: float = Field(
+        0.2, gt=0, le=1, description="The share of a worker's time spent capturing graphs; past it, graphs thin out."
+    )
+    abandon_after: float = Field(
+        600, gt=0, description="Seconds a paused or queued run with no viewer and no command waits before it stops."
+    )
     max_kept_runs: int = Field(200, gt=0, description="Runs kept in memory; the oldest ended ones go first.")
     frame_rate: float = Field(30.0, gt=0, le=120, description="The most frames per second sent to a viewer.")
     curve_points: int = Field(200, gt=1, le=5000, description="Points of the drawn prediction curve.")

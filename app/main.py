@@ -1,6 +1,7 @@
 """The ASGI app: routers, static files and the shared objects made in the lifespan."""
 
 import asyncio
+import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,20 @@ from app.web.rate_limits import RateLimits
 from app.web.responses import JSON_CHANGE, ONE_RUN, answers
 
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
+REAP_INTERVAL = 10.0  # seconds between two looks for abandoned runs
+
+log = logging.getLogger(__name__)
+
+
+async def reap_abandoned(manager: RunManager) -> None:
+    """Now and then, stop the runs left paused or queued with no one watching or steering them."""
+    interval = min(REAP_INTERVAL, manager.settings.abandon_after / 4)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(manager.reap)
+        except Exception:  # a bad moment must not end the reaping for good
+            log.exception("could not stop the abandoned runs")
 
 
 def create_app(settings: Settings | None = None, store: RunStore | None = None) -> FastAPI:
@@ -41,7 +56,11 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
         app.state.hub = Hub(settings.frame_rate)
         app.state.rate_limits = RateLimits(settings)
         app.state.templates = Jinja2Templates(directory=settings.templates_dir)
+        warming = asyncio.ensure_future(asyncio.to_thread(app.state.manager.training.warm))
+        reaping = asyncio.create_task(reap_abandoned(app.state.manager), name="reap-abandoned")
         yield
+        reaping.cancel()
+        await asyncio.gather(warming, reaping, return_exceptions=True)
         await asyncio.to_thread(app.state.manager.shutdown)  # waits for the runs' last steps, then stores them
         await app.state.hub.close()
         app.state.store.close()

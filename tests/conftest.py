@@ -6,7 +6,6 @@ import math
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -16,11 +15,12 @@ import numpy as np
 import orjson
 import pytest
 
+from app.config import Settings
 from app.engines import ENGINES, EngineSpec
-from app.engines.base import StepRecord
-from app.graph.model import BackwardTrace, Graph
 from app.run_config import RunConfig
 from app.runs.run import Run, RunStateError
+from app.runs.training import Training
+from app.training.messages import Stepped
 
 # Few points and steps: enough to exercise the machinery, far too few to care about the lecture's numbers.
 TINY: dict[str, Any] = {"points": 16, "steps": 40, "seed": 0}
@@ -108,16 +108,26 @@ def make_config() -> MakeConfig:
 
 
 @pytest.fixture
-def make_run() -> Iterator[MakeRun]:
-    """Build (and by default start) a Run in its worker thread; every run still going is stopped at teardown."""
+def training() -> Iterator[Training]:
+    """Training workers for runs made by hand: one scheduler in a thread of the test's process."""
+    # Every graph a test asks for is captured: no share of the time caps them (a test of thinning sets its own).
+    workers = Training(Settings(training_processes=0, graph_share=1.0))
+    yield workers
+    workers.close()
+
+
+@pytest.fixture
+def make_run(training: Training) -> Iterator[MakeRun]:
+    """Build (and by default start) a Run, trained by `training` unless another is given; every run still going
+    is stopped at teardown."""
     made: list[Run] = []
 
     def make(
         config: RunConfig,
         engine: EngineSpec | None = None,
-        slots: threading.Semaphore | None = None,
         start: bool = True,
         detail_interval: float = 1 / 30,
+        workers: Training | None = None,
     ) -> Run:
         spec = engine or ENGINES[config.engine]
         run = Run(
@@ -130,7 +140,7 @@ def make_run() -> Iterator[MakeRun]:
         )
         made.append(run)
         if start:
-            run.start(slots or threading.Semaphore(1))
+            (workers or training).submit(run)
         return run
 
     yield make
@@ -146,14 +156,15 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> Captured:
     """Every graph every run in this process captures from now on, as JSON the moment it was captured, with its
     shape."""
     seen: Captured = {}
-    keep = Run._keep_graph
+    keep = Run._stepped
 
-    def recording(self: Run, record: StepRecord, graph: Graph, trace: BackwardTrace | None) -> None:
-        keep(self, record, graph, trace)
-        assert self.graph is not None
-        seen.setdefault(self.id, {})[record.step] = (orjson.dumps(self.graph_values), self.graph)
+    def recording(self: Run, report: Stepped) -> None:
+        keep(self, report)
+        if report.values is not None:
+            assert self.graph is not None
+            seen.setdefault(self.id, {})[report.record.step] = (orjson.dumps(self.graph_values), self.graph)
 
-    monkeypatch.setattr(Run, "_keep_graph", recording)
+    monkeypatch.setattr(Run, "_stepped", recording)
     return seen
 
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from app.engines.base import StepRecord
 from app.graph.model import GraphNow
 from app.runs import messages
-from app.runs.run import ENDED, RunStatus
+from app.runs.run import ENDED, Run, RunStatus
 from app.runs.stored import AnyRun
 from app.runs.viewer import Encoded, Viewer, WriteNow
 
@@ -223,6 +223,8 @@ class Hub:
         feed = self._feeds.get(run.id)
         if feed is None:
             feed = self._feeds[run.id] = Feed(run, self.interval)
+            if isinstance(run, Run):
+                run.watch(True)  # its worker captures its graphs as often as frames go out
         viewer = feed.join(since, write_now)
         try:
             yield viewer
@@ -230,6 +232,8 @@ class Hub:
             feed.leave(viewer)
             if not feed.viewers and self._feeds.get(run.id) is feed:
                 del self._feeds[run.id]  # its ticker ends by itself at the next tick
+                if isinstance(run, Run):
+                    run.watch(False)
 
     async def close(self) -> None:
         """Stop every feed."""

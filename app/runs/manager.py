@@ -18,12 +18,13 @@ from app.run_config import RunConfig, unused_fields
 from app.runs.read_back import read_back
 from app.runs.run import Run, RunStateError
 from app.runs.stored import AnyRun, HistoryCache, StoredRun
+from app.runs.training import Training
 from app.runs.unreadable import UnreadableRun, UnreadableRunError, aware, describe, shorten
+from app.runs.writer import Writer
 from app.storage.frames import GraphFrame, save_frames, save_shapes
 from app.storage.rows import BrokenRow, read_run, read_runs
 from app.storage.schema import CHUNK_STEPS
 from app.storage.store import RunRecord, RunStore, Steps
-from app.storage.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class RunManager:
         self.settings = settings
         self._runs: dict[str, AnyRun] = {}
         self._unreadable: dict[str, UnreadableRun] = {}  # stored runs listed with why they cannot be read
-        self._slots = threading.Semaphore(settings.max_running_runs)
+        self.training = Training(settings)
         self._lock = threading.Lock()
         self._store = store
         self._writer: Writer | None = None
@@ -105,7 +106,7 @@ class RunManager:
             self._forget_oldest()
         if self._writer is not None:
             self._writer.watch(run)
-        run.start(self._slots)
+        self.training.submit(run)
         return run
 
     def check_limits(self, config: RunConfig) -> None:
@@ -229,8 +230,34 @@ class RunManager:
             deadline = time.monotonic() + SHUTDOWN_WAIT
             for run in going:
                 run.join(max(0.0, deadline - time.monotonic()))
+        self.training.close()
+        if self._writer is not None:
             self._writer.close()
         return statuses
+
+    def reap(self) -> list[str]:
+        """Stop every run left paused or queued with no viewer and no command for abandon_after seconds, saying
+        why: the runs it stopped."""
+        limit = self.settings.abandon_after
+        now = time.monotonic()
+        with self._lock:
+            idle = [
+                run
+                for run in self._runs.values()
+                if isinstance(run, Run)
+                and run.status in {"paused", "queued"}
+                and not run.watched
+                and now - run.touched >= limit
+            ]
+        stopped = []
+        for run in idle:
+            with contextlib.suppress(RunStateError):  # it ended or moved on meanwhile
+                run.stop(
+                    f"Stopped after {_duration(limit)} {run.status} with no one watching or steering it, so that "
+                    "others may train."
+                )
+                stopped.append(run.id)
+        return stopped
 
     def _stored(self, row: RunRecord | BrokenRow) -> StoredRun | UnreadableRun:
         """The stored run of a row, or, when this server cannot read it as one, an UnreadableRun saying why."""
@@ -270,3 +297,10 @@ class RunManager:
         ended = sorted((r for r in self._runs.values() if r.ended), key=lambda r: aware(r.created_at))
         for run in ended[: max(0, len(self._runs) - self.settings.max_kept_runs)]:
             del self._runs[run.id]
+
+
+def _duration(seconds: float) -> str:
+    """A wait in words: '10 minutes', '45 s'."""
+    if seconds >= 120:
+        return f"{seconds / 60:g} minutes"
+    return f"{seconds:g} s"

@@ -66,13 +66,20 @@ def token_fits(expected: str | None, token: str | None) -> bool:
     return token is not None and expected is not None and hmac.compare_digest(token_hash(token), expected)
 
 
-def get_controlled_run(run: RunDep, x_control_token: Annotated[str | None, Header()] = None) -> AnyRun:
-    """The run in the path, if the request carries its control token (X-Control-Token); 403 otherwise."""
-    if not token_fits(run.control_hash, x_control_token):
+def get_controlled_run(
+    run: RunDep,
+    settings: SettingsDep,
+    x_control_token: Annotated[str | None, Header()] = None,
+    x_lecturer_key: Annotated[str | None, Header()] = None,
+) -> AnyRun:
+    """The run in the path, if the request carries its control token (X-Control-Token) or the server's lecturer
+    key (X-Lecturer-Key: the lecturer may steer and stop any run); 403 otherwise."""
+    if not (token_fits(run.control_hash, x_control_token) or is_lecturer(settings, x_lecturer_key)):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             "only the browser or script that started this run may steer it: send its control token "
-            "(returned when the run was created) in the X-Control-Token header",
+            "(returned when the run was created) in the X-Control-Token header, or the server's lecturer key in "
+            "X-Lecturer-Key",
         )
     return run
 

@@ -16,6 +16,7 @@ from app.runs.feed import SLICE, Feed, FeedFailed, Hub
 from app.runs.run import Run, RunStatus
 from app.runs.viewer import Encoded, Viewer
 from app.storage.records import interrupted_message
+from app.training.messages import StatusReport, Stepped
 
 MakeConfig = Callable[..., RunConfig]
 MakeRun = Callable[..., Run]
@@ -24,27 +25,24 @@ NEVER = 3600.0  # a ticker interval that never fires: these tests publish by han
 
 
 class Driver:
-    """Advances a Run by hand, as its worker thread would, so a test decides when each step lands."""
+    """Reports a Run's steps by hand, as its worker would, so a test decides when each step lands."""
 
     def __init__(self, run: Run) -> None:
         self.run = run
         self.stream: StepStream = run.engine.train(run.config, run.problem, run.curve_x)
         self.started = False
-        run.status = "running"
+        run.place(lambda command: None)  # a worker that hears every command and steps only when told to
 
     def steps(self, count: int) -> None:
         """Record `count` more steps."""
         for _ in range(count):
             record = self.stream.send(True if self.started else None)
             self.started = True
-            self.run.history.append(record)
-            self.run.latest = record
-            if record.curve is not None:
-                self.run.curve = record.curve
+            self.run.apply(Stepped(self.run.id, record))
 
     def status(self, status: RunStatus) -> None:
         """Change the run's status, e.g. to end it."""
-        self.run.status = status
+        self.run.apply(StatusReport(self.run.id, status, self.run.seq))
 
 
 @pytest.fixture
@@ -213,7 +211,6 @@ def test_viewer_of_an_ended_run_gets_snapshot_then_final_status(driver: Driver) 
     run = driver.run
     driver.steps(7)
     driver.status("stopped")
-    run.message = None
 
     async def scenario() -> tuple[list[Message], int]:
         feed = Feed(run, NEVER)
@@ -297,7 +294,7 @@ def test_slow_viewer_gets_fewer_larger_frames_and_holds_no_one_back(driver: Driv
 
 def test_hub_ticks_frames_of_a_live_run_and_forgets_the_feed(make_config: MakeConfig, make_run: MakeRun) -> None:
     """Through the hub, a running run's viewer gets ticked frames at most at the frame rate, every loss once."""
-    run = make_run(make_config(steps=60, pace=200), slots=threading.Semaphore(1))
+    run = make_run(make_config(steps=60, pace=200))
     hub = Hub(frame_rate=20)
 
     async def scenario() -> tuple[list[Message], bool, bool, float]:
@@ -508,7 +505,7 @@ def test_hub_interrupt_ends_every_live_viewer_without_a_stopped_status(
 ) -> None:
     """Hub.interrupt with a ticking feed: the runs are stopped in a thread, and each viewer's stream ends with every
     loss once and `interrupted`; a second call changes nothing."""
-    run = make_run(make_config(steps=100_000, pace=500), slots=threading.Semaphore(1))
+    run = make_run(make_config(steps=100_000, pace=500))
     hub = Hub(frame_rate=100)
     calls: list[str] = []
 
@@ -577,7 +574,9 @@ def test_a_feed_that_cannot_make_a_frame_ends_its_viewers_streams_with_the_error
         viewers = [feed.join(since=0), feed.join(since=0)]
         driver.steps(2)
         assert run.latest is not None
-        run.latest = dataclasses.replace(run.latest, step=5, grads=run.latest.grads[:3])
+        run.now = dataclasses.replace(
+            run.now, latest=dataclasses.replace(run.latest, step=5, grads=run.latest.grads[:3])
+        )
         errors = []
         for viewer in viewers:
             with pytest.raises(FeedFailed) as failed:

@@ -1,7 +1,6 @@
-"""A Run in its worker thread: statuses, pause, single steps, resume, stop, pace, divergence and failures."""
+"""A Run trained by a worker: statuses, pause, single steps, resume, stop, pace, divergence and failures."""
 
 import math
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -9,11 +8,12 @@ import numpy as np
 import pytest
 
 from app.config import Settings
+from app.engines import ENGINES
 from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.problem import Array, Problem
 from app.run_config import RunConfig
-from app.runs.manager import RunManager
 from app.runs.run import Run, RunStateError
+from app.runs.training import Training
 
 MakeConfig = Callable[..., RunConfig]
 MakeRun = Callable[..., Run]
@@ -28,23 +28,42 @@ def hold(seconds: float) -> None:
     time.sleep(seconds)
 
 
+@pytest.fixture
+def one_at_full_speed() -> Iterator[Training]:
+    """Workers that train one run at full speed at a time."""
+    workers = Training(Settings(training_processes=0, max_running_runs=1))
+    yield workers
+    workers.close()
+
+
+def blocking(make_config: MakeConfig, make_run: MakeRun, workers: Training, wait_until: WaitUntil) -> Run:
+    """A full-speed run that takes `workers`' only full-speed turn until it is stopped."""
+    blocker = make_run(make_config(**ENDLESS), workers=workers)
+    wait_until(lambda: blocker.status == "running", 5, "the blocking run to start")
+    return blocker
+
+
 def ended_with(run: Run, wait_until: WaitUntil, status: str, timeout: float = 10.0) -> None:
     """Wait for the run to end, then check how."""
     wait_until(lambda: run.ended, timeout, f"run to end as {status}")
     assert run.status == status, run.message
 
 
-def test_statuses_go_queued_running_finished(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
-    """A run waits as queued while no slot is free, runs once one is, and finishes with every step recorded."""
-    slots = threading.Semaphore(0)
-    run = make_run(make_config(steps=30, pace=100), slots=slots)
+def test_statuses_go_queued_running_finished(
+    make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil, one_at_full_speed: Training
+) -> None:
+    """A full-speed run waits as queued, saying why, while the full-speed turns are taken, runs once one is free,
+    and finishes with every step recorded."""
+    blocker = blocking(make_config, make_run, one_at_full_speed, wait_until)
+    run = make_run(make_config(steps=30), workers=one_at_full_speed)
     assert run.status == "queued"
     hold(0.2)
     assert run.status == "queued" and run.history.count == 0 and run.started_at is None
+    assert run.message == "waiting: 1 full-speed run trains (at most 1 at once); next in line"
 
-    slots.release()
-    wait_until(lambda: run.status == "running", 5, "running")
-    assert run.started_at is not None and run.ended_at is None
+    blocker.stop()
+    wait_until(lambda: run.status != "queued", 5, "a worker takes it")
+    assert run.started_at is not None
     ended_with(run, wait_until, "finished")
     assert run.history.count == 30 and run.latest is not None and run.latest.step == 29
     assert run.message is None
@@ -60,16 +79,14 @@ def test_finished_run_keeps_the_curve_of_its_final_weights(make_config: MakeConf
 
 
 def test_pause_holds_the_step_count(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
-    """Once paused, a full-speed run takes at most the step it was in (and one more if that one was not captured
-    in full), then none."""
+    """Once paused, a full-speed run stops within the moment its worker takes to hear of it, then takes none."""
     run = make_run(make_config(**ENDLESS))
     wait_until(lambda: run.history.count > 100, 5, "some steps")
     run.pause()
-    at_pause = run.history.count
+    assert run.status == "paused"
     hold(0.3)
     held = run.history.count
-    assert at_pause <= held <= at_pause + 2
-    hold(0.2)
+    hold(0.3)
     assert run.history.count == held and run.status == "paused"
 
 
@@ -125,28 +142,46 @@ def test_stop_while_paused(make_config: MakeConfig, make_run: MakeRun, wait_unti
     assert run.history.count == count
 
 
-def test_stop_while_queued(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
+def test_stop_while_queued(
+    make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil, one_at_full_speed: Training
+) -> None:
     """A queued run that is stopped ends as stopped without ever starting."""
-    run = make_run(make_config(), slots=threading.Semaphore(0))
-    run.stop()
+    blocking(make_config, make_run, one_at_full_speed, wait_until)
+    run = make_run(make_config(), workers=one_at_full_speed)
+    run.stop("not wanted")
     ended_with(run, wait_until, "stopped", 5)
-    assert run.history.count == 0 and run.started_at is None
+    assert run.history.count == 0 and run.started_at is None and run.message == "not wanted"
 
 
 def test_resuming_a_paused_queued_run_leaves_it_queued(
-    make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil
+    make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil, one_at_full_speed: Training
 ) -> None:
-    """A run paused while queued and then resumed is waiting for a slot again (queued), not running."""
-    slots = threading.Semaphore(0)
-    run = make_run(make_config(), slots=slots)
+    """A run paused while queued and then resumed is waiting for a worker again (queued), not running."""
+    blocker = blocking(make_config, make_run, one_at_full_speed, wait_until)
+    run = make_run(make_config(), workers=one_at_full_speed)
     run.pause()
     assert run.status == "paused"
     run.resume()
     hold(0.2)
     assert run.history.count == 0 and run.started_at is None
-    assert run.status == "queued", "a run without a worker slot is not running"
-    slots.release()
+    assert run.status == "queued", "a run without a worker is not running"
+    blocker.stop()
     ended_with(run, wait_until, "finished")
+
+
+def test_a_step_of_a_paused_queued_run_is_taken_at_once(
+    make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil, one_at_full_speed: Training
+) -> None:
+    """A step asked of a run paused before any worker took it is taken at once (a single step costs next to
+    nothing), and the run stays paused."""
+    blocking(make_config, make_run, one_at_full_speed, wait_until)
+    run = make_run(make_config(), workers=one_at_full_speed)
+    run.pause()
+    run.step()
+    run.step()
+    wait_until(lambda: run.history.count == 2, 5, "two steps")
+    hold(0.2)
+    assert run.history.count == 2 and run.status == "paused"
 
 
 def test_commands_in_the_wrong_status_raise(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
@@ -220,40 +255,22 @@ BROKEN = EngineSpec(
 )
 
 
-def test_engine_error_fails_the_run_and_frees_its_slot(
-    make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil
+def test_engine_error_fails_the_run_and_frees_its_turn(
+    make_config: MakeConfig,
+    make_run: MakeRun,
+    wait_until: WaitUntil,
+    one_at_full_speed: Training,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """An engine that raises ends its run as failed with the error in the message, and frees the worker slot."""
-    slots = threading.Semaphore(1)
-    run = make_run(make_config(steps=10), engine=BROKEN, slots=slots)
+    """An engine that raises ends its run as failed with the error in the message, and frees its turn."""
+    monkeypatch.setitem(ENGINES, "broken", BROKEN)
+    run = make_run(make_config(steps=10), engine=BROKEN, workers=one_at_full_speed)
     ended_with(run, wait_until, "failed")
     assert run.message == "RuntimeError: the engine broke"
     assert run.history.count == 3
 
-    after = make_run(make_config(steps=5), slots=slots)
+    after = make_run(make_config(steps=5), workers=one_at_full_speed)
     ended_with(after, wait_until, "finished")
-
-
-@pytest.fixture
-def one_slot_manager() -> Iterator[RunManager]:
-    """A manager that trains one run at a time."""
-    manager = RunManager(Settings(max_running_runs=1, curve_points=10))
-    yield manager
-    manager.shutdown()
-
-
-def test_second_run_waits_queued_for_the_only_slot(one_slot_manager: RunManager, wait_until: WaitUntil) -> None:
-    """With max_running_runs=1 a second run stays queued until the first ends, then runs to the end."""
-    first = one_slot_manager.create(RunConfig(**ENDLESS, pace=50, seed=0))
-    wait_until(lambda: first.status == "running", 5, "first running")
-    second = one_slot_manager.create(RunConfig(steps=20, points=8, seed=0))
-    hold(0.3)
-    assert second.status == "queued" and second.history.count == 0
-    assert first.status == "running"
-
-    first.stop()
-    wait_until(lambda: second.status == "finished", 10, "second finished")
-    assert first.status == "stopped" and second.history.count == 20
 
 
 def test_divergence_message_grows_from_first_loss(make_run: MakeRun, wait_until: WaitUntil) -> None:

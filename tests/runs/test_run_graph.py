@@ -1,6 +1,5 @@
 """A run keeps the autograd graph of the steps that become frames, ready for the wire."""
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +10,7 @@ import pytest
 from app.run_config import RunConfig
 from app.runs.history import GraphFrames
 from app.runs.run import Run
+from app.runs.training import Training
 
 MakeRun = Callable[..., Run]
 WaitUntil = Callable[..., None]
@@ -111,22 +111,24 @@ def test_a_paused_run_holds_on_a_step_with_its_graph_and_curve(
     assert run.status == "paused"
 
 
-def capturing_every_step(make_run: MakeRun, wait_until: WaitUntil, cap: int, **config: object) -> Run:
+def capturing_every_step(
+    make_run: MakeRun, training: Training, wait_until: WaitUntil, cap: int, **config: object
+) -> Run:
     """A run that captures the graph of every step, keeping at most `cap` of them, waited for until it ends."""
     run = make_run(RunConfig.model_validate({"points": 16, "seed": 4, **config}), start=False, detail_interval=0.0)
     run.graph_frames = GraphFrames(cap)
-    run.start(threading.Semaphore(1))
+    training.submit(run)
     wait_until(lambda: run.ended, what="the run to end")
     assert run.status == "finished", run.message
     return run
 
 
 def test_the_graph_at_any_step_is_the_one_captured_at_the_nearest_kept_step(
-    make_run: MakeRun, wait_until: WaitUntil, captured: Captured
+    make_run: MakeRun, wait_until: WaitUntil, captured: Captured, training: Training
 ) -> None:
     """150 captures thinned to at most 16 kept: at every step, the graph of the nearest kept step at or before it
     (or the latest), byte for byte the JSON it had when captured, with the step of the next kept one."""
-    run = capturing_every_step(make_run, wait_until, 16, engine="torch-autograd", steps=150)
+    run = capturing_every_step(make_run, training, wait_until, 16, engine="torch-autograd", steps=150)
     mine = captured[run.id]
     assert sorted(mine) == list(range(150))
     state = run.graph_frames.state
@@ -146,10 +148,10 @@ def test_the_graph_at_any_step_is_the_one_captured_at_the_nearest_kept_step(
 
 
 def test_the_dynamic_net_is_found_with_the_shape_it_had_at_that_step(
-    make_run: MakeRun, wait_until: WaitUntil, captured: Captured
+    make_run: MakeRun, wait_until: WaitUntil, captured: Captured, training: Training
 ) -> None:
     """The dynamic net draws a new order most steps: a past step's graph comes with that step's shape."""
-    run = capturing_every_step(make_run, wait_until, 1000, engine="dynamic-net", steps=60)
+    run = capturing_every_step(make_run, training, wait_until, 1000, engine="dynamic-net", steps=60)
     mine = captured[run.id]
     signatures = {shape["signature"] for _, shape in mine.values()}
     assert len(signatures) >= 2

@@ -1,7 +1,6 @@
 """Graph frames in the store: written by the writer as a run goes, thinned there as in memory, read back bit for
 bit after a restart, migrated into an older database, and deleted with their run."""
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,10 +15,11 @@ from app.engines import ENGINES
 from app.run_config import RunConfig
 from app.runs.run import Run
 from app.runs.stored import HistoryCache, StoredRun
+from app.runs.training import Training
+from app.runs.writer import Writer
 from app.storage.frames import all_frames, load_shapes, unpack
 from app.storage.schema import graph_frames, graph_shapes, metadata
 from app.storage.store import RunRecord, RunStore
-from app.storage.writer import Writer
 
 WaitUntil = Callable[..., None]
 Captured = dict[str, dict[int, tuple[bytes, dict[str, Any]]]]  # run id → step → (GraphValues JSON, shape)
@@ -39,14 +39,14 @@ def stored_run(store: RunStore, run_id: str) -> StoredRun:
     return StoredRun(record, ENGINES[record.engine], store, HistoryCache(store, 2), 25)
 
 
-def written_run(store: RunStore, wait_until: WaitUntil, cap: int, **config: Any) -> Run:
+def written_run(store: RunStore, training: Training, wait_until: WaitUntil, cap: int, **config: Any) -> Run:
     """A run capturing every step (at most `cap` kept), stored by a writer that flushes many times meanwhile."""
     writer = Writer(store, interval=0.01)
     run_config = RunConfig.model_validate({"points": 16, "seed": 2, **config})
     spec = ENGINES[run_config.engine]
     run = Run("r1", run_config, spec, spec.make_problem(run_config), np.linspace(-3, 3, 25), 0.0, max_frames=cap)
     writer.watch(run)
-    run.start(threading.Semaphore(1))
+    training.submit(run)
     wait_until(lambda: run.ended, 30, "the run to end")
     writer.sync()
     writer.close()
@@ -55,11 +55,11 @@ def written_run(store: RunStore, wait_until: WaitUntil, cap: int, **config: Any)
 
 
 def test_the_writer_stores_the_kept_graphs_as_the_run_thins_them(
-    store: RunStore, wait_until: WaitUntil, captured: Captured
+    store: RunStore, wait_until: WaitUntil, captured: Captured, training: Training
 ) -> None:
     """Thinned across many flushes, the stored frames are exactly those the run keeps at its end, each byte for
     byte the JSON captured at its step, and no more than the cap."""
-    run = written_run(store, wait_until, 12, engine="torch-autograd", steps=600, pace=3000)
+    run = written_run(store, training, wait_until, 12, engine="torch-autograd", steps=600, pace=3000)
     assert store.writes > 5, "the run was stored in a single flush: nothing was thinned between two"
     kept = run.graph_frames.state
     assert kept.stride >= 64 and len(kept.frames) <= 12
@@ -72,11 +72,11 @@ def test_the_writer_stores_the_kept_graphs_as_the_run_thins_them(
 
 
 def test_a_stored_run_finds_the_same_graph_at_every_step_as_the_live_run(
-    store: RunStore, wait_until: WaitUntil, captured: Captured
+    store: RunStore, wait_until: WaitUntil, captured: Captured, training: Training
 ) -> None:
     """After a restart, the graph at every step (its step, shape, JSON and the next kept step) is the live run's;
     for the dynamic net, each with the shape it had at its step."""
-    run = written_run(store, wait_until, 1000, engine="dynamic-net", steps=80)
+    run = written_run(store, training, wait_until, 1000, engine="dynamic-net", steps=80)
     again = stored_run(store, run.id)
     signatures = set()
     for step in range(80):
@@ -90,9 +90,9 @@ def test_a_stored_run_finds_the_same_graph_at_every_step_as_the_live_run(
 
 
 def test_with_cap_zero_only_the_latest_graph_is_stored(
-    store: RunStore, wait_until: WaitUntil, captured: Captured
+    store: RunStore, wait_until: WaitUntil, captured: Captured, training: Training
 ) -> None:
-    run = written_run(store, wait_until, 0, engine="torch-nn", steps=30)
+    run = written_run(store, training, wait_until, 0, engine="torch-nn", steps=30)
     again = stored_run(store, run.id)
     assert all_frames(store, run.id) == []
     assert again.graph_at(28) is None
@@ -100,8 +100,10 @@ def test_with_cap_zero_only_the_latest_graph_is_stored(
     assert latest is not None and latest.values == captured[run.id][29][0]
 
 
-def test_deleting_a_run_deletes_its_graph_frames_and_shapes(store: RunStore, wait_until: WaitUntil) -> None:
-    run = written_run(store, wait_until, 50, engine="torch-autograd", steps=40)
+def test_deleting_a_run_deletes_its_graph_frames_and_shapes(
+    store: RunStore, wait_until: WaitUntil, training: Training
+) -> None:
+    run = written_run(store, training, wait_until, 50, engine="torch-autograd", steps=40)
     assert all_frames(store, run.id)
     store.delete_run(run.id)
     with store.engine.connect() as connection:

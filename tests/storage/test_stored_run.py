@@ -130,15 +130,15 @@ def test_runs_beyond_the_listed_ones_stay_reachable_by_id(restart: Restart, wait
 
 def test_runs_going_at_shutdown_come_back_interrupted(restart: Restart, wait_until: WaitUntil) -> None:
     """A clean shutdown stores running, paused and queued runs as interrupted, with every step they made."""
-    manager = restart(max_running_runs=2)
+    manager = restart(max_running_runs=1)
     running = manager.create(tiny(steps=100_000, pace=200))
     paused = manager.create(tiny(steps=100_000, pace=200))
     assert isinstance(running, Run) and isinstance(paused, Run)
     wait_until(lambda: paused.history.count > 5, 10, "a few steps")
-    paused.pause()  # it gives its slot back: another run takes it, and the next one waits
-    busy = manager.create(tiny(steps=100_000, pace=200))
-    wait_until(lambda: busy.status == "running", 10, "the freed slot to be taken")
-    queued = manager.create(tiny(steps=100_000))
+    paused.pause()
+    busy = manager.create(tiny(steps=1_000_000))  # the one run at full speed this server trains at once
+    wait_until(lambda: busy.status == "running", 10, "the full-speed run to start")
+    queued = manager.create(tiny(steps=100_000))  # another one waits for its turn
     wait_until(lambda: running.history.count > 20, 10, "more steps")
     assert queued.status == "queued"
     manager = restart()

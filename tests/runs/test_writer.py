@@ -1,6 +1,5 @@
 """Writer: a run's steps reach the store in few batched writes, exactly, and runs cut off are `interrupted`."""
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -9,8 +8,9 @@ import pytest
 
 from app.run_config import RunConfig
 from app.runs.run import Run
+from app.runs.training import Training
+from app.runs.writer import Writer
 from app.storage.store import RunStore
-from app.storage.writer import Writer
 
 MakeConfig = Callable[..., RunConfig]
 MakeRun = Callable[..., Run]
@@ -35,13 +35,13 @@ def assert_stored_history(store: RunStore, run: Run, count: int) -> None:
 
 
 def test_a_long_run_is_stored_exactly_in_few_writes(
-    store: RunStore, make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil
+    store: RunStore, make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil, training: Training
 ) -> None:
     """A 5000-step run is stored whole, with its last step, curve and graph, in far fewer than 5000 writes."""
     writer = Writer(store, interval=0.05)
     run = make_run(make_config(steps=5000, points=64), start=False)
     writer.watch(run)
-    run.start(threading.Semaphore(1))
+    training.submit(run)
     wait_until(lambda: run.ended, 20, "the run to end")
     writer.sync()
     writer.close()
@@ -60,13 +60,13 @@ def test_a_long_run_is_stored_exactly_in_few_writes(
 
 
 def test_a_running_run_is_stored_as_it_goes(
-    store: RunStore, make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil
+    store: RunStore, make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil, training: Training
 ) -> None:
     """Mid-run, a flush stores every step up to the run's latest, with the run's status."""
     writer = Writer(store, interval=0.05)
     run = make_run(make_config(steps=3000, pace=400), start=False)
     writer.watch(run)
-    run.start(threading.Semaphore(1))
+    training.submit(run)
     wait_until(lambda: run.history.count > 1500, 10, "the run to pass a chunk")
     run.pause()
     # A pause holds on a step with its curve (it may take one more step to reach one): then nothing moves.
@@ -84,14 +84,14 @@ def test_a_running_run_is_stored_as_it_goes(
 
 
 def test_closing_stores_runs_cut_off_as_interrupted(
-    store: RunStore, make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil
+    store: RunStore, make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil, training: Training
 ) -> None:
     """Runs named before they are stopped are stored as interrupted, saying where they were, with every step
     they made, even when a flush comes between their stop and the close."""
     writer = Writer(store, interval=10)  # no periodic flush: the test places them
     run = make_run(make_config(steps=100_000, pace=500), start=False)
     writer.watch(run)
-    run.start(threading.Semaphore(1))
+    training.submit(run)
     wait_until(lambda: run.history.count > 20, 10, "a few steps")
     writer.interrupt({run.id: "running"})
     run.stop()

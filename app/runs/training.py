@@ -1,0 +1,263 @@
+"""The server's training workers: each queued run admitted when a worker can carry it, placed there, steered
+through the worker's channel; what the workers report applied to the runs by one reader thread per worker."""
+
+import contextlib
+import logging
+import multiprocessing
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from app.config import Settings
+from app.runs.admission import CostTable, Load, waiting_message
+from app.runs.run import Run
+from app.training import worker as worker_process
+from app.training.channel import Channel, ChannelClosed, PipeChannel, queue_pair
+from app.training.messages import Command, Shutdown, Start, StatusReport
+from app.training.scheduler import serve
+
+log = logging.getLogger(__name__)
+
+ADMIT_INTERVAL = 0.5  # seconds between two looks at the queue when nothing pokes it (costs are learned meanwhile)
+WARM_UP = "app.training.warm"  # imported by the fork server only: importing it steps every engine once
+CLOSE_WAIT = 5.0  # seconds a worker is given to stop its runs and end at shutdown
+
+
+def _context() -> Any:
+    """Worker processes are forked from a clean server process that has the engines loaded: quick to start, and
+    never a fork of the web process's threads."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([worker_process.__name__, WARM_UP])
+    return context
+
+
+@dataclass(eq=False)
+class Worker:
+    """One worker: its end of the channel, its process (or thread), the runs it trains."""
+
+    number: int
+    channel: Channel
+    runs: dict[str, Run] = field(default_factory=dict)
+    process: BaseProcess | None = None
+    thread: threading.Thread | None = None
+    reader: threading.Thread | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)  # one send at a time
+
+    def send(self, messages: list[Any]) -> None:
+        """Send to the worker (a worker that is gone is noticed by its reader)."""
+        with self.lock, contextlib.suppress(ChannelClosed):
+            self.channel.send(messages)
+
+    def load(self, costs: CostTable) -> Load:
+        """What its runs ask of it now: paused runs nothing, paced runs their cost × pace."""
+        load = Load()
+        for run in list(self.runs.values()):
+            if run.status != "running":
+                continue
+            if run.config.pace is None:
+                load.fast += 1
+            else:
+                load.paced += (run.cost or costs.estimate(run.config)) * run.config.pace
+        return load
+
+
+class Training:
+    """Admits runs by what the workers can carry (measured cost per step × pace) and trains them there."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.costs = CostTable()
+        self._workers: list[Worker] = []
+        self._waiting: list[Run] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closing = False
+        self._numbers = 0
+        self._admitter: threading.Thread | None = None
+
+    def submit(self, run: Run) -> None:
+        """Queue a run; it starts as soon as a worker can carry it."""
+        run.on_change(self._wake.set)
+        with self._lock:
+            self._waiting.append(run)
+            if self._admitter is None:
+                self._admitter = threading.Thread(target=self._admit_loop, name="run-admission", daemon=True)
+                self._admitter.start()
+        self._admit()
+
+    def warm(self) -> None:
+        """Start the workers now, so the first run needs not wait for one (blocking: call off the event loop)."""
+        with self._lock:
+            while not self._closing and len(self._workers) < self._worker_count():
+                self._start_worker()
+
+    def close(self) -> None:
+        """Stop every worker (their runs end `stopped`) and wait for them briefly (blocking)."""
+        with self._lock:
+            self._closing = True
+            workers = list(self._workers)
+        self._wake.set()
+        for worker in workers:
+            worker.send([Shutdown()])
+        for worker in workers:
+            for thread in (worker.reader, worker.thread):
+                if thread is not None:
+                    thread.join(CLOSE_WAIT)
+            if worker.process is not None:
+                worker.process.join(CLOSE_WAIT)
+                if worker.process.is_alive():
+                    worker.process.kill()
+
+    # Admission.
+
+    def _admit_loop(self) -> None:
+        while not self._closing:
+            self._wake.wait(ADMIT_INTERVAL)
+            self._wake.clear()
+            if not self._closing:
+                self._admit()
+
+    def _admit(self) -> None:
+        """Place every queued run a worker can carry now, in the order they came; tell the others where they
+        stand. A paced run waits only behind paced runs, a full-speed run only behind full-speed ones."""
+        with self._lock:
+            if self._closing:
+                return
+            self._waiting = [run for run in self._waiting if not run.ended and not run.placed]
+            loads = {worker: worker.load(self.costs) for worker in self._workers}
+            ahead = {True: 0, False: 0}
+            for run in self._waiting:
+                stepping = run.status == "paused" and run.steps_wanted > 0  # a step by hand costs next to nothing
+                if run.status != "queued" and not stepping:
+                    continue
+                fast = run.config.pace is None
+                worker = None if ahead[fast] and not stepping else self._room(run, loads)
+                if worker is None:
+                    run.wait_message(self._why_waiting(fast, ahead[fast], loads))
+                    ahead[fast] += 1
+                    continue
+                self._place(run, worker, loads)
+            self._waiting = [run for run in self._waiting if not run.placed]
+
+    def _room(self, run: Run, loads: dict[Worker, Load]) -> Worker | None:
+        """The worker that can best carry this run, starting one if there is room for another; None if none can."""
+        if not loads or (
+            len(loads) < self._worker_count() and not self._fits(run, min(loads.values(), key=_busy), loads)
+        ):
+            loads[self._start_worker()] = Load()
+        worker = min(loads, key=lambda w: _busy(loads[w]))
+        return worker if self._fits(run, loads[worker], loads) else None
+
+    def _fits(self, run: Run, load: Load, loads: dict[Worker, Load]) -> bool:
+        if run.status == "paused":
+            return True
+        if run.config.pace is None:  # the server's full-speed runs, on whichever workers
+            return sum(other.fast for other in loads.values()) < self.settings.max_running_runs
+        cost = self.costs.estimate(run.config) * run.config.pace
+        return load.paced + cost <= self.settings.training_share or load.paced == 0.0
+
+    def _place(self, run: Run, worker: Worker, loads: dict[Worker, Load]) -> None:
+        steps = run.steps_wanted
+        if not run.place(lambda command: worker.send([command])):
+            return
+        worker.runs[run.id] = run
+        start = Start(
+            run.id,
+            run.engine.name,
+            run.config.model_dump(),
+            len(run.curve_x),
+            run.detail_interval,
+            paused=run.status == "paused",
+            watched=run.watched,
+        )
+        worker.send([start, *(Command(run.id, "step", run.seq) for _ in range(steps))])
+        if run.status == "running":
+            load = loads[worker]
+            if run.config.pace is None:
+                load.fast += 1
+            else:
+                load.paced += self.costs.estimate(run.config) * run.config.pace
+
+    def _why_waiting(self, fast: bool, ahead: int, loads: dict[Worker, Load]) -> str:
+        if fast:
+            going = sum(load.fast for load in loads.values())
+            what = f"{going} full-speed {'run trains' if going == 1 else 'runs train'} (at most "
+            return waiting_message(True, ahead, what + f"{self.settings.max_running_runs} at once)")
+        share = min((load.paced for load in loads.values()), default=0.0)
+        return waiting_message(False, ahead, f"the paced runs use {share:.0%} of the training time")
+
+    def _worker_count(self) -> int:
+        return max(1, self.settings.training_processes)
+
+    # Workers.
+
+    def _start_worker(self) -> Worker:
+        self._numbers += 1
+        share = self.settings.graph_share
+        if self.settings.training_processes == 0:
+            mine, theirs = queue_pair()
+            thread = threading.Thread(target=serve, args=(theirs, share), name="run-training", daemon=True)
+            worker = Worker(self._numbers, mine, thread=thread)
+            thread.start()
+        else:
+            context = _context()
+            here, there = context.Pipe(duplex=True)
+            process = context.Process(
+                target=worker_process.main, args=(there, share), name=f"training-{self._numbers}", daemon=True
+            )
+            process.start()
+            there.close()
+            worker = Worker(self._numbers, PipeChannel(here), process=process)
+        worker.reader = threading.Thread(target=self._read, args=(worker,), name=f"training-{worker.number}-reader")
+        worker.reader.daemon = True
+        worker.reader.start()
+        self._workers.append(worker)
+        return worker
+
+    def _read(self, worker: Worker) -> None:
+        """Apply what the worker reports to its runs, until it is gone."""
+        try:
+            while True:
+                self._apply(worker, worker.channel.receive(None))
+        except ChannelClosed:
+            pass
+        except Exception:  # a report that cannot be applied must not leave the runs waiting for ever
+            log.exception("training worker %d: its reports could not be applied", worker.number)
+        self._lost(worker)
+
+    def _apply(self, worker: Worker, reports: Iterable[Any]) -> None:
+        ended = False
+        for report in reports:
+            run = worker.runs.get(report.run_id)
+            if run is None:
+                continue
+            run.apply(report)
+            if isinstance(report, StatusReport):
+                if report.cost is not None:
+                    self.costs.learn(run.config, report.cost)
+                if run.ended:
+                    worker.runs.pop(run.id, None)
+                    ended = True
+        if ended:
+            self._wake.set()
+
+    def _lost(self, worker: Worker) -> None:
+        """A worker that ended: its runs fail, saying so, unless the server is stopping them anyway."""
+        with self._lock:
+            if worker in self._workers:
+                self._workers.remove(worker)
+        code = worker.process.exitcode if worker.process is not None else None
+        for run in list(worker.runs.values()):
+            run.worker_lost(
+                "the server is shutting down"
+                if self._closing
+                else f"the training worker ended unexpectedly (exit code {code}); the steps it reported are kept"
+            )
+        worker.runs.clear()
+        self._wake.set()
+
+
+def _busy(load: Load) -> tuple[int, float]:
+    return (load.fast, load.paced)

@@ -1,0 +1,179 @@
+"""One run's engine as the scheduler steps it: its pause, single steps, pace and stop, and its divergence check."""
+
+import time
+from typing import Any, Literal
+
+import numpy as np
+
+from app.engines import ENGINES
+from app.engines.base import StepRecord, StepStream
+from app.engines.code import step_code
+from app.graph.capture import capture_step
+from app.graph.model import BackwardTrace, Graph, graph_shape, graph_values
+from app.run_config import RunConfig
+from app.runs.divergence import divergence_message, finite, ran_away
+from app.training.messages import Command, Outbound, Start, StatusReport, Stepped
+
+COST_WEIGHT = 0.05  # how much one step's measured time moves the run's average cost per step
+
+Turn = Literal["go", "single"]
+
+
+class Trainer:
+    """Steps one run's engine when the scheduler says; commands arrive between steps, never during one."""
+
+    def __init__(self, start: Start) -> None:
+        self.run_id = start.run_id
+        self.config = RunConfig.model_validate(start.config)
+        self.engine = ENGINES[start.engine]
+        self.problem = self.engine.make_problem(self.config)
+        grid = np.linspace(self.config.x_min, self.config.x_max, start.curve_points)
+        self.curve_x = self.engine.drawing(self.config, self.problem, grid).grid
+        self.detail_interval = start.detail_interval
+        self.watched = start.watched
+        self.status = "paused" if start.paused else "running"
+        self.seq = 0  # the run's commands applied so far
+        self.ended = False
+        self.cost: float | None = None  # seconds per step (without captures), a running average
+        self.thinned = False  # whether the last frame-worthy step went without its graph (no time for it)
+        self.capture_time = 0.0  # seconds the last step spent capturing its graph (0: none captured)
+        self._stream: StepStream | None = None
+        self._t = 0
+        self._want_detail: bool | None = None  # the first send must be None; the engine's first record has detail
+        self._captured = True  # whether the last step carried its curve and graph (none yet: nothing to show)
+        self._step_budget = 0
+        self._stop = False
+        self._pace_origin = (0.0, 0)
+        self._last_detail = 0.0
+        self._first_loss: float | None = None
+        self._signature: str | None = None  # the graph shape last sent
+
+    # Commands.
+
+    def apply(self, command: Command) -> None:
+        """Take a command in (the web process checked it is allowed; one that no longer applies is ignored)."""
+        self.seq = command.seq
+        if command.name == "pause" and self.status == "running":
+            self.status = "paused"
+        elif command.name == "resume" and self.status == "paused":
+            self.status = "running"
+            self._pace_origin = (time.monotonic(), self._t)
+        elif command.name == "step" and self.status == "paused":
+            self._step_budget += 1
+        elif command.name == "stop":
+            self._stop = True
+        elif command.name == "pace":
+            self.config = self.config.model_copy(update={"pace": command.value})
+            self._pace_origin = (0.0, 0)  # the new pace counts from the next step
+        elif command.name == "watch":
+            self.watched = bool(command.value)
+            self._last_detail = 0.0  # a new viewer sees the next step drawn whole
+
+    # When to step.
+
+    @property
+    def full_speed(self) -> bool:
+        """Whether the run steps whenever it gets a turn (no pace, not paused, nothing pending)."""
+        return self.config.pace is None and self.status == "running" and not self._stop
+
+    def due(self, now: float) -> float | None:
+        """When the next step may be taken (`now` or earlier: at once); None while paused with nothing to do."""
+        if self._stop:
+            return now
+        if self.status == "paused":
+            return now if not self._captured or self._step_budget > 0 else None
+        pace = self.config.pace
+        origin_time, origin_step = self._pace_origin
+        if pace is None or self._t == 0 or origin_time == 0.0:
+            return now
+        return origin_time + (self._t - origin_step) / pace
+
+    # One step.
+
+    def advance(self, graph_allowed: bool) -> list[Outbound]:
+        """Take the step that is due (or end the run): what to report. `graph_allowed`: whether there is time to
+        capture a graph if the step becomes a frame (a step taken by hand, or the last ones, always get one)."""
+        if self._stop:
+            return self._end("stopped")
+        reports: list[Outbound] = []
+        now = time.monotonic()
+        if self._stream is None:
+            self._stream = self.engine.train(self.config, self.problem, self.curve_x)
+            reports.append(self._report())  # started: the web process marks it running (or paused)
+        turn: Turn = "go"
+        if self.status == "paused":
+            turn = "single"
+            if self._captured:
+                self._step_budget -= 1
+            self._pace_origin = (now, self._t)
+        elif self.config.pace is not None and (self._t == 0 or self._pace_origin[0] == 0.0):
+            self._pace_origin = (now, self._t)
+        try:
+            reports.extend(self._take(turn, graph_allowed, now))
+        except Exception as error:  # an engine bug must end its run, never the worker
+            reports.extend(self._end("failed", f"{type(error).__name__}: {error}"))
+        return reports
+
+    def _take(self, turn: Turn, graph_allowed: bool, now: float) -> list[Outbound]:
+        assert self._stream is not None
+        if turn == "single" and self._want_detail is False:
+            self._want_detail = True  # a step taken by hand while paused is always shown, graph and all
+        last = self._t + 1 >= self.config.steps
+        detail = self._want_detail
+        graph: Graph | None = None
+        trace: BackwardTrace | None = None
+        capturing = detail is not False and (graph_allowed or turn == "single" or last or detail is None)
+        if detail is False:
+            record = self._stream.send(False)
+        elif capturing:
+            record, graph, trace = capture_step(self._stream, detail)
+            if graph is None and self.engine.hand_graph is not None:
+                code = step_code(self.engine.train)
+                graph, trace = self.engine.hand_graph(record, self.problem, self.config, code)
+        else:  # a frame without its graph: the worker has no time to capture one now
+            record = self._stream.send(True)
+        took = time.monotonic() - now
+        self.thinned = detail is not False and not capturing
+        # A paused run must hold on a step whose curve and graph were both taken.
+        self._captured = detail is not False and capturing
+        self.capture_time = took if capturing else 0.0
+        if not capturing:  # the cost that admission counts is the plain step's; graphs have a budget of their own
+            self.cost = took if self.cost is None else self.cost + COST_WEIGHT * (took - self.cost)
+        if not finite(record):  # never recorded: a step that is not a number shows nothing
+            return self._end("diverged", divergence_message(record, self._first_loss, self.config.lr))
+        stepped = self._stepped(record, graph, trace)
+        self._first_loss = record.loss if self._first_loss is None else self._first_loss
+        if ran_away(record.loss, self._first_loss):
+            return [stepped, *self._end("diverged", divergence_message(record, self._first_loss, self.config.lr))]
+        self._t += 1
+        if record.curve is not None:
+            self._last_detail = now
+        self._want_detail = now - self._last_detail >= self.detail_interval or self._t + 2 >= self.config.steps
+        if self._t >= self.config.steps:
+            self._stream.close()
+            return [stepped, *self._end("finished")]
+        return [stepped]
+
+    def _stepped(self, record: StepRecord, graph: Graph | None, trace: BackwardTrace | None) -> Stepped:
+        if graph is None:
+            return Stepped(self.run_id, record)
+        shape: dict[str, Any] | None = None
+        if graph.signature != self._signature:
+            shape = graph_shape(graph)
+            self._signature = graph.signature
+        values = {**graph_values(graph, trace), "step": record.step}
+        return Stepped(self.run_id, record, graph.signature, shape, values)
+
+    def _end(self, status: str, message: str | None = None) -> list[Outbound]:
+        self.ended = True
+        self.status = status
+        if self._stream is not None:
+            self._stream.close()
+        return [self._report(message)]
+
+    def _report(self, message: str | None = None) -> StatusReport:
+        return StatusReport(self.run_id, self.status, self.seq, message, self.cost, self.thinned)
+
+    def report(self) -> StatusReport:
+        """The run's status and measured cost as of now."""
+        return self._report()

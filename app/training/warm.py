@@ -1,0 +1,20 @@
+"""Imported once by the fork server that worker processes are forked from: every engine steps and captures its
+graph twice, so the lazy imports and caches of a first step (torch's optimizers load their compiler, the step code
+is read from source) are paid here, once, and never by a run's first step in a new worker."""
+
+from app.engines import ENGINES
+from app.run_config import RunConfig
+from app.training.messages import Start
+from app.training.trainer import Trainer
+
+
+def warm_up() -> None:
+    """Two captured steps of every engine on a tiny problem."""
+    for name in ENGINES:
+        config = RunConfig.model_validate({"engine": name, "steps": 2, "points": 4})
+        trainer = Trainer(Start("warm-up", name, config.model_dump(), 4, 0.0, watched=True))
+        while not trainer.ended:
+            trainer.advance(True)
+
+
+warm_up()
