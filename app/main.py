@@ -56,11 +56,11 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
         app.state.hub = Hub(settings.frame_rate)
         app.state.rate_limits = RateLimits(settings)
         app.state.templates = Jinja2Templates(directory=settings.templates_dir)
-        warming = asyncio.ensure_future(asyncio.to_thread(app.state.manager.training.warm))
+        app.state.manager.training.warm()  # the workers start in the background: the first run waits for none
         reaping = asyncio.create_task(reap_abandoned(app.state.manager), name="reap-abandoned")
         yield
         reaping.cancel()
-        await asyncio.gather(warming, reaping, return_exceptions=True)
+        await asyncio.gather(reaping, return_exceptions=True)
         await asyncio.to_thread(app.state.manager.shutdown)  # waits for the runs' last steps, then stores them
         await app.state.hub.close()
         app.state.store.close()

@@ -92,6 +92,8 @@ Frame = TypedDict(
         "curve": list[float],
         "rate": float,
         "graph_values": GraphValues | None,
+        # The run's graph is captured less often than its frames go out (the training workers are short of time).
+        "thinned": bool,
         "graph": NotRequired[GraphShape],
     },
 )

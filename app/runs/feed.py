@@ -36,6 +36,7 @@ class Feed:
         self.viewers: set[Viewer] = set()
         self._record: StepRecord | None = None  # the step the last frame ended on
         self._status = run.status
+        self._message = run.message
         self._task: asyncio.Task[None] | None = None
         self._progress: deque[tuple[float, int]] = deque()
         self._graph: GraphNow | None = None  # the graph (shape and values) the viewers were last sent
@@ -151,8 +152,9 @@ class Feed:
             self._status = "interrupted"
             ending = Encoded(messages.interrupted(interrupted, self._sent))
             offers.append(lambda viewer: viewer.offer(ending, final=True))
-        elif status != self._status:
+        elif status != self._status or (status == "queued" and self.run.message != self._message):
             self._status = status
+            self._message = self.run.message  # a queued run's place in line changes while it waits
             final = status in ENDED
             change = Encoded(messages.status(self.run, final))
             offers.append(lambda viewer: viewer.offer(change, final))

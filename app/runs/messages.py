@@ -100,6 +100,7 @@ def frame(
         "curve": _curve(run),
         "rate": rate,
         "graph_values": values,
+        "thinned": run.thinned,
     }
     if with_graph and shape is not None:
         message["graph"] = cast(GraphShape, shape)

@@ -120,6 +120,11 @@ class Run:
         return self.now.ended_at
 
     @property
+    def thinned(self) -> bool:
+        """Whether its graph is captured less often than its frames go out (its worker is short of time)."""
+        return self.now.thinned
+
+    @property
     def ended(self) -> bool:
         """Whether the run is over for good."""
         return self.now.status in ENDED

@@ -129,6 +129,8 @@ class StoredRun:
         self._store = store
         self._curve_points = curve_points
 
+    thinned = False  # a stored run's graphs are what they are: no worker thins them any more
+
     @property
     def ended(self) -> bool:
         """Whether the run is over for good: always, once stored and read back."""

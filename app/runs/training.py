@@ -5,6 +5,7 @@ import contextlib
 import logging
 import multiprocessing
 import threading
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
@@ -76,29 +77,37 @@ class Training:
         self._closing = False
         self._numbers = 0
         self._admitter: threading.Thread | None = None
+        self._incoming: deque[Run] = deque()  # submitted, not yet seen by the admission thread
+        self._warming = False
 
     def submit(self, run: Run) -> None:
-        """Queue a run; it starts as soon as a worker can carry it."""
+        """Queue a run; it starts as soon as a worker can carry it (never waiting here for a worker to start)."""
         run.on_change(self._wake.set)
-        with self._lock:
-            self._waiting.append(run)
-            if self._admitter is None:
-                self._admitter = threading.Thread(target=self._admit_loop, name="run-admission", daemon=True)
-                self._admitter.start()
-        self._admit()
+        self._incoming.append(run)
+        self._run_admission()
 
     def warm(self) -> None:
-        """Start the workers now, so the first run needs not wait for one (blocking: call off the event loop)."""
+        """Start the workers now, in the background, so the first run needs not wait for one."""
+        self._warming = True
+        self._run_admission()
+
+    def _run_admission(self) -> None:
         with self._lock:
-            while not self._closing and len(self._workers) < self._worker_count():
-                self._start_worker()
+            if self._admitter is None and not self._closing:
+                self._admitter = threading.Thread(target=self._admit_loop, name="run-admission", daemon=True)
+                self._admitter.start()
+        self._wake.set()
 
     def close(self) -> None:
         """Stop every worker (their runs end `stopped`) and wait for them briefly (blocking)."""
         with self._lock:
             self._closing = True
-            workers = list(self._workers)
+            admitter = self._admitter
         self._wake.set()
+        if admitter is not None:  # it starts no worker once it has seen the server closing
+            admitter.join(CLOSE_WAIT)
+        with self._lock:
+            workers = list(self._workers)
         for worker in workers:
             worker.send([Shutdown()])
         for worker in workers:
@@ -113,33 +122,41 @@ class Training:
     # Admission.
 
     def _admit_loop(self) -> None:
+        """The one thread that starts workers and places runs, so a worker's start holds up no request."""
         while not self._closing:
             self._wake.wait(ADMIT_INTERVAL)
             self._wake.clear()
-            if not self._closing:
+            try:
+                if self._warming:
+                    while not self._closing and len(self._workers) < self._worker_count():
+                        self._start_worker()
+                    self._warming = False
                 self._admit()
+            except Exception:  # a worker that cannot start: the runs wait, and the next look tries again
+                log.exception("training: admitting runs failed")
 
     def _admit(self) -> None:
         """Place every queued run a worker can carry now, in the order they came; tell the others where they
         stand. A paced run waits only behind paced runs, a full-speed run only behind full-speed ones."""
-        with self._lock:
+        while self._incoming:
+            self._waiting.append(self._incoming.popleft())
+        self._waiting = [run for run in self._waiting if not run.ended and not run.placed]
+        loads = {worker: worker.load(self.costs) for worker in list(self._workers)}
+        ahead = {True: 0, False: 0}
+        for run in self._waiting:
             if self._closing:
                 return
-            self._waiting = [run for run in self._waiting if not run.ended and not run.placed]
-            loads = {worker: worker.load(self.costs) for worker in self._workers}
-            ahead = {True: 0, False: 0}
-            for run in self._waiting:
-                stepping = run.status == "paused" and run.steps_wanted > 0  # a step by hand costs next to nothing
-                if run.status != "queued" and not stepping:
-                    continue
-                fast = run.config.pace is None
-                worker = None if ahead[fast] and not stepping else self._room(run, loads)
-                if worker is None:
-                    run.wait_message(self._why_waiting(fast, ahead[fast], loads))
-                    ahead[fast] += 1
-                    continue
-                self._place(run, worker, loads)
-            self._waiting = [run for run in self._waiting if not run.placed]
+            stepping = run.status == "paused" and run.steps_wanted > 0  # a step by hand costs next to nothing
+            if run.status != "queued" and not stepping:
+                continue
+            fast = run.config.pace is None
+            worker = None if ahead[fast] and not stepping else self._room(run, loads)
+            if worker is None:
+                run.wait_message(self._why_waiting(fast, ahead[fast], loads))
+                ahead[fast] += 1
+                continue
+            self._place(run, worker, loads)
+        self._waiting = [run for run in self._waiting if not run.placed]
 
     def _room(self, run: Run, loads: dict[Worker, Load]) -> Worker | None:
         """The worker that can best carry this run, starting one if there is room for another; None if none can."""
@@ -213,7 +230,8 @@ class Training:
         worker.reader = threading.Thread(target=self._read, args=(worker,), name=f"training-{worker.number}-reader")
         worker.reader.daemon = True
         worker.reader.start()
-        self._workers.append(worker)
+        with self._lock:
+            self._workers.append(worker)
         return worker
 
     def _read(self, worker: Worker) -> None:
@@ -248,7 +266,10 @@ class Training:
         with self._lock:
             if worker in self._workers:
                 self._workers.remove(worker)
-        code = worker.process.exitcode if worker.process is not None else None
+        code = None
+        if worker.process is not None:
+            worker.process.join(CLOSE_WAIT)  # its pipe closes as it dies: wait for its exit code
+            code = worker.process.exitcode
         for run in list(worker.runs.values()):
             run.worker_lost(
                 "the server is shutting down"

@@ -15,6 +15,7 @@ FLUSH_INTERVAL = 0.004  # seconds between two batches of reports: ~8 batches per
 POLL_INTERVAL = 0.002  # seconds between two looks for commands while runs are stepping
 IDLE_WAIT = 1.0  # the longest wait for a command while nothing is due
 COST_REPORT_INTERVAL = 1.0  # seconds between two reports of each run's measured cost
+FAIR_LEAD = 0.02  # seconds of time used that one full-speed run may be ahead of the others before they catch up
 CAPTURE_BURST = 0.05  # seconds of graph capture that may be spent at once after a quiet spell
 
 
@@ -111,9 +112,11 @@ class Scheduler:
             return
         now = time.monotonic() if now is None else now
         if trainer.full_speed:
-            # A run that joins the full-speed ones starts level with the one that has had least time so far.
-            floor = min((e.key for e in self._fast if self._current(e)), default=0.0)
-            heapq.heappush(self._fast, _Entry(max(used, floor), next(self._order), trainer, version))
+            # A run that joins the full-speed ones starts level with the one that has had least time so far, and a
+            # run whose step took long (a graph, a stall) waits at most FAIR_LEAD for the others to catch up.
+            floor = min((e.key for e in self._fast if self._current(e)), default=used)
+            key = min(max(used, floor), floor + FAIR_LEAD)
+            heapq.heappush(self._fast, _Entry(key, next(self._order), trainer, version))
             return
         due = trainer.due(now)
         if due is not None:
@@ -127,7 +130,7 @@ class Scheduler:
         self._outbox.extend(trainer.advance(allowed))
         if trainer.capture_time:
             self._budget.spend(trainer.capture_time)
-        used = entry.key + (trainer.cost or 0.0) + trainer.capture_time if trainer.full_speed else 0.0
+        used = entry.key + trainer.took if trainer.full_speed else 0.0
         self._file(trainer, used)
 
     # Commands and reports.

@@ -37,6 +37,7 @@ class Trainer:
         self.cost: float | None = None  # seconds per step (without captures), a running average
         self.thinned = False  # whether the last frame-worthy step went without its graph (no time for it)
         self.capture_time = 0.0  # seconds the last step spent capturing its graph (0: none captured)
+        self.took = 0.0  # seconds of CPU the last step took, its capture included
         self._stream: StepStream | None = None
         self._t = 0
         self._want_detail: bool | None = None  # the first send must be None; the engine's first record has detail
@@ -120,6 +121,7 @@ class Trainer:
             self._want_detail = True  # a step taken by hand while paused is always shown, graph and all
         last = self._t + 1 >= self.config.steps
         detail = self._want_detail
+        cpu = time.thread_time()  # the CPU the step takes, however busy the machine (wall time counts others too)
         graph: Graph | None = None
         trace: BackwardTrace | None = None
         capturing = detail is not False and (graph_allowed or turn == "single" or last or detail is None)
@@ -132,13 +134,17 @@ class Trainer:
                 graph, trace = self.engine.hand_graph(record, self.problem, self.config, code)
         else:  # a frame without its graph: the worker has no time to capture one now
             record = self._stream.send(True)
-        took = time.monotonic() - now
+        took = self.took = time.thread_time() - cpu
         self.thinned = detail is not False and not capturing
         # A paused run must hold on a step whose curve and graph were both taken.
         self._captured = detail is not False and capturing
         self.capture_time = took if capturing else 0.0
-        if not capturing:  # the cost that admission counts is the plain step's; graphs have a budget of their own
-            self.cost = took if self.cost is None else self.cost + COST_WEIGHT * (took - self.cost)
+        # The cost that admission counts is a plain step's (graphs have a budget of their own); until one is
+        # measured, a captured step's stands in for it.
+        if self.cost is None:
+            self.cost = took
+        elif not capturing:
+            self.cost += COST_WEIGHT * (took - self.cost)
         if not finite(record):  # never recorded: a step that is not a number shows nothing
             return self._end("diverged", divergence_message(record, self._first_loss, self.config.lr))
         stepped = self._stepped(record, graph, trace)

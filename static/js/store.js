@@ -42,6 +42,7 @@ function emptyRun(runId) {
     gradNorms: { steps: [], norms: [] }, // ‖grads‖ of each frame received: a sample, not every step
     graph: null, // GraphShape: the autograd graph of the last captured step (null: none, or no autograd)
     graphValues: null, // GraphValues of that graph: forward values, gradients and autograd's order
+    graphThinned: false, // the run's graph is captured less often than its frames (the server is busy)
     presenter: null, // {panel, step, node, mode}: what the lecturer's screen shows (null: nothing shared yet)
     history: null, // the ended run's every step, as GET /api/runs/{id}/history gives it
     replay: null, // replay/curves.js replayFrame plus `playing`: the step the views show instead (null: the latest)
@@ -181,6 +182,7 @@ function applyToRun(state, msg) {
       // The shape comes only when it changed; values come with every frame that captured a graph.
       if (msg.graph !== undefined) state.graph = msg.graph;
       if (msg.graph_values) state.graphValues = msg.graph_values;
+      state.graphThinned = Boolean(msg.thinned);
       setStatus(state, msg.status, state.message);
       placeLosses(state, msg.from, msg.loss);
       sampleGradNorm(state);

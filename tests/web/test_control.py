@@ -100,3 +100,24 @@ def test_pace_changes_with_the_token(client: httpx.Client) -> None:
         assert time.monotonic() < deadline, "the run did not speed up"
         time.sleep(0.05)
     client.post(f"/api/runs/{run['id']}/stop", headers=steer)
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "pace"])
+def test_the_lecturer_key_steers_and_stops_any_run(serve: Serve, command: str) -> None:
+    """With lecturer_key set, the key steers every run (a student's left running, say) without its token; a wrong
+    key is a 403 like no key, and the run goes on."""
+    server = serve(Settings(lecturer_key="hall-42"))
+    lecturer = {"X-Lecturer-Key": "hall-42"}
+    with httpx.Client(base_url=server.http, timeout=10) as keyed:
+        run = keyed.post("/api/runs", json={"steps": 1_000_000, "pace": 50, "points": 8}, headers=lecturer).json()
+        path = f"/api/runs/{run['id']}"
+        body = {"pace": 5} if command == "pace" else None
+        if command in {"resume", "step"}:
+            assert keyed.post(f"{path}/pause", headers=lecturer).json()["status"] == "paused"
+        refused = keyed.post(f"{path}/{command}", json=body, headers={"X-Lecturer-Key": "guess"})
+        assert refused.status_code == 403 and "X-Lecturer-Key" in refused.json()["detail"]
+        answer = keyed.post(f"{path}/{command}", json=body, headers=lecturer)
+        assert answer.status_code == 200, answer.text
+        expected = {"pause": "paused", "resume": "running", "step": "paused", "stop": "stopped", "pace": "running"}
+        assert answer.json()["status"] == expected[command]
+        keyed.post(f"{path}/stop", headers=lecturer)

@@ -8,6 +8,10 @@ export function lagNote(state, values) {
   // A replay says which graph it shows in its own note (replay/notes.js).
   if (!values || state.replay || state.step < 0 || values.step === state.step) return "";
   const weights = `the weights are at step ${state.step}`;
+  if (state.graphThinned && state.status === Status.RUNNING) {
+    return `${weights}: the server is busy training many runs, so this run's graph is captured less often than ` +
+      "its frames";
+  }
   if (state.status === Status.PAUSED || ENDED.has(state.status)) {
     return `${weights}: the run stopped on a step whose graph was not captured (a graph is captured once per frame)`;
   }

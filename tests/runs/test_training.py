@@ -1,0 +1,143 @@
+"""The training workers as the server runs them (real worker processes): admission by measured cost × pace,
+full-speed runs sharing a worker fairly, a queued run saying where it stands, a worker that dies, abandoned runs."""
+
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+
+from app.config import Settings
+from app.engines import ENGINES
+from app.run_config import RunConfig
+from app.runs.manager import RunManager
+from app.runs.run import Run
+from app.runs.training import Training
+
+WaitUntil = Callable[..., None]
+ENDLESS = {"steps": 1_000_000, "points": 8, "seed": 0}
+
+
+def make(run_id: str, **fields: object) -> Run:
+    """A run, not yet submitted."""
+    config = RunConfig.model_validate({**ENDLESS, **fields})
+    spec = ENGINES[config.engine]
+    return Run(run_id, config, spec, spec.make_problem(config), np.linspace(-3, 3, 10), 1 / 30)
+
+
+@pytest.fixture
+def workers() -> Iterator[Callable[..., Training]]:
+    """Training workers in their own processes, with the settings a test asks for; closed after it."""
+    made: list[Training] = []
+
+    def build(**settings: object) -> Training:
+        training = Training(Settings.model_validate({"training_processes": 1, **settings}))
+        made.append(training)
+        return training
+
+    yield build
+    for training in made:
+        training.close()
+
+
+def stop_all(*runs: Run) -> None:
+    """Stop every run that still goes, and wait for each to end."""
+    for run in runs:
+        if not run.ended:
+            run.stop()
+    for run in runs:
+        run.join(10)
+
+
+def test_full_speed_runs_share_a_worker_fairly(workers: Callable[..., Training], wait_until: WaitUntil) -> None:
+    """Three full-speed runs on one worker process each get a fair share of it: none starves."""
+    training = workers(max_running_runs=3)
+    runs = [make(f"fast-{i}") for i in range(3)]
+    for run in runs:
+        training.submit(run)
+    wait_until(lambda: all(run.history.count > 0 for run in runs), 20, "all three to step")
+    start = [run.history.count for run in runs]
+    time.sleep(1.0)
+    done = [run.history.count - before for run, before in zip(runs, start, strict=True)]
+    stop_all(*runs)
+    assert min(done) > 0.5 * max(done), f"steps taken in the same second: {done}"
+
+
+def test_paced_runs_are_admitted_by_what_they_cost(workers: Callable[..., Training], wait_until: WaitUntil) -> None:
+    """With room for one paced run's cost, the next ones wait as queued, saying why and where they stand, and the
+    first of them starts once the room is free."""
+    training = workers(training_share=1e-6)  # any paced run fills a worker
+    first, second, third = (make(name, pace=30) for name in ("first", "second", "third"))
+    for run in (first, second, third):
+        training.submit(run)
+    wait_until(lambda: first.history.count > 2, 20, "the first run to step")
+    assert second.status == third.status == "queued"
+    assert second.message is not None and second.message.startswith("waiting: the paced runs use ")
+    assert second.message.endswith("of the training time; next in line")
+    assert third.message is not None and third.message.endswith("; 1 run waits ahead of this one")
+    first.stop()
+    wait_until(lambda: second.history.count > 0, 20, "the second run to start in the freed room")
+    assert third.status == "queued" and third.message is not None and third.message.endswith("next in line")
+    stop_all(first, second, third)
+
+
+def test_paused_runs_cost_nothing(workers: Callable[..., Training], wait_until: WaitUntil) -> None:
+    """A paused paced run holds no room: another paced run starts beside it at once."""
+    training = workers(training_share=1e-6)
+    first, second = make("first", pace=30), make("second", pace=30)
+    training.submit(first)
+    wait_until(lambda: first.history.count > 0, 20, "the first run to step")
+    first.pause()
+    training.submit(second)
+    wait_until(lambda: second.history.count > 0, 20, "the second run to start beside the paused one")
+    stop_all(first, second)
+
+
+def test_a_worker_that_dies_fails_its_runs_and_a_new_one_trains(
+    workers: Callable[..., Training], wait_until: WaitUntil
+) -> None:
+    """A worker process killed mid-run leaves its run `failed`, saying why, with the steps it reported; the next
+    run gets a new worker."""
+    training = workers()
+    run = make("doomed", pace=200)
+    training.submit(run)
+    wait_until(lambda: run.history.count > 5, 20, "some steps")
+    (worker,) = training._workers
+    assert worker.process is not None and worker.process.pid is not None
+    os.kill(worker.process.pid, signal.SIGKILL)
+    wait_until(lambda: run.ended, 20, "the run to end")
+    assert run.status == "failed" and run.message is not None
+    assert "training worker ended unexpectedly (exit code -9)" in run.message
+    kept = run.history.count
+    assert kept > 5 and run.latest is not None and run.latest.step == kept - 1
+    after = make("after", steps=20)
+    training.submit(after)
+    wait_until(lambda: after.status == "finished", 30, "a run on a new worker")
+
+
+@pytest.mark.parametrize("how", ["paused", "queued"])
+def test_an_abandoned_run_ends_stopped_saying_why(how: str, wait_until: WaitUntil) -> None:
+    """A run left paused (or queued) with no viewer and no command for abandon_after seconds is stopped with a
+    message; one that someone watches, and one that runs, are left alone."""
+    manager = RunManager(Settings(abandon_after=0.3, max_running_runs=1, training_processes=1))
+    try:
+        running = manager.create(RunConfig.model_validate(ENDLESS))
+        left = manager.create(RunConfig.model_validate(ENDLESS))  # queued behind the one full-speed run
+        watched = manager.create(RunConfig.model_validate({**ENDLESS, "pace": 50}))
+        assert isinstance(left, Run) and isinstance(watched, Run) and isinstance(running, Run)
+        wait_until(lambda: running.history.count > 0 and watched.history.count > 0, 20, "two runs to step")
+        if how == "paused":
+            left.pause()
+        watched.pause()
+        watched.watch(True)
+        assert manager.reap() == []  # not yet: it was just steered
+        time.sleep(0.4)
+        assert manager.reap() == [left.id]
+        wait_until(lambda: left.ended, 10, "the abandoned run to end")
+        assert left.status == "stopped" and left.message is not None
+        assert left.message.startswith(f"Stopped after 0.3 s {how} with no one watching or steering it")
+        assert watched.status == "paused" and running.status == "running"
+    finally:
+        manager.shutdown()

@@ -1,0 +1,86 @@
+"""One run's Trainer, stepped by hand: when its next step is due (pace, pause, single steps, stop) and what it
+reports."""
+
+import time
+
+import pytest
+
+from app.run_config import RunConfig
+from app.training.messages import Command, Start, StatusReport, Stepped
+from app.training.trainer import Trainer
+
+
+def trainer(**fields: object) -> Trainer:
+    """A trainer of a small numpy run, watched, capturing every step it may."""
+    config = RunConfig.model_validate({"steps": 50, "points": 8, "seed": 0, **fields})
+    return Trainer(Start("t", config.engine, config.model_dump(), 10, 0.0, watched=True))
+
+
+def stepped(reports: list[object]) -> list[Stepped]:
+    """The steps among a trainer's reports."""
+    return [report for report in reports if isinstance(report, Stepped)]
+
+
+def test_a_paced_run_is_due_one_interval_after_the_last_step() -> None:
+    """At 10 steps/s, the step after step t is due 0.1 s after step t's time, counted from the pace's origin."""
+    run = trainer(pace=10)
+    now = time.monotonic()
+    assert run.due(now) == now  # the first step goes at once
+    run.advance(True)
+    first = run.due(time.monotonic())
+    assert first is not None
+    run.advance(True)
+    second = run.due(time.monotonic())
+    assert second is not None and second - first == pytest.approx(0.1)
+
+
+def test_a_paused_run_is_due_only_for_the_steps_asked_of_it() -> None:
+    """Paused: no step is due, until a step command (one each), and a stop is due at once."""
+    run = trainer()
+    run.advance(True)
+    run.apply(Command("t", "pause", 1))
+    assert run.due(time.monotonic()) is None
+    run.apply(Command("t", "step", 2))
+    assert run.due(time.monotonic()) is not None
+    assert len(stepped(run.advance(True))) == 1
+    assert run.due(time.monotonic()) is None and run.status == "paused"
+    run.apply(Command("t", "stop", 3))
+    assert run.due(time.monotonic()) is not None
+    reports = run.advance(True)
+    assert stepped(reports) == [] and run.ended
+    assert reports == [StatusReport("t", "stopped", 3, None, run.cost, False)]
+
+
+def test_a_pause_after_a_step_without_its_graph_takes_one_more_that_has_it() -> None:
+    """A paused run holds on a step with its graph: if the last step had none, one more is due, and it has one."""
+    run = trainer(engine="torch-autograd")
+    run.detail_interval = 3600.0  # only the first step (and the last two) become frames
+    run.advance(True)
+    run.advance(True)  # no frame: no graph
+    run.apply(Command("t", "pause", 1))
+    assert run.due(time.monotonic()) is not None
+    (extra,) = stepped(run.advance(True))
+    assert extra.values is not None and extra.values["step"] == extra.record.step == 2
+    assert run.due(time.monotonic()) is None
+
+
+def test_a_frame_without_time_for_its_graph_is_reported_thinned() -> None:
+    """When the worker has no time for a graph, the frame-worthy step goes without one and the run says so."""
+    run = trainer(engine="torch-autograd")
+    (first,) = stepped(run.advance(False))  # the first step is always captured
+    assert first.shape is not None and first.values is not None and not run.thinned
+    (second,) = stepped(run.advance(False))
+    assert second.values is None and second.record.curve is not None and run.thinned
+    (third,) = stepped(run.advance(True))
+    assert third.values is not None and third.shape is None, "the shape is sent only when it changes"
+    assert not run.thinned
+
+
+def test_the_run_ends_finished_after_its_last_step_with_its_cost_measured() -> None:
+    """Every step once, then `finished`, with a positive cost per step."""
+    run = trainer(steps=5)
+    steps: list[int] = []
+    while not run.ended:
+        steps += [report.record.step for report in stepped(run.advance(True))]
+    assert steps == [0, 1, 2, 3, 4] and run.status == "finished"
+    assert run.report().cost is not None and run.report().cost > 0  # type: ignore[operator]
