@@ -20,7 +20,7 @@ from app.engines import ENGINES, EngineSpec
 from app.run_config import RunConfig
 from app.runs.run import Run, RunStateError
 from app.runs.training import Training
-from app.training.messages import Stepped
+from app.training.messages import Graphed
 
 # Few points and steps: enough to exercise the machinery, far too few to care about the lecture's numbers.
 TINY: dict[str, Any] = {"points": 16, "steps": 40, "seed": 0}
@@ -156,15 +156,14 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> Captured:
     """Every graph every run in this process captures from now on, as JSON the moment it was captured, with its
     shape."""
     seen: Captured = {}
-    keep = Run._stepped
+    keep = Run._keep_graph
 
-    def recording(self: Run, report: Stepped) -> None:
-        keep(self, report)
-        if report.values is not None:
-            assert self.graph is not None
-            seen.setdefault(self.id, {})[report.record.step] = (orjson.dumps(self.graph_values), self.graph)
+    def recording(self: Run, graph: Graphed) -> None:
+        keep(self, graph)
+        assert self.graph is not None
+        seen.setdefault(self.id, {})[graph.step] = (orjson.dumps(self.graph_values), self.graph)
 
-    monkeypatch.setattr(Run, "_stepped", recording)
+    monkeypatch.setattr(Run, "_keep_graph", recording)
     return seen
 
 

@@ -33,6 +33,14 @@ class History:
         self.grads[i] = record.grads
         self.count = i + 1
 
+    def extend(self, loss: np.ndarray, params: np.ndarray, grads: np.ndarray) -> None:
+        """Store the steps that follow, as columns (n,), (n, weights), (n, weights); `count` moves last."""
+        i, n = self.count, len(loss)
+        self.loss[i : i + n] = loss
+        self.params[i : i + n] = params
+        self.grads[i : i + n] = grads
+        self.count = i + n
+
     def losses(self, start: int, stop: int) -> list[float]:
         """Losses of steps start..stop-1 as Python floats."""
         return self.loss[start:stop].tolist()  # type: ignore[no-any-return]

@@ -188,7 +188,8 @@ class RunManager:
     def get(self, run_id: str) -> AnyRun:
         """The run with this id, from memory or else the store; KeyError if there is none, UnreadableRunError
         (a KeyError) if its stored row cannot be read."""
-        run = self._runs.get(run_id)
+        with self._lock:
+            run = self._runs.get(run_id)
         if run is not None:
             return run
         found: AnyRun | UnreadableRun | None = self._unreadable.get(run_id)
@@ -202,7 +203,9 @@ class RunManager:
 
     def __iter__(self) -> Iterator[AnyRun]:
         """The runs that can be read, newest first."""
-        return iter(sorted(self._runs.values(), key=lambda run: aware(run.created_at), reverse=True))
+        with self._lock:
+            runs = list(self._runs.values())
+        return iter(sorted(runs, key=lambda run: aware(run.created_at), reverse=True))
 
     def listing(self) -> list[AnyRun | UnreadableRun]:
         """Every run this server remembers, those that cannot be read among them, newest first."""
@@ -219,7 +222,8 @@ class RunManager:
         """Stop every run that is still going; with a store, wait for them briefly and write everything, the
         runs cut off as `interrupted` (blocking: call off the event loop). The runs it stopped, each with the
         status it had (what its `interrupted` message names); a second call finds none."""
-        going = [run for run in self._runs.values() if not run.ended]
+        with self._lock:
+            going = [run for run in self._runs.values() if not run.ended]
         statuses: dict[str, str] = {run.id: run.status for run in going}
         if self._writer is not None:
             self._writer.interrupt(statuses)

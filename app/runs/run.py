@@ -16,7 +16,7 @@ from app.graph.model import GraphNow
 from app.run_config import RunConfig
 from app.runs.history import GraphFrames, History
 from app.storage.frames import FoundGraph, GraphFrame
-from app.training.messages import Command, CommandName, Outbound, Stepped
+from app.training.messages import Command, CommandName, Graphed, Outbound, StepBatch
 
 # `interrupted`: the server stopped while the run was going (set by the store, never by a live run).
 # `unreadable`: a stored run this server cannot read back (app/runs/unreadable.py), never a live run's.
@@ -235,7 +235,7 @@ class Run:
 
     def apply(self, report: Outbound) -> None:
         """Take in one report of the worker that trains the run."""
-        if isinstance(report, Stepped):
+        if isinstance(report, StepBatch):
             self._stepped(report)
             return
         with self._cond:
@@ -255,15 +255,17 @@ class Run:
             if not self.ended:
                 self._end("failed", message)
 
-    def _stepped(self, report: Stepped) -> None:
-        record = report.record
-        if report.values is not None and report.signature is not None:
-            if report.shape is not None:
-                self._shapes[report.signature] = report.shape
-            self.graph_frames.add(record.step, self._shapes[report.signature], report.values)
-        self.history.append(record)  # before `now`: a reader of `latest` finds its steps recorded
+    def _stepped(self, steps: StepBatch) -> None:
+        for graph in steps.graphs:
+            self._keep_graph(graph)
+        self.history.extend(steps.loss, steps.params, steps.grads)  # before `now`: `latest`'s steps are recorded
         now = self.now
-        self.now = replace(now, latest=record, curve=record.curve if record.curve is not None else now.curve)
+        self.now = replace(now, latest=steps.last, curve=steps.curve if steps.curve is not None else now.curve)
+
+    def _keep_graph(self, graph: Graphed) -> None:
+        if graph.shape is not None:
+            self._shapes[graph.signature] = graph.shape
+        self.graph_frames.add(graph.step, self._shapes[graph.signature], graph.values)
 
     # Graphs, as the feed and the replay read them.
 

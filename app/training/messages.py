@@ -1,7 +1,10 @@
 """What passes between the web process and a training worker: the bus's payloads, plain picklable records."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+import numpy as np
 
 from app.engines.base import StepRecord
 
@@ -45,6 +48,50 @@ class Stepped:
 
 
 @dataclass(frozen=True, slots=True)
+class Graphed:
+    """The graph of one framed step: its shape only when it changed since the run's previous graph."""
+
+    step: int
+    signature: str
+    shape: dict[str, Any] | None
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StepBatch:
+    """A run's steps since its last batch, as columns (a full-speed run takes thousands a second: one message, and
+    one copy into the run's history, for all of them), with the last step whole and the graphs captured."""
+
+    run_id: str
+    loss: np.ndarray  # (n,)
+    params: np.ndarray  # (n, weights): the weights each step started from
+    grads: np.ndarray  # (n, weights)
+    last: StepRecord  # the last step, its weights after the update and its curve (if it has one) included
+    curve: np.ndarray | None  # the newest prediction curve among the steps (None: none carried one)
+    graphs: tuple[Graphed, ...] = ()
+
+
+def batch(steps: Sequence[Stepped]) -> StepBatch:
+    """One run's steps (in order, at least one) as one batch."""
+    records = [step.record for step in steps]
+    curve = next((record.curve for record in reversed(records) if record.curve is not None), None)
+    graphs = tuple(
+        Graphed(step.record.step, step.signature, step.shape, step.values)
+        for step in steps
+        if step.signature is not None and step.values is not None
+    )
+    return StepBatch(
+        steps[0].run_id,
+        np.array([record.loss for record in records], dtype=np.float64),
+        np.array([record.params for record in records], dtype=np.float64),
+        np.array([record.grads for record in records], dtype=np.float64),
+        records[-1],
+        curve,
+        graphs,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class StatusReport:
     """A run's status as the worker has it after applying `seq` of its commands; `cost` is its measured seconds
     of CPU per step (None until it has stepped)."""
@@ -63,4 +110,4 @@ class Shutdown:
 
 
 Inbound = Start | Command | Shutdown
-Outbound = Stepped | StatusReport
+Outbound = StepBatch | StatusReport

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.training.channel import Channel
-from app.training.messages import Command, Inbound, Outbound, Shutdown, Start, StatusReport
+from app.training.messages import Command, Inbound, Outbound, Shutdown, Start, StatusReport, Stepped, batch
 from app.training.trainer import Trainer
 
 FLUSH_INTERVAL = 0.004  # seconds between two batches of reports: ~8 batches per frame at 30 frames/s
@@ -60,7 +60,8 @@ class Scheduler:
         self._fast: list[_Entry] = []  # CPU time used, so the run that has had least goes next
         self._versions: dict[str, int] = {}
         self._order = itertools.count()
-        self._outbox: list[Outbound] = []
+        self._outbox: list[Outbound] = []  # status reports, sent after the steps gathered meanwhile
+        self._steps: dict[str, list[Stepped]] = {}  # each run's steps since the last batch
         self._flushed = self._polled = self._costs_reported = time.monotonic()
         self._budget = CaptureBudget(graph_share)
         self._running = True
@@ -127,7 +128,7 @@ class Scheduler:
     def _step(self, entry: _Entry, now: float) -> None:
         trainer = entry.trainer
         allowed = self._budget.allows(now, trainer.watched)
-        self._outbox.extend(trainer.advance(allowed))
+        self._gather(trainer.advance(allowed))
         if trainer.capture_time:
             self._budget.spend(trainer.capture_time)
         used = entry.key + trainer.took if trainer.full_speed else 0.0
@@ -144,7 +145,7 @@ class Scheduler:
         if isinstance(message, Shutdown):
             for trainer in list(self.trainers.values()):
                 trainer.apply(Command(trainer.run_id, "stop", trainer.seq))
-                self._outbox.extend(trainer.advance(False))
+                self._gather(trainer.advance(False))
             self.trainers.clear()
             self._running = False
         elif isinstance(message, Start):
@@ -164,12 +165,23 @@ class Scheduler:
                     self._outbox.append(found.report())  # the web process learns the command took effect
                 self._file(found)
 
+    def _gather(self, reports: list[Stepped | StatusReport]) -> None:
+        for report in reports:
+            if isinstance(report, Stepped):
+                self._steps.setdefault(report.run_id, []).append(report)
+            else:
+                self._outbox.append(report)
+
     def _flush(self, now: float) -> None:
+        """Send every run's steps since the last flush, one batch a run, then the status reports (a run's last
+        steps before the report that it ended)."""
         if now - self._costs_reported >= COST_REPORT_INTERVAL:
             self._costs_reported = now
             self._outbox.extend(trainer.report() for trainer in self.trainers.values() if trainer.cost is not None)
-        if self._outbox:
-            self.channel.send(self._outbox)
+        if self._steps or self._outbox:
+            batches: list[Outbound] = [batch(steps) for steps in self._steps.values()]
+            self.channel.send(batches + self._outbox)
+            self._steps = {}
             self._outbox = []
         self._flushed = now
 

@@ -11,12 +11,13 @@ from app.engines.code import step_code
 from app.graph.capture import capture_step
 from app.graph.model import BackwardTrace, Graph, graph_shape, graph_values
 from app.run_config import RunConfig
-from app.runs.divergence import divergence_message, finite, ran_away
-from app.training.messages import Command, Outbound, Start, StatusReport, Stepped
+from app.training.divergence import divergence_message, finite, ran_away
+from app.training.messages import Command, Start, StatusReport, Stepped
 
 COST_WEIGHT = 0.05  # how much one step's measured time moves the run's average cost per step
 
 Turn = Literal["go", "single"]
+Report = Stepped | StatusReport  # what a step tells: the step, and a change of status
 
 
 class Trainer:
@@ -91,12 +92,12 @@ class Trainer:
 
     # One step.
 
-    def advance(self, graph_allowed: bool) -> list[Outbound]:
+    def advance(self, graph_allowed: bool) -> list[Report]:
         """Take the step that is due (or end the run): what to report. `graph_allowed`: whether there is time to
         capture a graph if the step becomes a frame (a step taken by hand, or the last ones, always get one)."""
         if self._stop:
             return self._end("stopped")
-        reports: list[Outbound] = []
+        reports: list[Report] = []
         now = time.monotonic()
         if self._stream is None:
             self._stream = self.engine.train(self.config, self.problem, self.curve_x)
@@ -115,7 +116,7 @@ class Trainer:
             reports.extend(self._end("failed", f"{type(error).__name__}: {error}"))
         return reports
 
-    def _take(self, turn: Turn, graph_allowed: bool, now: float) -> list[Outbound]:
+    def _take(self, turn: Turn, graph_allowed: bool, now: float) -> list[Report]:
         assert self._stream is not None
         if turn == "single" and self._want_detail is False:
             self._want_detail = True  # a step taken by hand while paused is always shown, graph and all
@@ -170,7 +171,7 @@ class Trainer:
         values = {**graph_values(graph, trace), "step": record.step}
         return Stepped(self.run_id, record, graph.signature, shape, values)
 
-    def _end(self, status: str, message: str | None = None) -> list[Outbound]:
+    def _end(self, status: str, message: str | None = None) -> list[Report]:
         self.ended = True
         self.status = status
         if self._stream is not None:

@@ -16,7 +16,7 @@ from app.runs.feed import SLICE, Feed, FeedFailed, Hub
 from app.runs.run import Run, RunStatus
 from app.runs.viewer import Encoded, Viewer
 from app.storage.records import interrupted_message
-from app.training.messages import StatusReport, Stepped
+from app.training.messages import StatusReport, Stepped, batch
 
 MakeConfig = Callable[..., RunConfig]
 MakeRun = Callable[..., Run]
@@ -38,7 +38,7 @@ class Driver:
         for _ in range(count):
             record = self.stream.send(True if self.started else None)
             self.started = True
-            self.run.apply(Stepped(self.run.id, record))
+            self.run.apply(batch([Stepped(self.run.id, record)]))
 
     def status(self, status: RunStatus) -> None:
         """Change the run's status, e.g. to end it."""
