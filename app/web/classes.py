@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import ValidationError, WithJsonSchema
 from starlette.requests import HTTPConnection
 
 from app.classes.answers import ClassAnswers
@@ -36,6 +36,9 @@ from app.web.share import origin, qr_code
 
 router = APIRouter(prefix="/api/classes", tags=["classes"])
 
+# A student's body is read as given (which fields were sent matters), then checked as a RunConfig on top of the
+# class's settings: the document shows it as the RunConfig it is.
+PARTIAL_CONFIG = {"$ref": "#/components/schemas/RunConfig-Input"}
 NO_CLASS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorAnswer, "description": "No class with that code."}}
 
 
@@ -198,12 +201,6 @@ def join_class(
     "/{code}/runs",
     status_code=status.HTTP_201_CREATED,
     responses={**answers(*JSON_CHANGE, 429), **NO_CLASS},
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunConfig"}}},
-        }
-    },
 )
 def start_class_run(
     room: RoomDep,
@@ -211,7 +208,7 @@ def start_class_run(
     manager: ManagerDep,
     registry: RegistryDep,
     limits: Annotated[ClassLimits, Depends(get_limits)],
-    body: Annotated[dict[str, Any], Body()],
+    body: Annotated[dict[str, Any], Body(), WithJsonSchema(PARTIAL_CONFIG)],
 ) -> CreatedRun:
     """Start a run in the class as one of its students (X-Student-Token): the body is a partial RunConfig on top
     of the class's settings, and may change only the class's free fields (422 naming a fixed one). The per-client
