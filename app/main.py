@@ -22,6 +22,7 @@ from app.runs.stored import AnyRun
 from app.storage.startup import open_checked
 from app.storage.store import RunStore
 from app.web import api, class_ws, classes, docs, edge, export, graph_replay, import_run, pages, presenter, share, ws
+from app.web.class_framing import preframe
 from app.web.class_limits import ClassLimits
 from app.web.openapi import with_server_limits
 from app.web.rate_limits import RateLimits
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
         app.state.templates = Jinja2Templates(directory=settings.templates_dir)
         app.state.classes = ClassRegistry(app.state.store, settings.max_class_students)
         find = functools.partial(find_run, app.state.manager)
-        app.state.class_hub = ClassHub(app.state.classes, find, settings.class_frame_rate)
+        app.state.class_hub = ClassHub(app.state.classes, find, settings.class_frame_rate, preframe)
         app.state.class_answers = ClassAnswers(app.state.classes, find, 1.0 / settings.class_frame_rate)
         app.state.class_limits = ClassLimits(settings)
         yield

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 SLICE = 100  # viewers offered a message between two turns of the event loop
 FindRun = Callable[[str], AnyRun | None]  # a run by id, None if it is gone (blocking: may read the store)
+Prepare = Callable[[Encoded], Encoded]  # frames a message for the sockets ahead of time (in the building thread)
 
 
 @dataclass(slots=True)
@@ -39,8 +40,11 @@ class Mark:
 class ClassFeed:
     """Turns a class's runs' progress into class frames for its viewers, while it has any."""
 
-    def __init__(self, room: Classroom, registry: ClassRegistry, find: FindRun, interval: float) -> None:
+    def __init__(
+        self, room: Classroom, registry: ClassRegistry, find: FindRun, interval: float, prepare: Prepare
+    ) -> None:
         self.room = room
+        self.prepare = prepare
         self.registry = registry
         self.find = find
         self.interval = interval
@@ -158,8 +162,8 @@ class ClassFeed:
                 self._varying = now_varying
                 body["varying"] = now_varying
             news_at_all = bool(runs or added or removed) or "varying" in body
-            frame = (Encoded(body), body) if news_at_all and not first else None
-            snapshot = Encoded(self._snapshot()) if with_snapshot else None
+            frame = (self.prepare(Encoded(body)), body) if news_at_all and not first else None
+            snapshot = self.prepare(Encoded(self._snapshot())) if with_snapshot else None
             return frame, snapshot
 
     @staticmethod
@@ -220,9 +224,13 @@ class ClassFeed:
 class ClassHub:
     """The feeds of the classes that have viewers."""
 
-    def __init__(self, registry: ClassRegistry, find: FindRun, frame_rate: float) -> None:
+    def __init__(
+        self, registry: ClassRegistry, find: FindRun, frame_rate: float, prepare: Prepare = lambda message: message
+    ) -> None:
+        """`prepare` frames each message ahead of time, off the event loop (app.web.class_framing.preframe)."""
         self.registry = registry
         self.find = find
+        self.prepare = prepare
         self.interval = 1.0 / frame_rate
         self._feeds: dict[str, ClassFeed] = {}
 
@@ -235,7 +243,7 @@ class ClassHub:
         """A viewer of the class for the duration of the block; `write_now` sends straight to its socket."""
         feed = self._feeds.get(room.code)
         if feed is None:
-            feed = self._feeds[room.code] = ClassFeed(room, self.registry, self.find, self.interval)
+            feed = self._feeds[room.code] = ClassFeed(room, self.registry, self.find, self.interval, self.prepare)
         viewer = feed.join(write_now)
         try:
             yield viewer
