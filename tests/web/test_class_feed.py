@@ -3,16 +3,23 @@ reaches each viewer exactly once, in order, equal to its stored history, and eve
 
 import asyncio
 import json
-from typing import Any
+import typing
+from typing import Annotated, Any
 
 import httpx
 import pytest
+from pydantic import Field, TypeAdapter
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.config import Settings
+from app.protocol import ClassFrame, ClassSnapshot, PresenterMessage
 from tests.web.conftest import LiveServer, Serve
 
 ENDED = {"finished", "stopped", "failed", "diverged", "interrupted"}
+# Every message checked against its TypedDict in app/protocol.py, strictly.
+MESSAGE: TypeAdapter[Any] = TypeAdapter(
+    Annotated[typing.Union[ClassSnapshot, ClassFrame, PresenterMessage], Field(discriminator="type")]  # noqa: UP007
+)
 SETTINGS = {"engine": "torch-autograd", "points": 16, "steps": 300, "pace": 400, "seed": 1}
 
 
@@ -34,7 +41,10 @@ class Follower:
         self.snapshot: dict[str, Any] = {}
 
     def apply(self, text: str) -> None:
+        MESSAGE.validate_json(text, strict=True)
         message = json.loads(text)
+        shape = {"class_snapshot": ClassSnapshot, "class_frame": ClassFrame}[message["type"]]
+        assert shape.__required_keys__ <= set(message) <= shape.__required_keys__ | shape.__optional_keys__
         if message["type"] == "class_snapshot":
             assert not self.texts, "the snapshot comes first, once"
             self.snapshot = message

@@ -11,6 +11,7 @@ import pytest
 import segno
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 from app.config import Settings
 from app.run_config import RunConfig
@@ -304,3 +305,42 @@ def test_presenter_states_are_checked(client: httpx.Client) -> None:
         assert client.post(view, json=state, headers=token).status_code == 422, state
     state = {"colour_by": "learning_rate", "run": None, "log": True, "zoom": 1.5}
     assert client.post(view, json=state, headers=token).status_code == 204
+
+
+def test_a_class_feed_opened_by_another_sites_page_is_closed_4403(server: Any, client: httpx.Client) -> None:
+    """A page of another site may not follow a class, as it may not follow a run."""
+    code = open_class(client)["code"]
+
+    async def watch() -> int | None:
+        async with connect(f"{server.ws}/ws/classes/{code}", origin=Origin("http://evil.example")) as websocket:
+            with pytest.raises(ConnectionClosed):
+                await websocket.recv()
+            return websocket.close_code
+
+    assert asyncio.run(watch()) == 4403
+
+
+def test_a_students_name_is_checked(client: httpx.Client) -> None:
+    """An empty, long or non-text name is a 422 naming it; no name gives "Student N"."""
+    code = open_class(client)["code"]
+    for name in ("", "   ", "x" * 41, 5):
+        answer = client.post(f"/api/classes/{code}/join", json={"name": name})
+        assert answer.status_code == 422 and answer.json()["detail"][0]["loc"][:2] == ["body", "name"], name
+    assert client.post(f"/api/classes/{code}/join", json={}).json()["name"] == "Student 1"
+    assert client.post(f"/api/classes/{code}/join", json={"name": None}).json()["name"] == "Student 2"
+
+
+def test_a_hall_asking_for_the_class_shares_one_answer(serve: Serve) -> None:
+    """Within one class frame interval, every GET of the class is the same answer, made once; a run started in the
+    class makes it anew at once."""
+    server = serve(Settings(class_frame_rate=0.01))  # one answer a 100 s, unless the class changes
+    with httpx.Client(base_url=server.http, timeout=10) as client:
+        code = open_class(client)["code"]
+        answers = server.app.state.class_answers
+        before = answers.makings
+        first = [client.get(f"/api/classes/{code}").content for _ in range(20)]
+        assert len(set(first)) == 1 and answers.makings == before + 1
+        steer = join(client, code)
+        run = client.post(f"/api/classes/{code}/runs", json={}, headers=steer).json()
+        assert [entry["id"] for entry in client.get(f"/api/classes/{code}").json()["runs"]] == [run["id"]]
+        assert answers.makings == before + 2
