@@ -344,3 +344,20 @@ def test_a_hall_asking_for_the_class_shares_one_answer(serve: Serve) -> None:
         run = client.post(f"/api/classes/{code}/runs", json={}, headers=steer).json()
         assert [entry["id"] for entry in client.get(f"/api/classes/{code}").json()["runs"]] == [run["id"]]
         assert answers.makings == before + 2
+
+
+def test_the_lecturer_stops_any_run_of_the_class(client: httpx.Client) -> None:
+    """With the class's control token, a student's run is stopped without its own token; without it, 403; a run
+    of another class or none at all is 404; an ended one 409."""
+    made = open_class(client, settings={**TINY, "steps": 100_000, "pace": 5})
+    code, lecturer = made["code"], {"X-Control-Token": made["control_token"]}
+    run = client.post(f"/api/classes/{code}/runs", json={}, headers=join(client, code)).json()
+    stop = f"/api/classes/{code}/runs/{run['id']}/stop"
+    assert client.post(stop).status_code == 403
+    assert client.post(stop, headers={"X-Control-Token": run["control_token"]}).status_code == 403
+    stopped = client.post(stop, headers=lecturer)
+    assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
+    assert client.post(stop, headers=lecturer).status_code == 409
+    outside = client.post("/api/runs", json=TINY).json()
+    assert client.post(f"/api/classes/{code}/runs/{outside['id']}/stop", headers=lecturer).status_code == 404
+    assert client.post(f"/api/classes/{code}/runs/nope/stop", headers=lecturer).status_code == 404
