@@ -51,6 +51,7 @@ class ClassFeed:
         self.viewers: set[ClassViewer] = set()
         self._joining: list[ClassViewer] = []  # given the next snapshot, then frames
         self._marks: dict[str, Mark] = {}
+        self._skipped: set[str] = set()  # runs that could not be read: left out from then on
         self._varying: list[str] = []
         self._presenter = room.presenter
         self._lock = threading.Lock()  # one build at a time (builds run in a worker thread)
@@ -135,24 +136,13 @@ class ClassFeed:
             removed: list[str] = []
             ids = self.registry.run_ids(self.room)
             for run_id in ids:
-                mark = self._marks.get(run_id)
-                if mark is not None and mark.done:
+                if run_id in self._skipped:
                     continue
-                run = self.find(run_id)
-                if run is None:
-                    if mark is not None:
-                        del self._marks[run_id]
-                        removed.append(run_id)
-                    self.registry.forget_run(self.room, run_id)
-                    continue
-                if mark is None:
-                    mark = self._marks[run_id] = self._mark(run)
-                    if not first:
-                        added.append(self._entry(run_id, mark))
-                    continue
-                news = self._news(run, mark)
-                if news is not None:
-                    runs[run_id] = news
+                try:
+                    self._visit(run_id, first, runs, added, removed)
+                except Exception:  # one run that cannot be read (damaged in the store) must not end the class's feed
+                    log.warning("class %s: run %s cannot be read; its feed goes on without it", self.room.code, run_id)
+                    self._skipped.add(run_id)
             self.builds += 1
             body: dict[str, Any] = {"type": "class_frame", "runs": runs, "added": added}
             if removed:
@@ -165,6 +155,31 @@ class ClassFeed:
             frame = (self.prepare(Encoded(body)), body) if news_at_all and not first else None
             snapshot = self.prepare(Encoded(self._snapshot())) if with_snapshot else None
             return frame, snapshot
+
+    def _visit(
+        self, run_id: str, first: bool, runs: dict[str, dict[str, Any]], added: list[dict[str, Any]], removed: list[str]
+    ) -> None:
+        """Add one run's news to the frame being built: new losses and changes, or the whole run if it is new to
+        this feed (in the snapshot only, on the first build), or its removal if it is gone."""
+        mark = self._marks.get(run_id)
+        if mark is not None and mark.done:
+            return
+        run = self.find(run_id)
+        if run is None:
+            if mark is not None:
+                del self._marks[run_id]
+                removed.append(run_id)
+            self.registry.forget_run(self.room, run_id)
+            return
+        if mark is None:
+            mark = self._mark(run)
+            self._marks[run_id] = mark
+            if not first:
+                added.append(self._entry(run_id, mark))
+            return
+        news = self._news(run, mark)
+        if news is not None:
+            runs[run_id] = news
 
     @staticmethod
     def _mark(run: AnyRun) -> Mark:

@@ -3,6 +3,7 @@ reaches each viewer exactly once, in order, equal to its stored history, and eve
 
 import asyncio
 import json
+import sqlite3
 import typing
 from typing import Annotated, Any
 
@@ -177,3 +178,29 @@ def test_the_lecturers_view_reaches_the_class_viewers(server: LiveServer) -> Non
         message, later = asyncio.run(watch())
         assert message == {"type": "presenter", "state": {"colour_by": "learning_rate", "run": None}}
         assert later["presenter"] == message["state"]
+
+
+def test_a_damaged_run_leaves_the_rest_of_the_class_feed_going(serve: Serve, tmp_path: Any, wait_until: Any) -> None:
+    """A class run whose stored losses no longer read back is left out of the feed; the class's other runs are
+    sent whole, and the class still lists both."""
+    url = f"sqlite:///{tmp_path / 'class.db'}"
+    first = serve(Settings(database_url=url, flush_interval=0.05))
+    with httpx.Client(base_url=first.http, timeout=10) as client:
+        code = client.post("/api/classes", json={"settings": {**SETTINGS, "pace": None}}).json()["code"]
+        damaged, healthy = start_runs(client, code, [1e-6, 2e-6])
+        for run_id in (damaged, healthy):
+            wait_until(lambda r=run_id: client.get(f"/api/runs/{r}").json()["status"] in ENDED, what=f"{run_id} ends")
+        first.app.state.manager.flush()
+        expected = client.get(f"/api/runs/{healthy}/history").json()["loss"]
+    with sqlite3.connect(tmp_path / "class.db") as connection:
+        connection.execute("UPDATE chunks SET loss = x'0000' WHERE run_id = ?", (damaged,))
+    second = serve(Settings(database_url=url))  # reads the class and its runs from the damaged file
+
+    async def watch() -> dict[str, Any]:
+        async with connect(f"{second.ws}/ws/classes/{code}", max_size=None) as websocket:
+            return dict(json.loads(await asyncio.wait_for(websocket.recv(), 10)))
+
+    snapshot = asyncio.run(watch())
+    assert [(entry["id"], entry["losses"]) for entry in snapshot["runs"]] == [(healthy, expected)]
+    with httpx.Client(base_url=second.http, timeout=10) as client:
+        assert {entry["id"] for entry in client.get(f"/api/classes/{code}").json()["runs"]} == {damaged, healthy}
