@@ -22,6 +22,7 @@ from app.storage.classes import StudentRecord
 from app.web.api import CLIENT_RETRY, STOP_WAIT, info
 from app.web.class_limits import ClassLimits, student_key
 from app.web.class_models import (
+    PARTIAL_CONFIG,
     ClassCreated,
     ClassDetail,
     ClassPresenterState,
@@ -37,9 +38,6 @@ from app.web.share import origin, qr_code
 
 router = APIRouter(prefix="/api/classes", tags=["classes"])
 
-# A student's body is read as given (which fields were sent matters), then checked as a RunConfig on top of the
-# class's settings: the document shows it as the RunConfig it is.
-PARTIAL_CONFIG = {"$ref": "#/components/schemas/RunConfig-Input"}
 NO_CLASS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorAnswer, "description": "No class with that code."}}
 NO_CLASS_RUN: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorAnswer, "description": "No class with that code, or no run with that id in it."}
