@@ -17,7 +17,7 @@ from app.runs.feed import Hub
 from app.runs.manager import RunManager
 from app.storage.startup import open_checked
 from app.storage.store import RunStore
-from app.web import api, docs, edge, export, graph_replay, import_run, pages, presenter, share, ws
+from app.web import api, class_app, docs, edge, export, graph_replay, import_run, pages, presenter, share, ws
 from app.web.openapi import with_server_limits
 from app.web.rate_limits import RateLimits
 from app.web.responses import JSON_CHANGE, ONE_RUN, answers
@@ -58,7 +58,9 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
         app.state.templates = Jinja2Templates(directory=settings.templates_dir)
         app.state.manager.training.warm()  # the workers start in the background: the first run waits for none
         reaping = asyncio.create_task(reap_abandoned(app.state.manager), name="reap-abandoned")
+        class_app.start(app, settings)
         yield
+        await class_app.stop(app)
         reaping.cancel()
         await asyncio.gather(reaping, return_exceptions=True)
         await asyncio.to_thread(app.state.manager.shutdown)  # waits for the runs' last steps, then stores them
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     edge.install(app, settings)
     app.include_router(api.router)
     app.include_router(ws.router)
+    class_app.include_routes(app)
     app.include_router(pages.router)
     app.include_router(share.router)
     # Statuses the edge and the per-client limits add to routes documented in their own modules.
