@@ -1,0 +1,282 @@
+// The class chart: every run's loss curve on one canvas, coloured by the setting that varies, redrawn at most
+// once per animation frame. A new epoch (a run added, a status changed, another colouring, a resize) redraws
+// every curve, each thinned to two points per pixel column; otherwise only the losses new since the last draw
+// are drawn on. The highlighted runs (the one pointed at, the one singled out, this browser's own) and the
+// marks of diverged runs sit on a second canvas above, redrawn whole each time: they are few.
+import { cssVar } from "../views/chart.js";
+import { oncePerFrame } from "../views/animation_frame.js";
+import { formatCount, formatPowerOfTen, formatValue } from "../format.js";
+import { colourField, colouring, valueText } from "./colours.js";
+import { domain, plotBox, scales, stepTicks } from "./scales.js";
+import { latestLoss, settingOf } from "./store.js";
+
+const HIT_PX = 12; // how near the pointer must be to a curve to take it
+const LINE = 1.25; // a curve's width; presenter mode doubles it
+
+export class ClassChart {
+  #container;
+  #base;
+  #over;
+  #tip;
+  #open;
+  #state = null;
+  #drawn = new Map(); // run id -> how many of its losses the base canvas shows
+  #key = ""; // what the base canvas was drawn for: a change redraws it whole
+  #geometry = null; // {box, scale, font, colourOf}
+  #hovered = null;
+  #request = oncePerFrame(() => this.#draw());
+
+  /** `open(runId)` opens a run (a click on its curve). */
+  constructor(container, { open }) {
+    this.#container = container;
+    this.#base = container.querySelector("[data-chart-base]");
+    this.#over = container.querySelector("[data-chart-over]");
+    this.#tip = container.querySelector("[data-chart-tip]");
+    this.#open = open;
+    new ResizeObserver(() => this.invalidate()).observe(container);
+    this.#over.addEventListener("pointermove", (event) => this.#point(event));
+    this.#over.addEventListener("pointerleave", () => this.#point(null));
+    this.#over.addEventListener("click", (event) => {
+      const run = this.#hit(event);
+      if (run) this.#open(run.id);
+    });
+  }
+
+  update(state) {
+    this.#state = state;
+    this.#request();
+  }
+
+  reset() {
+    this.invalidate();
+  }
+
+  /** Redraw every curve on the next frame (the theme, the type size or the window changed). */
+  invalidate() {
+    this.#key = "";
+    this.#request();
+  }
+
+  /** The colouring in use, for the legend and the table (null before the first snapshot). */
+  colouring(state) {
+    const runs = [...state.runs.values()];
+    return colouring(runs, colourField(state.varying, state.colourBy), state.cls);
+  }
+
+  #draw() {
+    const state = this.#state;
+    if (!state) return;
+    const runs = [...state.runs.values()];
+    const ratio = devicePixelRatio || 1;
+    const width = Math.floor(this.#container.clientWidth);
+    const height = Math.floor(this.#container.clientHeight);
+    const font = parseFloat(getComputedStyle(this.#container).fontSize);
+    const presenting = document.documentElement.classList.contains("presenting");
+    const range = domain(runs, state.cls);
+    const key = JSON.stringify([state.epoch, width, height, ratio, font, presenting, range]);
+    if (key !== this.#key) {
+      this.#key = key;
+      for (const canvas of [this.#base, this.#over]) {
+        canvas.width = Math.max(1, width * ratio);
+        canvas.height = Math.max(1, height * ratio);
+      }
+      const box = plotBox(width, height, font);
+      this.#geometry = { box, scale: scales(box, range), font, colourOf: this.colouring(state).colourOf, ratio,
+        line: LINE * (presenting ? 2 : 1) };
+      this.#drawAll(runs, range);
+    } else {
+      this.#drawNew(runs);
+    }
+    this.#drawOver(state);
+    const ended = runs.filter((run) => run.status === "diverged").length;
+    const curves = [...this.#drawn.values()].filter((length) => length > 0).length;
+    this.#report({ curves, diverged: ended, runs: runs.length, font: Math.round(font) });
+  }
+
+  #context(canvas) {
+    const context = canvas.getContext("2d");
+    const { ratio } = this.#geometry;
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    return context;
+  }
+
+  #drawAll(runs, range) {
+    const context = this.#context(this.#base);
+    const { box, scale, font } = this.#geometry;
+    context.clearRect(0, 0, this.#base.width, this.#base.height);
+    // Grid and labels: a line and a label at every decade, steps at round numbers.
+    context.font = `${Math.round(font * 0.9)}px ${getComputedStyle(this.#container).fontFamily}`;
+    context.strokeStyle = cssVar("--grid");
+    context.fillStyle = cssVar("--muted");
+    context.lineWidth = 1;
+    context.textAlign = "right";
+    context.textBaseline = "middle";
+    const every = Math.max(1, Math.ceil((range.highDecade - range.lowDecade) / (box.height / (font * 1.6))));
+    for (let d = range.lowDecade; d <= range.highDecade; d++) {
+      if ((d - range.lowDecade) % every) continue;
+      const y = Math.round(scale.y(10 ** d)) + 0.5;
+      context.beginPath();
+      context.moveTo(box.left, y);
+      context.lineTo(box.left + box.width, y);
+      context.stroke();
+      context.fillText(formatPowerOfTen(10 ** d), box.left - font * 0.3, y);
+    }
+    context.textAlign = "center";
+    context.textBaseline = "top";
+    for (const step of stepTicks(range.lastStep, box.width, font * 5)) {
+      context.fillText(formatCount(step), scale.x(step), box.top + box.height + font * 0.3);
+    }
+    this.#drawn.clear();
+    context.save();
+    context.beginPath();
+    context.rect(box.left, box.top, box.width, box.height);
+    context.clip();
+    for (const run of runs) {
+      this.#curve(context, run, 0);
+      this.#drawn.set(run.id, run.losses.length);
+    }
+    context.restore();
+  }
+
+  #drawNew(runs) {
+    const context = this.#context(this.#base);
+    const { box } = this.#geometry;
+    context.save();
+    context.beginPath();
+    context.rect(box.left, box.top, box.width, box.height);
+    context.clip();
+    for (const run of runs) {
+      const drawn = this.#drawn.get(run.id) ?? 0;
+      if (run.losses.length <= drawn) continue;
+      this.#curve(context, run, Math.max(0, drawn - 1));
+      this.#drawn.set(run.id, run.losses.length);
+    }
+    context.restore();
+  }
+
+  /** Strokes `run`'s curve from step `from` on: every point, or a column's lowest and highest when crowded. */
+  #curve(context, run, from, { colour = null, width = null } = {}) {
+    const { scale, colourOf, line } = this.#geometry;
+    const values = run.losses.values;
+    if (values.length - from < 1) return;
+    context.strokeStyle = colour ?? colourOf(run);
+    context.lineWidth = width ?? line;
+    context.lineJoin = "round";
+    context.beginPath();
+    let open = false;
+    let column = NaN;
+    let low = 0;
+    let high = 0;
+    const flush = () => {
+      if (Number.isNaN(column)) return;
+      const a = scale.y(low);
+      const b = scale.y(high);
+      if (open) context.lineTo(column, a);
+      else context.moveTo(column, a);
+      if (b !== a) context.lineTo(column, b);
+      open = true;
+    };
+    for (let i = from; i < values.length; i++) {
+      const v = values[i];
+      if (Number.isNaN(v)) {
+        flush();
+        column = NaN;
+        open = false;
+        continue;
+      }
+      const x = Math.round(scale.x(i) * 2) / 2; // two columns per CSS pixel
+      if (x !== column) {
+        flush();
+        column = x;
+        low = high = v;
+      } else if (v < low) low = v;
+      else if (v > high) high = v;
+    }
+    flush();
+    context.stroke();
+  }
+
+  #drawOver(state) {
+    const context = this.#context(this.#over);
+    const { scale, font, line } = this.#geometry;
+    context.clearRect(0, 0, this.#over.width, this.#over.height);
+    const ink = cssVar("--ink");
+    // Diverged runs: a cross where each last had a loss to draw.
+    context.lineWidth = line * 1.6;
+    context.strokeStyle = cssVar("--danger");
+    const size = font * 0.35;
+    for (const run of state.runs.values()) {
+      if (run.status !== "diverged") continue;
+      const last = latestLoss(run);
+      if (!last) continue;
+      const x = scale.x(last.step);
+      const y = scale.y(last.loss);
+      context.beginPath();
+      context.moveTo(x - size, y - size);
+      context.lineTo(x + size, y + size);
+      context.moveTo(x + size, y - size);
+      context.lineTo(x - size, y + size);
+      context.stroke();
+    }
+    const marked = [state.own, state.selected, this.#hovered].filter(Boolean);
+    for (const id of new Set(marked)) {
+      const run = state.runs.get(id);
+      if (!run) continue;
+      this.#curve(context, run, 0, { colour: ink, width: line * 4 }); // a halo, so the colour reads on any curve
+      this.#curve(context, run, 0, { width: line * 2.2 });
+    }
+    this.#container.dataset.highlighted = [...new Set(marked)].join(" ");
+  }
+
+  /** The run whose curve passes nearest the pointer, within HIT_PX, or null. */
+  #hit(event) {
+    if (!this.#geometry || !this.#state) return null;
+    const rect = this.#over.getBoundingClientRect();
+    const px = event.clientX - rect.left;
+    const py = event.clientY - rect.top;
+    const { scale } = this.#geometry;
+    const step = scale.step(px);
+    let best = null;
+    let bestDistance = HIT_PX;
+    for (const run of this.#state.runs.values()) {
+      const v = run.losses.at(Math.min(step, run.losses.length - 1));
+      if (v === undefined || Number.isNaN(v)) continue;
+      if (step > run.losses.length - 1 && scale.x(run.losses.length - 1) < px - HIT_PX) continue;
+      const distance = Math.abs(scale.y(v) - py);
+      if (distance < bestDistance) {
+        best = run;
+        bestDistance = distance;
+      }
+    }
+    return best;
+  }
+
+  #point(event) {
+    const run = event ? this.#hit(event) : null;
+    this.#over.style.cursor = run ? "pointer" : "";
+    if ((run?.id ?? null) !== this.#hovered) {
+      this.#hovered = run?.id ?? null;
+      this.#request();
+    }
+    this.#tip.hidden = !run;
+    if (!run) return;
+    const state = this.#state;
+    const field = colourField(state.varying, state.colourBy);
+    const last = latestLoss(run);
+    const setting = field ? ` · ${field} ${valueText(settingOf(run, field, state.cls))}` : "";
+    this.#tip.textContent = `${run.name ?? run.student ?? run.id}${setting} · loss ${last ? formatValue(last.loss) : "—"}`;
+    const rect = this.#container.getBoundingClientRect();
+    const left = event.clientX - rect.left;
+    this.#tip.style.left = `${Math.min(left + 12, rect.width - this.#tip.offsetWidth - 4)}px`;
+    this.#tip.style.top = `${Math.max(0, event.clientY - rect.top - this.#tip.offsetHeight - 10)}px`;
+  }
+
+  /** What is on the canvas, for tests and for anyone reading the page's markup. */
+  #report({ curves, diverged, runs, font }) {
+    const data = this.#container.dataset;
+    data.curves = curves;
+    data.diverged = diverged;
+    data.runs = runs;
+    data.fontPx = font;
+  }
+}
