@@ -8,7 +8,7 @@ const CLIMB = 100; // how far above the highest start the scale reaches: a run p
 
 /** The steps axis' end and the loss axis' decades, from every run's settings and losses. */
 export function domain(runs, cls) {
-  let lastStep = 1;
+  let lastStep = Math.max(1, Number(cls?.settings?.steps ?? DEFAULT_STEPS) - 1); // the class's, before any run
   let low = Infinity;
   let high = -Infinity;
   let start = -Infinity; // the highest first loss: a run climbing far past it is blowing up
@@ -60,7 +60,7 @@ export function stepTicks(lastStep, pixels, spacing) {
   const wanted = Math.max(1, Math.floor(pixels / spacing));
   const raw = lastStep / wanted;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const every = [1, 2, 5, 10].map((m) => m * power).find((m) => m >= raw) ?? raw;
+  const every = Math.max(1, [1, 2, 5, 10].map((m) => m * power).find((m) => m >= raw) ?? raw); // whole steps
   const ticks = [];
   for (let s = 0; s <= lastStep; s += every) ticks.push(s);
   return ticks;

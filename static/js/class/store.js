@@ -108,6 +108,9 @@ export class ClassStore {
       if (!state.runs.has(summary.id)) state.runs.set(summary.id, runFrom(summary));
       state.epoch++;
     }
+    for (const id of msg.removed ?? []) {
+      if (state.runs.delete(id)) state.epoch++;
+    }
     for (const [id, change] of Object.entries(msg.runs ?? {})) {
       const run = state.runs.get(id);
       if (!run) {

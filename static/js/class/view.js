@@ -3,7 +3,7 @@
 // view shared with the students who follow it.
 import { Connection } from "../protocol.js";
 import { Presentation } from "../present/theme.js";
-import { classTokenFor, getClass, shareClassView } from "./api.js";
+import { classTokenFor, getClass, saveClassToken, shareClassView } from "./api.js";
 import { ClassChart } from "./chart.js";
 import { ClassLegend } from "./legend.js";
 import { runPageUrl } from "./protocol.js";
@@ -16,6 +16,13 @@ const $ = (selector) => document.querySelector(selector);
 const root = $("[data-class-view]");
 const code = root.dataset.code;
 const store = new ClassStore(code);
+// `/class/{code}#token=...`: the class's control token from whoever opened it (a script, another machine), kept
+// here and taken out of the address at once, so it is neither bookmarked nor shown on the projector.
+const handed = new URLSearchParams(location.hash.slice(1)).get("token");
+if (handed) {
+  saveClassToken(code, handed);
+  history.replaceState(null, "", location.pathname + location.search);
+}
 const lecturer = classTokenFor(code) !== null;
 const params = new URLSearchParams(location.search);
 
