@@ -214,10 +214,11 @@ def test_a_follower_sees_what_the_lecturer_shows(
         )
         # Browsing alone: the lecturer's next change no longer moves the student's view.
         student.locator("[data-follow-switch]").uncheck()
+        received = student.locator("[data-follow]").get_attribute("data-received")
         page.locator("th[data-sort='loss'] button").click()
-        page.wait_for_function("() => document.querySelector(\"th[data-sort='loss']\").ariaSort === 'ascending'")
-        page.wait_for_function("() => document.querySelector('[data-share-note]').textContent.includes('shown')")
-        student.wait_for_timeout(500)  # what would have arrived by now, had it been followed
+        student.wait_for_function(
+            "(before) => document.querySelector('[data-follow]').dataset.received !== before", arg=received
+        )
         assert student.locator("th[data-sort='name']").get_attribute("aria-sort") == "ascending"
     finally:
         context.close()

@@ -29,6 +29,10 @@ const chart = new ClassChart($("[data-class-chart]"), {
 const legend = new ClassLegend($("[data-class-panel]"), () => {});
 store.subscribe((state) => {
   if (state.gap) socket.resync();
+  // Start names the new run in the address with pushState, which no event reports: looked at on each update
+  // (the student's run joins the class's messages right after).
+  const own = ownRun();
+  if (own !== state.own) return store.apply({ type: ClassLocal.OWN, runId: own });
   chart.update(state);
   legend.update(state, chart.colouring(state));
   const title = $("[data-class-title]");
@@ -50,14 +54,14 @@ function applySettings(settings, free) {
       // A text field stays readable and focusable; a choice cannot be read-only, so it is disabled.
       if (element.tagName === "INPUT" && element.type === "text") element.readOnly = true;
       else element.disabled = true;
-      element.dataset.classFixed = "";
+      element.dataset.fixedByClass = "";
       element.title = "fixed by the class";
     }
   }
-  const note = $("[data-class-fixed]");
+  const note = $("[data-class-fixed-note]");
   note.hidden = fixed.length === 0;
   note.textContent = `Fixed by the class: ${fixed.map((name) => `${fieldLabel(name)} ${valueText(settings[name])}`).join(", ")}.`;
-  form.dataset.classFixed = fixed.join(" ");
+  form.dataset.classFixes = fixed.join(" ");
 }
 
 async function join() {

@@ -98,9 +98,14 @@ followSwitch.addEventListener("change", () => {
   applyPresenter(store.state);
 });
 let applied = null;
+let received = null;
 /** A follower's view takes the lecturer's last shared state (once per state). */
 function applyPresenter(state) {
   const view = state.presenter;
+  if (view && view !== received) {
+    received = view;
+    follow.dataset.received = Number(follow.dataset.received ?? 0) + 1; // followed or not
+  }
   if (lecturer || !state.following || !view || view === applied) return;
   applied = view;
   follow.dataset.applied = Number(follow.dataset.applied ?? 0) + 1;
