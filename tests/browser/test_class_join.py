@@ -58,19 +58,23 @@ def test_a_student_joins_once_and_the_class_fixes_what_it_fixes(
     open_settings(page)
     page.wait_for_function("() => document.querySelector('#controls').dataset.classFixes !== undefined")
     fixed = page.evaluate(
-        """() => Object.fromEntries(["steps", "pace", "points", "engine", "learning_rate", "seed"].map((name) => {
+        """(names) => Object.fromEntries(names.map((name) => {
           const control = document.querySelector(`#${name}`);
           return [name, { value: control.value, locked: control.readOnly || control.disabled }];
-        }))"""
+        }))""",
+        ["steps", "pace", "points", "engine", "learning_rate", "seed", "noise", "dtype"],
     )
     assert fixed["steps"] == {"value": "150", "locked": True}
     assert fixed["pace"] == {"value": "60", "locked": True}
     assert fixed["points"] == {"value": "200", "locked": True}
     assert fixed["engine"] == {"value": "numpy", "locked": True}
     assert not fixed["learning_rate"]["locked"] and not fixed["seed"]["locked"]
+    # What the class leaves unset is not free either: the server's default, and only that.
+    assert fixed["noise"]["locked"] and fixed["dtype"]["locked"]
+    assert page.evaluate("() => [...document.querySelectorAll('[name=reduction]')].every((radio) => radio.disabled)")
     note = page.locator("[data-class-fixed-note]")
     assert note.is_visible()
-    for text in ("engine numpy", "steps 150", "pace 60", "points 200"):
+    for text in ("engine numpy", "steps 150", "pace 60", "points 200", "you choose η, seed"):
         assert text in note.inner_text()
 
 

@@ -16,6 +16,7 @@ const code = document.body.dataset.classCode;
 const form = $("#controls");
 const status = $("[data-class-status]");
 const store = new ClassStore(code);
+let joined = false;
 
 /** The run the address names, when this browser started it: the student's own, drawn thick. */
 function ownRun() {
@@ -33,6 +34,7 @@ store.subscribe((state) => {
   // (the student's run joins the class's messages right after).
   const own = ownRun();
   if (own !== state.own) return store.apply({ type: ClassLocal.OWN, runId: own });
+  if (own && joined) status.textContent = "Your run is the thick curve; click any other to watch it.";
   chart.update(state);
   legend.update(state, chart.colouring(state));
   const title = $("[data-class-title]");
@@ -41,9 +43,15 @@ store.subscribe((state) => {
 addEventListener("hashchange", () => store.apply({ type: ClassLocal.OWN, runId: ownRun() }));
 store.apply({ type: ClassLocal.OWN, runId: ownRun() });
 
-/** The class's settings into the sheet; those it fixes read-only, and said so beside Start's settings. */
+/** Every setting the form sends, by name (a radio group once). */
+function formFields() {
+  return [...new Set([...form.elements].map((element) => element.name).filter(Boolean))];
+}
+
+/** The class's settings into the sheet; every field it does not leave free read-only (one it leaves unset is the
+ * server's default, and only that), and said so under the sheet's fields. */
 function applySettings(settings, free) {
-  const fixed = free === null || free === undefined ? [] : Object.keys(settings).filter((name) => !free.includes(name));
+  const fixed = free === null || free === undefined ? [] : formFields().filter((name) => !free.includes(name));
   setFixedFields(code, fixed);
   if (!ownRun()) fillForm(form, settings); // a run on screen keeps its own settings in the sheet
   for (const name of fixed) {
@@ -59,8 +67,11 @@ function applySettings(settings, free) {
     }
   }
   const note = $("[data-class-fixed-note]");
+  const given = fixed.filter((name) => name in settings);
   note.hidden = fixed.length === 0;
-  note.textContent = `Fixed by the class: ${fixed.map((name) => `${fieldLabel(name)} ${valueText(settings[name])}`).join(", ")}.`;
+  note.textContent =
+    `Fixed by the class: ${given.map((name) => `${fieldLabel(name)} ${valueText(settings[name])}`).join(", ")}` +
+    `${given.length ? "; " : ""}you choose ${(free ?? []).map(fieldLabel).join(", ") || "nothing"}.`;
   form.dataset.classFixes = fixed.join(" ");
 }
 
@@ -70,6 +81,7 @@ async function join() {
     applySettings(cls.settings ?? {}, cls.free);
     status.textContent = `You are ${student.name ?? "a student"} in this class: press Start to run your own experiment.`;
     document.body.dataset.student = student.student;
+    joined = true;
   } catch (error) {
     status.textContent = error.status === 404 ? "There is no class with this code." : `Could not join the class: ${error.message}`;
     status.dataset.failed = "";
