@@ -37,8 +37,8 @@ export class ClassStore {
     cls: null, // {code, title, settings, free, created_at}
     varying: [],
     runs: new Map(), // id -> run, in the order they joined
-    // Bumped whenever something is drawn differently from before, not merely longer: a run added or gone, a
-    // status changed, a new snapshot. The chart redraws whole on a new epoch, else only the new losses.
+    // Bumped whenever what was drawn may be wrong, not merely short: a new snapshot, a run gone, another colour
+    // chosen. The chart redraws whole on a new epoch (or new colours), else draws on only the new losses.
     epoch: 0,
     version: 0, // bumped on every change
     gap: false, // a frame skipped losses the page never had: the socket asks for a new snapshot
@@ -105,8 +105,7 @@ export class ClassStore {
   #frame(msg) {
     const state = this.state;
     for (const summary of msg.added ?? []) {
-      if (!state.runs.has(summary.id)) state.runs.set(summary.id, runFrom(summary));
-      state.epoch++;
+      if (!state.runs.has(summary.id)) state.runs.set(summary.id, runFrom(summary)); // drawn on as any new loss
     }
     for (const id of msg.removed ?? []) {
       if (state.runs.delete(id)) state.epoch++;
@@ -118,16 +117,10 @@ export class ClassStore {
         continue;
       }
       if (change.losses && !run.losses.write(change.start ?? run.losses.length, change.losses)) state.gap = true;
-      if (change.status !== undefined && change.status !== run.status) {
-        run.status = change.status;
-        state.epoch++; // an ended or diverged run is drawn differently
-      }
+      if (change.status !== undefined) run.status = change.status; // its curve stays; its mark is redrawn anyway
       if (change.message !== undefined) run.message = change.message;
     }
-    if (msg.varying) {
-      if (msg.varying.join() !== state.varying.join()) state.epoch++;
-      state.varying = msg.varying;
-    }
+    if (msg.varying) state.varying = msg.varying; // another colouring, if it changes the colours, redraws all
   }
 }
 
