@@ -21,22 +21,10 @@ from app.runs.manager import RunManager
 from app.runs.stored import AnyRun
 from app.storage.startup import open_checked
 from app.storage.store import RunStore
-from app.web import (
-    api,
-    class_pages,
-    class_ws,
-    classes,
-    docs,
-    edge,
-    export,
-    graph_replay,
-    import_run,
-    pages,
-    presenter,
-    share,
-    ws,
-)
+from app.web import api, class_ws, classes, docs, edge, export, graph_replay, import_run, pages, presenter, share, ws
+from app.web.class_framing import preframe
 from app.web.class_limits import ClassLimits
+from app.web.class_pages import router as class_pages_router
 from app.web.openapi import with_server_limits
 from app.web.rate_limits import RateLimits
 from app.web.responses import JSON_CHANGE, ONE_RUN, answers
@@ -63,7 +51,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
         app.state.templates = Jinja2Templates(directory=settings.templates_dir)
         app.state.classes = ClassRegistry(app.state.store, settings.max_class_students)
         find = functools.partial(find_run, app.state.manager)
-        app.state.class_hub = ClassHub(app.state.classes, find, settings.class_frame_rate)
+        app.state.class_hub = ClassHub(app.state.classes, find, settings.class_frame_rate, preframe)
         app.state.class_answers = ClassAnswers(app.state.classes, find, 1.0 / settings.class_frame_rate)
         app.state.class_limits = ClassLimits(settings)
         yield
@@ -86,7 +74,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     app.include_router(classes.router, responses=answers(429))
     app.include_router(class_ws.router)
     app.include_router(pages.router)
-    app.include_router(class_pages.router)
+    app.include_router(class_pages_router)
     app.include_router(share.router)
     # Statuses the edge and the per-client limits add to routes documented in their own modules.
     app.include_router(import_run.router, responses=answers(*JSON_CHANGE, 429))

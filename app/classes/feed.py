@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 SLICE = 100  # viewers offered a message between two turns of the event loop
 FindRun = Callable[[str], AnyRun | None]  # a run by id, None if it is gone (blocking: may read the store)
+Prepare = Callable[[Encoded], Encoded]  # frames a message for the sockets ahead of time (in the building thread)
 
 
 @dataclass(slots=True)
@@ -39,14 +40,18 @@ class Mark:
 class ClassFeed:
     """Turns a class's runs' progress into class frames for its viewers, while it has any."""
 
-    def __init__(self, room: Classroom, registry: ClassRegistry, find: FindRun, interval: float) -> None:
+    def __init__(
+        self, room: Classroom, registry: ClassRegistry, find: FindRun, interval: float, prepare: Prepare
+    ) -> None:
         self.room = room
+        self.prepare = prepare
         self.registry = registry
         self.find = find
         self.interval = interval
         self.viewers: set[ClassViewer] = set()
         self._joining: list[ClassViewer] = []  # given the next snapshot, then frames
         self._marks: dict[str, Mark] = {}
+        self._skipped: set[str] = set()  # runs that could not be read: left out from then on
         self._varying: list[str] = []
         self._presenter = room.presenter
         self._lock = threading.Lock()  # one build at a time (builds run in a worker thread)
@@ -131,24 +136,13 @@ class ClassFeed:
             removed: list[str] = []
             ids = self.registry.run_ids(self.room)
             for run_id in ids:
-                mark = self._marks.get(run_id)
-                if mark is not None and mark.done:
+                if run_id in self._skipped:
                     continue
-                run = self.find(run_id)
-                if run is None:
-                    if mark is not None:
-                        del self._marks[run_id]
-                        removed.append(run_id)
-                    self.registry.forget_run(self.room, run_id)
-                    continue
-                if mark is None:
-                    mark = self._marks[run_id] = self._mark(run)
-                    if not first:
-                        added.append(self._entry(run_id, mark))
-                    continue
-                news = self._news(run, mark)
-                if news is not None:
-                    runs[run_id] = news
+                try:
+                    self._visit(run_id, first, runs, added, removed)
+                except Exception:  # one run that cannot be read (damaged in the store) must not end the class's feed
+                    log.warning("class %s: run %s cannot be read; its feed goes on without it", self.room.code, run_id)
+                    self._skipped.add(run_id)
             self.builds += 1
             body: dict[str, Any] = {"type": "class_frame", "runs": runs, "added": added}
             if removed:
@@ -158,9 +152,34 @@ class ClassFeed:
                 self._varying = now_varying
                 body["varying"] = now_varying
             news_at_all = bool(runs or added or removed) or "varying" in body
-            frame = (Encoded(body), body) if news_at_all and not first else None
-            snapshot = Encoded(self._snapshot()) if with_snapshot else None
+            frame = (self.prepare(Encoded(body)), body) if news_at_all and not first else None
+            snapshot = self.prepare(Encoded(self._snapshot())) if with_snapshot else None
             return frame, snapshot
+
+    def _visit(
+        self, run_id: str, first: bool, runs: dict[str, dict[str, Any]], added: list[dict[str, Any]], removed: list[str]
+    ) -> None:
+        """Add one run's news to the frame being built: new losses and changes, or the whole run if it is new to
+        this feed (in the snapshot only, on the first build), or its removal if it is gone."""
+        mark = self._marks.get(run_id)
+        if mark is not None and mark.done:
+            return
+        run = self.find(run_id)
+        if run is None:
+            if mark is not None:
+                del self._marks[run_id]
+                removed.append(run_id)
+            self.registry.forget_run(self.room, run_id)
+            return
+        if mark is None:
+            mark = self._mark(run)
+            self._marks[run_id] = mark
+            if not first:
+                added.append(self._entry(run_id, mark))
+            return
+        news = self._news(run, mark)
+        if news is not None:
+            runs[run_id] = news
 
     @staticmethod
     def _mark(run: AnyRun) -> Mark:
@@ -220,9 +239,13 @@ class ClassFeed:
 class ClassHub:
     """The feeds of the classes that have viewers."""
 
-    def __init__(self, registry: ClassRegistry, find: FindRun, frame_rate: float) -> None:
+    def __init__(
+        self, registry: ClassRegistry, find: FindRun, frame_rate: float, prepare: Prepare = lambda message: message
+    ) -> None:
+        """`prepare` frames each message ahead of time, off the event loop (app.web.class_framing.preframe)."""
         self.registry = registry
         self.find = find
+        self.prepare = prepare
         self.interval = 1.0 / frame_rate
         self._feeds: dict[str, ClassFeed] = {}
 
@@ -235,7 +258,7 @@ class ClassHub:
         """A viewer of the class for the duration of the block; `write_now` sends straight to its socket."""
         feed = self._feeds.get(room.code)
         if feed is None:
-            feed = self._feeds[room.code] = ClassFeed(room, self.registry, self.find, self.interval)
+            feed = self._feeds[room.code] = ClassFeed(room, self.registry, self.find, self.interval, self.prepare)
         viewer = feed.join(write_now)
         try:
             yield viewer

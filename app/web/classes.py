@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import ValidationError, WithJsonSchema
 from starlette.requests import HTTPConnection
 
 from app.classes.answers import ClassAnswers
@@ -16,9 +16,10 @@ from app.classes.rules import RuleError, class_settings, free_fields, student_co
 from app.engines import ENGINES
 from app.run_config import RunConfig
 from app.runs.manager import ClientLimitError, ConfigError
-from app.schemas import CreatedRun
+from app.runs.run import RunStateError
+from app.schemas import CreatedRun, RunInfo
 from app.storage.classes import StudentRecord
-from app.web.api import CLIENT_RETRY, info
+from app.web.api import CLIENT_RETRY, STOP_WAIT, info
 from app.web.class_limits import ClassLimits, student_key
 from app.web.class_models import (
     ClassCreated,
@@ -31,12 +32,18 @@ from app.web.class_models import (
 from app.web.clients import client_id
 from app.web.deps import ManagerDep, SettingsDep, check_lecturer_key, is_lecturer, token_fits, token_hash
 from app.web.rate_limits import LimitCreate, too_many
-from app.web.responses import JSON_CHANGE, ErrorAnswer, answers
+from app.web.responses import CHANGE, JSON_CHANGE, ErrorAnswer, answers
 from app.web.share import origin, qr_code
 
 router = APIRouter(prefix="/api/classes", tags=["classes"])
 
+# A student's body is read as given (which fields were sent matters), then checked as a RunConfig on top of the
+# class's settings: the document shows it as the RunConfig it is.
+PARTIAL_CONFIG = {"$ref": "#/components/schemas/RunConfig-Input"}
 NO_CLASS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorAnswer, "description": "No class with that code."}}
+NO_CLASS_RUN: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorAnswer, "description": "No class with that code, or no run with that id in it."}
+}
 
 
 def get_registry(connection: HTTPConnection) -> ClassRegistry:
@@ -198,12 +205,6 @@ def join_class(
     "/{code}/runs",
     status_code=status.HTTP_201_CREATED,
     responses={**answers(*JSON_CHANGE, 429), **NO_CLASS},
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunConfig"}}},
-        }
-    },
 )
 def start_class_run(
     room: RoomDep,
@@ -211,7 +212,7 @@ def start_class_run(
     manager: ManagerDep,
     registry: RegistryDep,
     limits: Annotated[ClassLimits, Depends(get_limits)],
-    body: Annotated[dict[str, Any], Body()],
+    body: Annotated[dict[str, Any], Body(), WithJsonSchema(PARTIAL_CONFIG)],
 ) -> CreatedRun:
     """Start a run in the class as one of its students (X-Student-Token): the body is a partial RunConfig on top
     of the class's settings, and may change only the class's free fields (422 naming a fixed one). The per-client
@@ -237,24 +238,56 @@ def start_class_run(
     return CreatedRun(**info(run).model_dump(), control_token=token)
 
 
+def get_lecturer_room(
+    room: RoomDep,
+    settings: SettingsDep,
+    x_control_token: Annotated[str | None, Header()] = None,
+    x_lecturer_key: Annotated[str | None, Header()] = None,
+) -> Classroom:
+    """The class in the path, if the request carries its control token (X-Control-Token) or the server's lecturer
+    key (X-Lecturer-Key); 403 otherwise."""
+    if not (token_fits(room.record.control_hash, x_control_token) or is_lecturer(settings, x_lecturer_key)):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "only the lecturer who opened this class may steer it: send the class's control token in the "
+            "X-Control-Token header (or the server's lecturer key in X-Lecturer-Key)",
+        )
+    return room
+
+
+LecturerRoomDep = Annotated[Classroom, Depends(get_lecturer_room)]
+
+
 @router.post(
     "/{code}/presenter",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**answers(*JSON_CHANGE), **NO_CLASS},
 )
-def share_class_view(
-    room: RoomDep,
-    state: ClassPresenterState,
-    settings: SettingsDep,
-    x_control_token: Annotated[str | None, Header()] = None,
-    x_lecturer_key: Annotated[str | None, Header()] = None,
-) -> None:
+def share_class_view(room: LecturerRoomDep, state: ClassPresenterState) -> None:
     """Tell the class's viewers what the lecturer's class view shows (the class's control token, or the server's
     lecturer key, is needed)."""
-    if not (token_fits(room.record.control_hash, x_control_token) or is_lecturer(settings, x_lecturer_key)):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "only the lecturer who opened this class may share its view: send the class's control token in the "
-            "X-Control-Token header (or the server's lecturer key in X-Lecturer-Key)",
-        )
     room.presenter = dict(state.root)  # a new object each time: the class feed sends it on its next tick
+
+
+@router.post(
+    "/{code}/runs/{run_id}/stop",
+    responses={
+        **answers(*CHANGE, 409),
+        404: {"model": ErrorAnswer, "description": "No such class, or no such run in it."},
+    },
+)
+def stop_class_run(room: LecturerRoomDep, run_id: str, manager: ManagerDep) -> RunInfo:
+    """Stop any run of the class (the class's control token, or the server's lecturer key): a lecturer ends a
+    student's run without its token. Answers once its worker has let go (or after a short wait)."""
+    try:
+        run = manager.get(run_id)
+    except KeyError:
+        run = None
+    if run is None or run.class_code != room.code:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run with id {run_id[:40]!r} in class {room.code}")
+    try:
+        run.stop()
+    except RunStateError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
+    run.join(STOP_WAIT)
+    return info(run)
