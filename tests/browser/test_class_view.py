@@ -268,3 +268,36 @@ def test_a_code_no_class_has_is_not_found(page: Page, server_url: str, hall: dic
         assert page.request.get(f"{server_url}{path}").status == 404, path
     # A class's code in any case is the class.
     assert page.request.get(f"{server_url}/class/{hall['code'].lower()}").status == 200
+
+
+def test_a_class_opened_from_the_form_is_shown_and_shared(page: Page, server_url: str) -> None:
+    serve_axe(page)
+    page.goto(f"{server_url}/class")
+    assert_accessible(page, "the form that opens a class")
+    page.fill("#class-title", "Week 5")
+    page.fill("#class-steps", "80")
+    page.locator("input[name=free][value=seed]").uncheck()
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/class/[A-HJ-NP-Z2-9]{6}\?present=1$"))
+    code = page.url.split("/class/")[1].split("?")[0]
+    made = ClassClient(server_url).get(code)
+    assert made["title"] == "Week 5" and made["settings"]["steps"] == 80 and made["free"] == ["learning_rate"]
+    # This browser holds the class's token: presenter mode shares the view, and it follows no one.
+    page.wait_for_function("() => document.querySelector('[data-share-note]').textContent.includes('shown')")
+    assert page.locator("[data-follow]").is_hidden()
+    assert page.locator("[data-class-title]").inner_text() == "Week 5"
+    assert page.locator("[data-join-link]").inner_text().endswith(f"/join/{code}")
+    assert page.locator("[data-join-qr]").evaluate("(img) => img.complete && img.naturalWidth > 0")
+
+
+def test_the_form_names_what_the_server_refused(page: Page, server_url: str, watch: PageWatch) -> None:
+    watch.expected_errors.append("422")
+    page.goto(f"{server_url}/class")
+    page.fill("#class-steps", "0")
+    page.locator("button[type=submit]").click()
+    error = page.locator("[data-open-error]")
+    error.wait_for()
+    assert error.inner_text().startswith("steps: ")
+    assert page.locator("#class-steps").get_attribute("aria-invalid") == "true"
+    assert page.evaluate("() => document.activeElement.id") == "class-steps"
+    assert page.url.endswith("/class")

@@ -49,7 +49,11 @@ async function request(method, path, body, headers = {}) {
     const detail = payload?.detail;
     if (!Array.isArray(detail)) throw new ClassError(String(detail ?? `HTTP ${response.status}`), response.status);
     const fields = {};
-    for (const { loc = [], msg } of detail) if (loc[0] === "body" && typeof loc[1] === "string") fields[loc[1]] = msg;
+    for (const { loc = [], msg } of detail) {
+      // The field the message is about: the innermost name (["body", "settings", "steps"] is about steps).
+      const name = loc[0] === "body" ? loc.slice(1).filter((part) => typeof part === "string").pop() : undefined;
+      if (name) fields[name] = msg;
+    }
     throw new ClassError(detail.map((d) => d.msg).join("; "), response.status, fields);
   }
   return payload;

@@ -25,6 +25,10 @@ form.addEventListener("submit", async (event) => {
     const fields = Object.entries(failure.fields ?? {}).map(([name, text]) => `${name}: ${text}`);
     error.textContent = fields.length ? fields.join("; ") : failure.message;
     error.hidden = false;
+    for (const control of form.querySelectorAll("input, select")) {
+      control.setAttribute("aria-invalid", String(control.name in (failure.fields ?? {})));
+    }
+    form.querySelector("[aria-invalid=true]")?.focus();
     button.disabled = false;
   }
 });
