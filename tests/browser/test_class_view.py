@@ -301,3 +301,20 @@ def test_the_form_names_what_the_server_refused(page: Page, server_url: str, wat
     assert page.locator("#class-steps").get_attribute("aria-invalid") == "true"
     assert page.evaluate("() => document.activeElement.id") == "class-steps"
     assert page.url.endswith("/class")
+
+
+def test_the_lecturer_stops_a_students_run_and_only_the_lecturer_may(page: Page, server_url: str) -> None:
+    client = ClassClient(server_url)
+    made = client.open({**SETTINGS, "steps": 5000, "pace": 5}, ["learning_rate"])
+    run = client.start(made["code"], client.join(made["code"], "slow"), {})
+    open_view(page, server_url, made["code"])  # a student's screen: no token, no Stop
+    assert page.locator("[data-class-table] button.stop").count() == 0
+    page.goto("about:blank")  # the same address with another fragment would not load the page again
+    open_view(page, server_url, made["code"], query=f"#token={made['control_token']}")
+    stop = page.locator(f"[data-class-table] tr[data-run='{run['id']}'] button.stop")
+    stop.click()
+    page.wait_for_function(
+        "(id) => document.querySelector(`tr[data-run='${id}']`).dataset.status === 'stopped'", arg=run["id"]
+    )
+    assert client.request("GET", f"/api/runs/{run['id']}")["status"] == "stopped"
+    assert stop.is_hidden() and page.url.endswith(f"/class/{made['code']}"), "the click opened the run"

@@ -107,6 +107,12 @@ export async function openClass(body, lecturerKey = null) {
   return made;
 }
 
+/** Stops a student's run (the lecturer's class token); resolves to its RunInfo. */
+export function stopClassRun(code, runId) {
+  const token = classTokenFor(code);
+  return request("POST", classUrl(code, `runs/${encodeURIComponent(runId)}/stop`), undefined, token ? { "X-Control-Token": token } : {});
+}
+
 /** Tells the class view's followers what the lecturer's shows; null when taken, else why not. */
 export async function shareClassView(code, state) {
   const token = classTokenFor(code);

@@ -41,8 +41,14 @@ export class ClassTable {
   #colouring = null;
   #request = oncePerFrame(() => this.#draw());
 
-  /** `onSort(key, descending)` when a heading is pressed; `onSelect(runId | null)` as rows are pointed at. */
-  constructor(table, { onSort, onSelect }) {
+  #onStop;
+
+  /**
+   * `onSort(key, descending)` when a heading is pressed; `onSelect(runId | null)` as rows are pointed at;
+   * `onStop(runId)`, given only to the lecturer, puts a Stop button beside each run that is going.
+   */
+  constructor(table, { onSort, onSelect, onStop = null }) {
+    this.#onStop = onStop;
     this.#table = table;
     this.#body = table.querySelector("tbody");
     this.#onSort = onSort;
@@ -115,6 +121,19 @@ export class ClassTable {
     const link = Object.assign(document.createElement("a"), { href: runPageUrl(run.id) });
     cells.name.append(swatch, link);
     cells.step.className = cells.loss.className = "number";
+    const status = document.createElement("span");
+    cells.status.append(status);
+    let stop = null;
+    if (this.#onStop) {
+      stop = Object.assign(document.createElement("button"), { type: "button", className: "stop", textContent: "Stop" });
+      stop.setAttribute("aria-label", `Stop the run of ${nameOf(run)}`);
+      stop.addEventListener("click", (event) => {
+        event.stopPropagation(); // not the row's click, which opens the run
+        stop.disabled = true;
+        this.#onStop(run.id);
+      });
+      cells.status.append(stop);
+    }
     row.append(...COLUMNS.map((column) => cells[column]));
     // The whole row opens the run; the link inside is what keys and screen readers reach.
     row.addEventListener("click", (event) => {
@@ -122,7 +141,7 @@ export class ClassTable {
     });
     row.addEventListener("pointerenter", () => this.#onSelect(run.id));
     link.addEventListener("focus", () => this.#onSelect(run.id));
-    entry = { row, cells, swatch, link, shown: {} };
+    entry = { row, cells, swatch, link, status, stop, shown: {} };
     this.#rows.set(run.id, entry);
     return entry;
   }
@@ -142,6 +161,7 @@ export class ClassTable {
       if (entry.shown[column] === text) continue;
       entry.shown[column] = text;
       if (column === "name") entry.link.textContent = text;
+      else if (column === "status") entry.status.textContent = text;
       else entry.cells[column].textContent = text;
     }
     const colour = this.#colouring.colourOf(run);
@@ -150,5 +170,6 @@ export class ClassTable {
       entry.swatch.style.background = colour; // CSSOM, which the page's style policy allows
     }
     entry.row.dataset.status = run.status;
+    if (entry.stop) entry.stop.hidden = ended;
   }
 }

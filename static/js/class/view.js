@@ -3,7 +3,7 @@
 // view shared with the students who follow it.
 import { Connection } from "../protocol.js";
 import { Presentation } from "../present/theme.js";
-import { classTokenFor, getClass, saveClassToken, shareClassView } from "./api.js";
+import { classTokenFor, getClass, saveClassToken, shareClassView, stopClassRun } from "./api.js";
 import { ClassChart } from "./chart.js";
 import { ClassLegend } from "./legend.js";
 import { runPageUrl } from "./protocol.js";
@@ -31,6 +31,10 @@ const legend = new ClassLegend($("[data-legend]"), (field) => store.apply({ type
 const table = new ClassTable($("[data-class-table]"), {
   onSort: (key, descending) => store.apply({ type: ClassLocal.SORT, key, descending }),
   onSelect: (runId) => store.state.selected !== runId && store.apply({ type: ClassLocal.SELECT, runId }),
+  // The lecturer may stop any run of the class (a student's left running, one hogging the class's share).
+  onStop: lecturer
+    ? (runId) => stopClassRun(code, runId).catch((error) => ($("[data-share-note]").textContent = error.message))
+    : null,
 });
 
 // ---- How to join: the link and its QR code, large; the lecturer hides them once the hall has joined. ----
