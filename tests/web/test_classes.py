@@ -361,3 +361,12 @@ def test_the_lecturer_stops_any_run_of_the_class(client: httpx.Client) -> None:
     outside = client.post("/api/runs", json=TINY).json()
     assert client.post(f"/api/classes/{code}/runs/{outside['id']}/stop", headers=lecturer).status_code == 404
     assert client.post(f"/api/classes/{code}/runs/nope/stop", headers=lecturer).status_code == 404
+
+
+def test_the_join_link_is_under_public_url_when_set(serve: Serve) -> None:
+    """With public_url set, the join link (and its QR code, and the class's answer) use it."""
+    server = serve(Settings(public_url="http://hall.example:8000/"))
+    with httpx.Client(base_url=server.http, timeout=10) as client:
+        made = open_class(client)
+        assert made["join_url"] == f"http://hall.example:8000/join/{made['code']}"
+        assert client.get(f"/api/classes/{made['code']}").json()["join_url"] == made["join_url"]
