@@ -66,7 +66,7 @@ export class ClassChart {
   /** The colouring in use, for the legend and the table (null before the first snapshot). */
   colouring(state) {
     const runs = [...state.runs.values()];
-    return colouring(runs, colourField(state.varying, state.colourBy), state.cls);
+    return colouring(runs, colourField(state.varying, state.colourBy, state.cls), state.cls);
   }
 
   #draw() {
@@ -98,7 +98,7 @@ export class ClassChart {
     this.#drawOver(state);
     const ended = runs.filter((run) => run.status === "diverged").length;
     const curves = [...this.#drawn.values()].filter((length) => length > 0).length;
-    this.#report({ curves, diverged: ended, runs: runs.length, font: Math.round(font) });
+    this.#report({ curves, diverged: ended, runs: runs.length, font: Math.round(font), own: Boolean(state.own) });
   }
 
   #context(canvas) {
@@ -270,7 +270,7 @@ export class ClassChart {
     this.#tip.hidden = !run;
     if (!run) return;
     const state = this.#state;
-    const field = colourField(state.varying, state.colourBy);
+    const field = colourField(state.varying, state.colourBy, state.cls);
     const last = latestLoss(run);
     const setting = field ? ` · ${field} ${valueText(settingOf(run, field, state.cls))}` : "";
     this.#tip.textContent = `${run.name ?? run.student ?? run.id}${setting} · loss ${last ? formatValue(last.loss) : "—"}`;
@@ -281,11 +281,14 @@ export class ClassChart {
   }
 
   /** What is on the canvas, for tests and for anyone reading the page's markup. */
-  #report({ curves, diverged, runs, font }) {
+  #report({ curves, diverged, runs, font, own }) {
     const data = this.#container.dataset;
     data.curves = curves;
     data.diverged = diverged;
     data.runs = runs;
     data.fontPx = font;
+    const label = `The loss of ${runs} ${runs === 1 ? "run" : "runs"} of the class, step by step`;
+    const text = `${label}${diverged ? `; ${diverged} diverged` : ""}${own ? "; yours is drawn thick" : ""}`;
+    if (this.#container.getAttribute("aria-label") !== text) this.#container.setAttribute("aria-label", text);
   }
 }

@@ -26,10 +26,14 @@ export function scaleColour(t) {
   return `#${mix.map((c) => c.toString(16).padStart(2, "0")).join("")}`;
 }
 
-/** The field to colour by: the one asked for if it varies, else the most telling one that varies (or null). */
-export function colourField(varying, asked) {
-  if (asked && varying.includes(asked)) return asked;
-  return COLOUR_FIELDS.find((field) => varying.includes(field)) ?? varying[0] ?? null;
+/**
+ * The field to colour by: the one asked for if it varies, else the most telling one that varies; before
+ * anything varies (no runs yet, or one), the most telling one students may change (`cls.free`), or null.
+ */
+export function colourField(varying, asked, cls = null) {
+  const candidates = varying.length ? varying : (cls?.free ?? []);
+  if (asked && candidates.includes(asked)) return asked;
+  return COLOUR_FIELDS.find((field) => candidates.includes(field)) ?? candidates[0] ?? null;
 }
 
 /** How the page names a setting (the table's heading, the legend). */

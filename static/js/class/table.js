@@ -76,7 +76,7 @@ export class ClassTable {
 
   #draw() {
     const state = this.#state;
-    const field = colourField(state.varying, state.colourBy);
+    const field = colourField(state.varying, state.colourBy, state.cls);
     this.#table.querySelector("[data-setting-head]").textContent = fieldLabel(field);
     const { key, descending } = state.sort;
     for (const [name, th] of this.#heads) {
