@@ -7,9 +7,10 @@
 // whole each time: they are few.
 import { cssVar } from "../views/chart.js";
 import { oncePerFrame } from "../views/animation_frame.js";
-import { formatCount, formatPowerOfTen, formatValue } from "../format.js";
+import { formatValue } from "../format.js";
 import { colourField, colouring, valueText } from "./colours.js";
-import { domain, plotBox, scales, stepTicks } from "./scales.js";
+import { drawAxes, strokeCurve } from "./draw.js";
+import { domain, plotBox, scales } from "./scales.js";
 import { latestLoss, settingOf } from "./store.js";
 
 const HIT_PX = 12; // how near the pointer must be to a curve to take it
@@ -112,28 +113,7 @@ export class ClassChart {
     const context = this.#context(this.#base);
     const { box, scale, font } = this.#geometry;
     context.clearRect(0, 0, this.#base.width, this.#base.height);
-    // Grid and labels: a line and a label at every decade, steps at round numbers.
-    context.font = `${Math.round(font * 0.9)}px ${getComputedStyle(this.#container).fontFamily}`;
-    context.strokeStyle = cssVar("--grid");
-    context.fillStyle = cssVar("--muted");
-    context.lineWidth = 1;
-    context.textAlign = "right";
-    context.textBaseline = "middle";
-    const every = Math.max(1, Math.ceil((range.highDecade - range.lowDecade) / (box.height / (font * 1.6))));
-    for (let d = range.lowDecade; d <= range.highDecade; d++) {
-      if ((d - range.lowDecade) % every) continue;
-      const y = Math.round(scale.y(10 ** d)) + 0.5;
-      context.beginPath();
-      context.moveTo(box.left, y);
-      context.lineTo(box.left + box.width, y);
-      context.stroke();
-      context.fillText(formatPowerOfTen(10 ** d), box.left - font * 0.3, y);
-    }
-    context.textAlign = "center";
-    context.textBaseline = "top";
-    for (const step of stepTicks(range.lastStep, box.width, font * 5)) {
-      context.fillText(formatCount(step), scale.x(step), box.top + box.height + font * 0.3);
-    }
+    drawAxes(context, { box, scale, range, font, family: getComputedStyle(this.#container).fontFamily });
     this.#drawn.clear();
     context.save();
     context.beginPath();
@@ -162,47 +142,13 @@ export class ClassChart {
     context.restore();
   }
 
-  /** Strokes `run`'s curve from step `from` on: every point, or a column's lowest and highest when crowded. */
+  /** Strokes `run`'s curve from step `from` on, in its colour and the class's line unless told otherwise. */
   #curve(context, run, from, { colour = null, width = null } = {}) {
     const { scale, colourOf, line } = this.#geometry;
-    const values = run.losses.values;
-    if (values.length - from < 1) return;
+    if (run.losses.length - from < 1) return;
     context.strokeStyle = colour ?? colourOf(run);
     context.lineWidth = width ?? line;
-    context.beginPath();
-    let open = false;
-    let column = NaN;
-    let low = 0;
-    let high = 0;
-    const flush = () => {
-      if (Number.isNaN(column)) return;
-      const a = scale.y(low);
-      const b = scale.y(high);
-      // A column whose losses lie within a pixel is one point; else its lowest and highest, so no spike is lost.
-      const single = Math.abs(a - b) < 1;
-      if (open) context.lineTo(column, single ? (a + b) / 2 : a);
-      else context.moveTo(column, single ? (a + b) / 2 : a);
-      if (!single) context.lineTo(column, b);
-      open = true;
-    };
-    for (let i = from; i < values.length; i++) {
-      const v = values[i];
-      if (Number.isNaN(v)) {
-        flush();
-        column = NaN;
-        open = false;
-        continue;
-      }
-      const x = Math.round(scale.x(i)); // a column per CSS pixel
-      if (x !== column) {
-        flush();
-        column = x;
-        low = high = v;
-      } else if (v < low) low = v;
-      else if (v > high) high = v;
-    }
-    flush();
-    context.stroke();
+    strokeCurve(context, run.losses.values, from, scale);
   }
 
   #drawOver(state) {
