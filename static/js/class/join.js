@@ -34,11 +34,12 @@ store.subscribe((state) => {
   // (the student's run joins the class's messages right after).
   const own = ownRun();
   if (own !== state.own) return store.apply({ type: ClassLocal.OWN, runId: own });
-  if (own && joined) status.textContent = "Your run is the thick curve; click any other to watch it.";
+  status.hidden = Boolean(own && joined); // the chart's label says which curve is theirs; the room goes to it
   chart.update(state);
   legend.update(state, chart.colouring(state));
-  const title = $("[data-class-title]");
-  if (state.cls?.title && title.textContent !== state.cls.title) title.textContent = state.cls.title;
+  // The class's title names the tab (the panel keeps its room for the curves).
+  const title = state.cls?.title ? `${state.cls.title} · class ${code} · Autograd Live` : null;
+  if (title && document.title !== title) document.title = title;
 });
 addEventListener("hashchange", () => store.apply({ type: ClassLocal.OWN, runId: ownRun() }));
 store.apply({ type: ClassLocal.OWN, runId: ownRun() });
