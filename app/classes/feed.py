@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from app.classes.entries import class_info, student_name
 from app.classes.registry import ClassRegistry, Classroom
 from app.classes.rules import differing, varying
@@ -25,6 +27,15 @@ FindRun = Callable[[str], AnyRun | None]  # a run by id, None if it is gone (blo
 Prepare = Callable[[Encoded], Encoded]  # frames a message for the sockets ahead of time (in the building thread)
 
 
+class Serialized(Encoded):
+    """A message whose JSON was put together from parts already serialized."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.frames = {}
+        self._text = None
+
+
 @dataclass(slots=True)
 class Mark:
     """What the class's viewers have of one run: its losses so far, its status and message as last sent."""
@@ -35,6 +46,7 @@ class Mark:
     message: str | None
     losses: array  # type: ignore[type-arg]  # float64, every loss sent
     done: bool = False  # ended and every loss sent: nothing more will come
+    json: bytes | None = None  # once done, its snapshot entry serialized
 
 
 class ClassFeed:
@@ -53,6 +65,7 @@ class ClassFeed:
         self._marks: dict[str, Mark] = {}
         self._skipped: set[str] = set()  # runs that could not be read: left out from then on
         self._varying: list[str] = []
+        self._counted = 0  # runs that `_varying` was worked out over
         self._presenter = room.presenter
         self._lock = threading.Lock()  # one build at a time (builds run in a worker thread)
         self._task: asyncio.Task[None] | None = None
@@ -147,13 +160,17 @@ class ClassFeed:
             body: dict[str, Any] = {"type": "class_frame", "runs": runs, "added": added}
             if removed:
                 body["removed"] = removed
-            now_varying = varying(mark.config for mark in self._marks.values())
+            # Only runs joining or leaving the feed change what varies among them (a config is read once, with
+            # its run's first losses): not worth the work on the other ticks.
+            changed = first or added or removed or len(self._marks) != self._counted
+            self._counted = len(self._marks)
+            now_varying = varying(mark.config for mark in self._marks.values()) if changed else self._varying
             if now_varying != self._varying:
                 self._varying = now_varying
                 body["varying"] = now_varying
             news_at_all = bool(runs or added or removed) or "varying" in body
             frame = (self.prepare(Encoded(body)), body) if news_at_all and not first else None
-            snapshot = self.prepare(Encoded(self._snapshot())) if with_snapshot else None
+            snapshot = self.prepare(Serialized(self._snapshot())) if with_snapshot else None
             return frame, snapshot
 
     def _visit(
@@ -219,14 +236,27 @@ class ClassFeed:
             "losses": mark.losses.tolist(),
         }
 
-    def _snapshot(self) -> dict[str, Any]:
-        return {
-            "type": "class_snapshot",
-            "class": class_info(self.room),
-            "varying": self._varying,
-            "runs": [self._entry(run_id, mark) for run_id, mark in self._marks.items()],
-            "presenter": self.room.presenter,
-        }
+    def _snapshot(self) -> bytes:
+        """The class_snapshot message as JSON: an ended run's entry is serialized once and reused by every later
+        snapshot, so a class whose runs have ended is sent to a newcomer for the cost of joining bytes."""
+        head = orjson.dumps(
+            {
+                "type": "class_snapshot",
+                "class": class_info(self.room),
+                "varying": self._varying,
+                "presenter": self.room.presenter,
+            }
+        )
+        entries = b",".join(self._entry_json(run_id, mark) for run_id, mark in self._marks.items())
+        return head[:-1] + b',"runs":[' + entries + b"]}"
+
+    def _entry_json(self, run_id: str, mark: Mark) -> bytes:
+        if mark.json is not None:
+            return mark.json
+        data = orjson.dumps(self._entry(run_id, mark))
+        if mark.done:  # nothing of it changes any more
+            mark.json = data
+        return data
 
     async def close(self) -> None:
         """Stop ticking (at shutdown, or once nobody watches)."""
