@@ -134,3 +134,44 @@ def test_a_run_that_blew_up_does_not_stretch_the_loss_axis(module_page: Page) ->
         """,
     )
     assert result == {"lastStep": 299, "lowDecade": 1, "highDecade": 7}
+
+
+def test_the_chart_draws_on_new_losses_and_redraws_whole_only_when_it_must(module_page: Page) -> None:
+    result = run_js(
+        module_page,
+        """
+        const { ClassStore } = await import("/static/js/class/store.js");
+        const { ClassChart } = await import("/static/js/class/chart.js");
+        document.body.innerHTML = `<div class="class-chart"><canvas data-chart-base></canvas>
+          <canvas data-chart-over></canvas><div data-chart-tip hidden></div></div>`;
+        const element = document.querySelector(".class-chart");
+        Object.assign(element.style, { position: "relative", width: "600px", height: "300px" });
+        const chart = new ClassChart(element, { open() {} });
+        const store = new ClassStore("K7QM2P");
+        store.subscribe((state) => chart.update(state));
+        const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+        const run = (id, rate) => ({ id, student: id, name: null, status: "running", config: { learning_rate: rate },
+          message: null, losses: Array.from({ length: 50 }, (_, t) => 1000 * 0.99 ** t) });
+        store.apply({ type: "class_snapshot", class: { code: "K7QM2P", settings: { steps: 400 }, free: null },
+          varying: ["learning_rate"], runs: [run("a", 1e-6), run("b", 1e-5), run("c", 1e-4)] });
+        await frame();
+        const seen = () => ({ ...element.dataset });
+        const first = seen();
+        // Twenty messages of new losses, a run ending and one added within the learning rates so far: drawn on.
+        for (let k = 0; k < 20; k++) {
+          const losses = Array.from({ length: 5 }, (_, i) => 1000 * 0.99 ** (50 + 5 * k + i));
+          store.apply({ type: "class_frame", runs: { a: { start: 50 + 5 * k, losses }, b: { start: 50 + 5 * k, losses },
+            ...(k === 10 ? { c: { start: 50, losses: [], status: "finished" } } : {}) },
+            added: k === 5 ? [run("d", 3e-6)] : [] });
+          await frame();
+        }
+        const after = seen();
+        // A run past the learning rates so far changes every colour: every curve is drawn again.
+        store.apply({ type: "class_frame", runs: {}, added: [run("e", 1e-2)] });
+        await frame();
+        return { first, after, widened: seen() };
+        """,
+    )
+    assert result["first"]["wholeDraws"] == "1" and result["first"]["curves"] == "3"
+    assert result["after"]["wholeDraws"] == "1" and result["after"]["curves"] == "4"
+    assert result["widened"]["wholeDraws"] == "2" and result["widened"]["curves"] == "5"

@@ -31,6 +31,7 @@ export class ClassChart {
   #key = ""; // what the base canvas was drawn for: a change redraws it whole
   #geometry = null; // {box, scale, font, colourOf}
   #hovered = null;
+  #wholeDraws = 0; // how often every curve was drawn again (reported: a page's own account of its cost)
   #request = oncePerFrame(() => this.#draw());
 
   /** `open(runId)` opens a run (a click on its curve). */
@@ -40,7 +41,7 @@ export class ClassChart {
     this.#over = container.querySelector("[data-chart-over]");
     this.#tip = container.querySelector("[data-chart-tip]");
     this.#open = open;
-    new ResizeObserver(() => this.invalidate()).observe(container);
+    new ResizeObserver(() => this.#request()).observe(container); // a new size is a new key: drawn whole
     this.#over.addEventListener("pointermove", (event) => this.#point(event));
     this.#over.addEventListener("pointerleave", () => this.#point(null));
     this.#over.addEventListener("click", (event) => {
@@ -93,6 +94,7 @@ export class ClassChart {
       this.#geometry = { box, scale: scales(box, range), font, colourOf: colouring.colourOf, ratio,
         line: LINE * (presenting && runs.length <= THICK_UP_TO ? 2 : 1) };
       this.#drawAll(runs, range);
+      this.#wholeDraws++;
     } else {
       this.#drawNew(runs);
     }
@@ -233,6 +235,7 @@ export class ClassChart {
     data.diverged = diverged;
     data.runs = runs;
     data.fontPx = font;
+    data.wholeDraws = this.#wholeDraws;
     const label = `The loss of ${runs} ${runs === 1 ? "run" : "runs"} of the class, step by step`;
     const text = `${label}${diverged ? `; ${diverged} diverged` : ""}${own ? "; yours is drawn thick" : ""}`;
     if (this.#container.getAttribute("aria-label") !== text) this.#container.setAttribute("aria-label", text);
