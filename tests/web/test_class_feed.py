@@ -204,3 +204,38 @@ def test_a_damaged_run_leaves_the_rest_of_the_class_feed_going(serve: Serve, tmp
     assert [(entry["id"], entry["losses"]) for entry in snapshot["runs"]] == [(healthy, expected)]
     with httpx.Client(base_url=second.http, timeout=10) as client:
         assert {entry["id"] for entry in client.get(f"/api/classes/{code}").json()["runs"]} == {damaged, healthy}
+
+
+def test_one_build_a_tick_serves_every_viewer(server: LiveServer) -> None:
+    """While a run trains, the class feed builds one frame a tick however many watch: with twenty more viewers the
+    builds still keep pace with the frames one viewer receives, and every viewer receives the same bytes."""
+    with httpx.Client(base_url=server.http, timeout=10) as client:
+        code = client.post("/api/classes", json={"settings": {**SETTINGS, "steps": 100_000, "pace": 1000}}).json()[
+            "code"
+        ]
+        [run_id] = start_runs(client, code, [1e-6])
+
+        async def watch() -> tuple[int, int, list[str], list[list[str]]]:
+            first = Follower()
+            async with connect(f"{server.ws}/ws/classes/{code}", max_size=None) as websocket:
+                await follow(websocket, first, lambda: len(first.texts) >= 3)
+                feed = server.app.state.class_hub.feed(code)
+                builds, frames = feed.builds, len(first.texts)
+                crowd = [Follower() for _ in range(20)]
+                sockets = [await connect(f"{server.ws}/ws/classes/{code}", max_size=None) for _ in crowd]
+                for other, follower in zip(sockets, crowd, strict=True):
+                    await follow(other, follower, lambda f=follower: len(f.texts) >= 5)
+                last = {follower.texts[-1] for follower in crowd}
+                await follow(websocket, first, lambda: last <= set(first.texts))
+                built, received = feed.builds - builds, len(first.texts) - frames
+                for other in sockets:
+                    await other.close()
+            return built, received, first.texts, [follower.texts for follower in crowd]
+
+        built, received, seen, texts = asyncio.run(watch())
+        # One build a tick (a tick in which the run made no step builds without sending), not one per viewer: 21
+        # are watching, so builds per viewer would be over 20 times the frames.
+        assert built <= 2 * received + 3
+        joined = "\n".join(seen)
+        assert all("\n".join(frames) in joined for frames in texts)  # the same frames, byte for byte
+        server.app.state.manager.get(run_id).stop()
