@@ -3,6 +3,7 @@ fixed settings read-only, starts the student's run in the class, and draws it th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.classes import CLASS_LIMITS, ClassClient
-from tests.browser.conftest import open_settings, serve_app
+from tests.browser.conftest import PageWatch, open_settings, serve_app
 from tests.browser.test_accessibility import assert_accessible, serve_axe
 
 if TYPE_CHECKING:
@@ -126,3 +127,18 @@ def test_the_students_page_passes_axe(page: Page, server_url: str, room: dict[st
     )
     open_settings(page)
     assert_accessible(page, f"join page {size}")
+
+
+def test_a_student_the_server_no_longer_knows_joins_anew_on_start(
+    page: Page, server_url: str, room: dict[str, Any], start_run: StartRun, watch: PageWatch
+) -> None:
+    watch.expected_errors.append("403")  # the refused start, which the page answers by joining again
+    stale = json.dumps({"student": "gone", "student_token": "not-a-token", "name": "Ghost"})
+    key = f"autograd-live:student:{room['code']}"
+    page.add_init_script(f"localStorage.setItem({json.dumps(key)}, {json.dumps(stale)})")
+    page.goto(f"{server_url}/join/{room['code']}")
+    run_id = start_run(page, learning_rate="1e-6")
+    info = room["client"].request("GET", f"/api/runs/{run_id}")
+    assert info["class_code"] == room["code"] and info["student"] not in (None, "gone")
+    kept = json.loads(page.evaluate("(key) => localStorage.getItem(key)", key))
+    assert kept["student"] == info["student"] and kept["student_token"] != "not-a-token"

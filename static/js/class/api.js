@@ -15,6 +15,15 @@ function load(key) {
   }
 }
 
+function forget(key) {
+  memory.delete(key);
+  try {
+    localStorage.removeItem(key);
+  } catch {
+    // storage off: the in-memory copy was all there was
+  }
+}
+
 function keep(key, value) {
   memory.set(key, value);
   try {
@@ -82,10 +91,21 @@ export function setFixedFields(code, names) {
 
 /** Starts this student's run in the class; resolves to its RunInfo (its control token kept, as a run's is). */
 export async function createClassRun(code, config) {
-  const student = await studentOf(code);
   const fixed = fixedFields.get(code) ?? new Set();
   const free = Object.fromEntries(Object.entries(config).filter(([name]) => !fixed.has(name)));
-  const run = await request("POST", classUrl(code, "runs"), free, { "X-Student-Token": student.student_token });
+  const start = async () => {
+    const student = await studentOf(code);
+    return request("POST", classUrl(code, "runs"), free, { "X-Student-Token": student.student_token });
+  };
+  let run;
+  try {
+    run = await start();
+  } catch (error) {
+    if (error.status !== 403) throw error;
+    // The server no longer knows this browser's student (another server, a database started afresh): join anew.
+    forget(STUDENT + code);
+    run = await start();
+  }
   saveToken(run.id, run.control_token);
   return run;
 }
