@@ -9,6 +9,8 @@ import { colourField, fieldLabel, valueText } from "./colours.js";
 import { runPageUrl } from "./protocol.js";
 import { latestLoss, settingOf } from "./store.js";
 
+const LOSSES_MS = 500;
+
 /** The sort keys of the table's columns, and how each compares two runs (missing values last). */
 const COLUMNS = ["name", "setting", "loss", "step", "status"];
 
@@ -40,6 +42,9 @@ export class ClassTable {
   #state = null;
   #colouring = null;
   #request = oncePerFrame(() => this.#draw());
+  #lastDraw = -Infinity; // performance.now() of the last draw
+  #timer = null;
+  #shownChoice = ""; // the sort and the highlighted rows last drawn: a change of them is drawn at once
 
   #onStop;
 
@@ -65,17 +70,34 @@ export class ClassTable {
     this.#body.addEventListener("pointerleave", () => this.#onSelect(null));
   }
 
-  /** `colouring` is the chart's (colours.js), so a row's swatch is its curve's colour. */
+  /**
+   * `colouring` is the chart's (colours.js), so a row's swatch is its curve's colour. New losses are drawn at
+   * most every LOSSES_MS (laying out hundreds of rows costs far more than the chart's new points; the chart is
+   * what moves), a new sort or highlighted row on the next frame.
+   */
   update(state, colouring) {
     this.#state = state;
     this.#colouring = colouring;
-    this.#request();
+    const choice = JSON.stringify([state.sort, state.selected, state.own, state.colourBy, state.runs.size]);
+    const wait = this.#lastDraw + LOSSES_MS - performance.now();
+    if (choice !== this.#shownChoice || wait <= 0) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+      this.#request();
+    } else if (this.#timer === null) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#request();
+      }, wait);
+    }
   }
 
   reset() {}
 
   #draw() {
     const state = this.#state;
+    this.#lastDraw = performance.now();
+    this.#shownChoice = JSON.stringify([state.sort, state.selected, state.own, state.colourBy, state.runs.size]);
     const field = colourField(state.varying, state.colourBy, state.cls);
     this.#table.querySelector("[data-setting-head]").textContent = fieldLabel(field);
     const { key, descending } = state.sort;
