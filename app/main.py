@@ -18,6 +18,7 @@ from app.runs.manager import RunManager
 from app.storage.startup import open_checked
 from app.storage.store import RunStore
 from app.web import api, class_app, docs, edge, export, graph_replay, import_run, pages, presenter, share, ws
+from app.web.class_pages import router as class_pages_router
 from app.web.openapi import with_server_limits
 from app.web.rate_limits import RateLimits
 from app.web.responses import JSON_CHANGE, ONE_RUN, answers
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     app.include_router(ws.router)
     class_app.include_routes(app)
     app.include_router(pages.router)
+    app.include_router(class_pages_router)
     app.include_router(share.router)
     # Statuses the edge and the per-client limits add to routes documented in their own modules.
     app.include_router(import_run.router, responses=answers(*JSON_CHANGE, 429))

@@ -51,26 +51,27 @@ def layer_rules() -> dict[str, object]:
     }
 
 
+def page_context(request: Request) -> dict[str, object]:
+    """What the run page's template needs: the engines, the defaults and the form's rules."""
+    defaults = RunConfig.model_fields
+    return {
+        "engines": list(ENGINES.values()),
+        # call_default_factory: `layers` has a factory (a fresh list per config), not a plain default.
+        "defaults": {name: field.get_default(call_default_factory=True) for name, field in defaults.items()},
+        "learning_rates": DEFAULT_LEARNING_RATE,
+        "learning_rate_table": learning_rate_table(),
+        "layer_rules": layer_rules(),
+        "optimizers": get_args(Optimizer),
+        "dtypes": get_args(DType),
+        "targets_url": request.url_for("list_targets").path,
+        "page_pace": PAGE_PACE,
+    }
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request, templates: TemplatesDep) -> HTMLResponse:
     """The live view: controls, fit, loss, weights, the engine's code and the comparison of two runs."""
-    defaults = RunConfig.model_fields
-    return templates.TemplateResponse(
-        request,
-        "index.html",
-        {
-            "engines": list(ENGINES.values()),
-            # call_default_factory: `layers` has a factory (a fresh list per config), not a plain default.
-            "defaults": {name: field.get_default(call_default_factory=True) for name, field in defaults.items()},
-            "learning_rates": DEFAULT_LEARNING_RATE,
-            "learning_rate_table": learning_rate_table(),
-            "layer_rules": layer_rules(),
-            "optimizers": get_args(Optimizer),
-            "dtypes": get_args(DType),
-            "targets_url": request.url_for("list_targets").path,
-            "page_pace": PAGE_PACE,
-        },
-    )
+    return templates.TemplateResponse(request, "index.html", page_context(request))
 
 
 @router.get("/present/{run_id}", include_in_schema=False)

@@ -1,6 +1,7 @@
 // Wires the page together, and nothing else: REST answers and socket messages go into the store, the
 // store's changes go to the views, and the address names the runs on screen (`#run=A&compare=B`).
 import { createRun, getHistoryRow, listEngines, listRuns, listTargets, sendCommand, setPace } from "./api.js";
+import { createClassRun } from "./class/api.js";
 import { tokenFor } from "./tokens.js";
 import { HistoryPoller } from "./compare.js";
 import { ENDED } from "./protocol.js";
@@ -45,6 +46,8 @@ import { ReplaySession } from "./replay/session.js";
 import { Timeline } from "./replay/timeline.js";
 
 const store = new Store();
+// On a class's page (/join/{code}), Start makes the student's run in the class (join.html names the class).
+const classCode = document.body.dataset.classCode ?? null;
 // The server's η by engine, reduction and optimizer (app/web/pages.py): a twin run must not inherit a default.
 const rates = JSON.parse(document.querySelector("[data-learning-rates]").textContent);
 let socket = null;
@@ -71,7 +74,7 @@ const views = [
   new Narration($("[data-narration]")),
   new Controls($("#controls"), {
     async start(config) {
-      const run = await createRun(config);
+      const run = classCode ? await createClassRun(classCode, config) : await createRun(config);
       address(run.id, null);
       store.apply({ type: Local.RUN_INFO, run });
       refreshRuns();

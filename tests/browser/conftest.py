@@ -67,11 +67,10 @@ SUITE_LIMITS = {
 }
 
 
-@pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app, served by `python -m app` on a free port for the whole session."""
+@contextlib.contextmanager
+def serve_app(server_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """The real app, served by `python -m app` on a free port, with its own database under `server_dir`."""
     port = _free_port()
-    server_dir = tmp_path_factory.mktemp("server")
     log_path = server_dir / "server.log"
     # Its own database: the repository's data/ may hold runs (or a schema) from another version of the app.
     env = {
@@ -79,6 +78,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "AUTOGRAD_LIVE_DATA_DIR": str(server_dir / "data"),
         "AUTOGRAD_LIVE_DATABASE_URL": "",
         **SUITE_LIMITS,
+        **(extra_env or {}),
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -103,6 +103,13 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app for the whole session."""
+    with serve_app(tmp_path_factory.mktemp("server")) as url:
+        yield url
 
 
 def _chromium_path() -> str:
