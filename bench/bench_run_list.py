@@ -1,0 +1,121 @@
+"""What `GET /api/runs` costs the server with many runs listed: time and bytes per request, plain, gzip-compressed
+and revalidated (If-None-Match).
+
+Run by hand from the repository's root:
+
+    .venv/bin/python bench/bench_run_list.py [--runs 200] [--live 4] [--requests 200] [--app DIR]
+
+It starts the app (`python -m app`, or the copy of the app in DIR, e.g. one made with `git archive`) on a fresh
+database, creates --runs short numpy runs and lets them finish, then starts --live paced runs that keep moving
+while it asks. It prints per kind of request: server CPU per request (from /proc of the server process), the
+client's median and p95 wall time, and the body's bytes.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from processes import HOST, ROOT, cpu_seconds, free_port, percentile, stop_process, wait_healthy
+
+FINISH_TIMEOUT = 300.0  # seconds for the short runs to finish
+
+
+def start(app_dir: Path, data: Path, runs: int, live: int) -> tuple[subprocess.Popen[bytes], str]:
+    """The app on a free port, its limits raised so one client may make every run."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(app_dir),
+        "AUTOGRAD_LIVE_DATA_DIR": str(data),
+        "AUTOGRAD_LIVE_MAX_ACTIVE_RUNS": str(runs + live + 8),
+        "AUTOGRAD_LIVE_MAX_KEPT_RUNS": str(runs + live + 8),
+        "AUTOGRAD_LIVE_MAX_RUNNING_RUNS": str(max(2, live + 1)),
+        "AUTOGRAD_LIVE_MAX_RUNS_PER_CLIENT": str(runs + live + 8),
+        "AUTOGRAD_LIVE_CREATE_BURST": str(runs + live + 8),
+    }
+    log = data / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "--host", HOST, "--port", str(port)],
+            cwd=app_dir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://{HOST}:{port}"
+    wait_healthy("app", process, base + "/healthz", log)
+    return process, base
+
+
+def fill(client: httpx.Client, runs: int, live: int) -> None:
+    """`runs` ended runs, then `live` paced runs still going."""
+    for seed in range(runs):
+        client.post("/api/runs", json={"engine": "numpy", "seed": seed, "steps": 50}).raise_for_status()
+    deadline = time.monotonic() + FINISH_TIMEOUT
+    while any(run["status"] in ("queued", "running") for run in client.get("/api/runs").json()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the short runs did not finish: {client.get('/api/runs').json()[:2]}")
+        time.sleep(0.5)
+    for seed in range(live):
+        config = {"engine": "numpy", "seed": seed, "steps": 1_000_000, "pace": 30}
+        client.post("/api/runs", json=config).raise_for_status()
+
+
+def measure(client: httpx.Client, pid: int, count: int, headers: dict[str, str]) -> tuple[float, list[float], int]:
+    """Server CPU seconds per request, each request's wall time, and the last body's bytes."""
+    size = 0
+    walls = []
+    cpu = cpu_seconds(pid)
+    for _ in range(count):
+        started = time.perf_counter()
+        response = client.get("/api/runs", headers=headers)
+        walls.append(time.perf_counter() - started)
+        size = len(response.content)
+    return (cpu_seconds(pid) - cpu) / count, walls, size
+
+
+def main() -> None:
+    """Start the app, fill it, measure each kind of request, print a line for each."""
+    parser = argparse.ArgumentParser(description="The cost of GET /api/runs with many runs listed.")
+    parser.add_argument("--runs", type=int, default=200, help="ended runs listed")
+    parser.add_argument("--live", type=int, default=4, help="paced runs still moving while the list is asked for")
+    parser.add_argument("--requests", type=int, default=200, help="requests per kind")
+    parser.add_argument("--app", type=Path, default=ROOT, help="the directory holding the `app` package to serve")
+    args = parser.parse_args()
+    data = Path(tempfile.mkdtemp(prefix="bench-run-list-"))
+    process, base = start(args.app.resolve(), data, args.runs, args.live)
+    try:
+        # A raw client: httpx would decompress, so bytes are counted as they travel.
+        with httpx.Client(base_url=base, timeout=30) as client:
+            fill(client, args.runs, args.live)
+            time.sleep(1.0)
+            first = client.get("/api/runs", headers={"Accept-Encoding": "identity"})
+            etag = first.headers.get("etag")
+            kinds: dict[str, dict[str, str]] = {
+                "plain": {"Accept-Encoding": "identity"},
+                "gzip": {"Accept-Encoding": "gzip"},
+            }
+            if etag:
+                kinds["if-none-match"] = {"Accept-Encoding": "gzip", "If-None-Match": etag}
+            print(f"{args.runs} ended runs and {args.live} paced runs listed; {args.requests} requests per kind")
+            print(f"{'request':<15}{'cpu ms/req':>11}{'wall p50 ms':>12}{'wall p95 ms':>12}{'bytes':>9}")
+            for name, headers in kinds.items():
+                cpu, walls, _ = measure(client, process.pid, args.requests, headers)
+                with client.stream("GET", "/api/runs", headers=headers) as response:
+                    size = sum(len(chunk) for chunk in response.iter_raw())
+                print(
+                    f"{name:<15}{cpu * 1000:>11.2f}{statistics.median(walls) * 1000:>12.2f}"
+                    f"{percentile(walls, 95) * 1000:>12.2f}{size:>9}"
+                )
+    finally:
+        stop_process(process)
+
+
+if __name__ == "__main__":
+    main()
