@@ -4,7 +4,7 @@ Run by hand from the repository's root:
 
     .venv/bin/python bench/bench_fanout.py [--viewers 50 200 500 1000] [--window 10] [--pace 2000]
         [--per-loader 250] [--slow 0] [--load-nice 10] [--deflate] [--frame-rate 30] [--joins 5]
-        [--servers app baseline] [--app-ws websockets] [--profile DIR]
+        [--servers app baseline] [--app-ws websockets] [--profile DIR] [--no-page-rest]
 
 It starts two servers on 127.0.0.1, each in its own process: the real app (`python -m app`) and the baseline of
 bench/fanout_baseline.py (the same `Run` and the same frames, but sent by one task doing a serial
@@ -41,6 +41,11 @@ frames/s (up to 120): at the default 30 both may deliver every frame, and the ra
 little about how much more the app could send. `--app-ws` serves the app through `uvicorn --ws ...` instead of
 `python -m app`.
 
+Each viewer of the app stands for a page, so it also makes the page's own REST traffic (bench/page_traffic.py: on
+opening the page, the engines, targets, run list and share link; then the run list every 5 s with its ETag, as
+static/js does): `rest/s` and `rest p95` show what it costs and how long its answers take during the window.
+`--no-page-rest` leaves it out (the baseline has no such routes, so its viewers never make it).
+
 Every scenario is bounded in time; sockets are closed and every subprocess is terminated in `finally` blocks.
 `--profile DIR` runs each server under cProfile timed by `time.thread_time` (the CPU time of its main thread, the
 event loop: neither waits for the GIL nor time descheduled by a busy machine count) and writes DIR/app.prof and
@@ -65,6 +70,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from page_traffic import Page, RestLog
+from page_traffic import client as page_client
 from processes import HOST, ROOT, cpu_seconds, free_port, percentile, stop_process, wait_healthy
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -85,8 +92,9 @@ def now() -> float:
     return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
-# The load process: `bench_fanout.py --load-worker URL COUNT SLOW`. It prints `ready N` once its viewers are
-# connected, reads `go R S0 PACE T_START T_END` on stdin, and prints one JSON line of results after T_END.
+# The load process: `bench_fanout.py --load-worker URL COUNT SLOW [BASE]`. It prints `ready N` once its viewers are
+# connected (and, given the server's BASE URL, their pages opened), reads `go R S0 PACE T_START T_END` on stdin,
+# and prints one JSON line of results after T_END.
 
 
 @dataclass
@@ -159,32 +167,42 @@ async def _open(url: str, log: ViewerLog, gate: asyncio.Semaphore) -> tuple[Clie
     return websocket, asyncio.create_task(_read(websocket, log))
 
 
-async def load_worker(url: str, count: int, slow: int) -> None:
-    """Open `count` viewers (`slow` of them slow), report ready, wait for the window, then print what the others
-    received in it."""
+async def load_worker(url: str, count: int, slow: int, base: str | None) -> None:
+    """Open `count` viewers (`slow` of them slow), each with its page's REST traffic when given the server's `base`
+    URL, report ready, wait for the window, then print what the others received in it."""
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     logs = [ViewerLog(slow=i < slow) for i in range(count)]
     opened = await asyncio.gather(*(_open(url, log, gate) for log in logs), return_exceptions=True)
     viewers = [item for item in opened if not isinstance(item, BaseException)]
     failed = [repr(item) for item in opened if isinstance(item, BaseException)]
+    rest = RestLog()
+    http = page_client(base) if base else None
+    pages = [Page(http, rest, url.rsplit("/", 1)[1]) for _ in viewers] if http else []
+    refreshing: list[asyncio.Task[None]] = []
     try:
+        await asyncio.gather(*(page.open() for page in pages))
         print(f"ready {len(viewers)}", flush=True)
         line = await asyncio.wait_for(asyncio.to_thread(sys.stdin.readline), READY_TIMEOUT * 2)
         _, resumed, s0, pace, t_start, t_end = line.split()
         resumed, pace, t_start, t_end = float(resumed), float(pace), float(t_start), float(t_end)
+        refreshing = [asyncio.create_task(page.refresh(t_end)) for page in pages]
         await asyncio.sleep(max(0.0, t_start - now()))
         cpu_start = time.process_time()
         await asyncio.sleep(max(0.0, t_end - now()))
         cpu = (time.process_time() - cpu_start) / (t_end - t_start)
     finally:
+        for task in refreshing:
+            task.cancel()
         for _, task in viewers:
             task.cancel()
         await asyncio.gather(*(asyncio.wait_for(ws.close(), 2) for ws, _ in viewers), return_exceptions=True)
+        if http is not None:
+            await http.aclose()
     frames: list[int] = []
     steps: list[int] = []
     latency: list[float] = []
     first_latency: list[float] = []
-    errors = failed + [log.error for log in logs if log.error]
+    errors = failed + [log.error for log in logs if log.error] + rest.errors[:5]
     for log in logs[slow:]:
         counted = 0
         delivered = 0
@@ -196,7 +214,11 @@ async def load_worker(url: str, count: int, slow: int) -> None:
                 first_latency.append(round(arrival - (resumed + (first - int(s0)) / pace), 5))
         frames.append(counted)
         steps.append(delivered)
+    rest_seconds, rest_304, rest_failed = rest.window(t_start, t_end)
     result = {
+        "rest": [round(x, 5) for x in rest_seconds],
+        "rest_304": rest_304,
+        "rest_failed": rest_failed,
         "viewers": len(viewers),
         "frames": frames,
         "steps": steps,
@@ -320,6 +342,9 @@ class Scenario:
     machine: float
     lag: float
     errors: list[str]
+    rest: list[float] = field(default_factory=list)  # answer times of the pages' REST requests in the window
+    rest_304: int = 0
+    rest_failed: int = 0
 
 
 def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scenario:
@@ -339,6 +364,7 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
                         [
                             *(["nice", "-n", str(args.load_nice)] if args.load_nice else []),
                             *[sys.executable, __file__, "--load-worker", server.ws + run_id, str(count), str(slow)],
+                            *([server.base] if args.page_rest and server.name == "app" else []),
                         ],
                         cwd=ROOT,
                         stdin=subprocess.PIPE,
@@ -398,6 +424,9 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
         machine=machine,
         lag=lag,
         errors=[e for result in results for e in result["errors"]],
+        rest=[x for result in results for x in result["rest"]],
+        rest_304=sum(result["rest_304"] for result in results),
+        rest_failed=sum(result["rest_failed"] for result in results),
     )
 
 
@@ -433,11 +462,19 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.1f}"
 
 
-def print_table(scenarios: list[Scenario]) -> None:
+def rest_columns(s: Scenario, window: float) -> str:
+    """Requests per second, p95 answer time (ms) and share of 304s of the pages' REST traffic; dashes without."""
+    if not s.rest:
+        return f"{'—':>8}{'—':>9}{'—':>6}"
+    return f"{len(s.rest) / window:>8.0f}{ms(percentile(s.rest, 95)):>9}{s.rest_304 / len(s.rest):>6.0%}"
+
+
+def print_table(scenarios: list[Scenario], window: float) -> None:
     """One line per server and N, and the app/baseline ratio of delivered frames."""
     print(
         f"{'server':<9}{'N':>6}{'conn':>6}{'fps med':>9}{'fps p5':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
         f"{'p95 from':>9}{'steps/s':>9}{'frames':>9}{'ratio':>7}{'srv cpu':>8}{'load cpu':>9}{'machine':>8}{'lag s':>7}"
+        f"{'rest/s':>8}{'rest p95':>9}{'304':>6}"
     )
     baseline = {s.viewers: s.delivered for s in scenarios if s.server == "baseline"}
     for s in scenarios:
@@ -449,8 +486,10 @@ def print_table(scenarios: list[Scenario]) -> None:
             f"{percentile(s.fps, 5):>8.1f}{ms(percentile(s.latency, 50)):>8}{ms(percentile(s.latency, 95)):>8}"
             f"{ms(percentile(s.latency, 99)):>8}{ms(percentile(s.first_latency, 95)):>9}"
             f"{statistics.median(s.steps_per_s):>9.0f}{s.delivered:>9}{ratio:>7.2f}"
-            f"{s.server_cpu:>8.0%}{s.load_cpu:>9.0%}{s.machine:>8.0%}{s.lag:>7.2f}"
+            f"{s.server_cpu:>8.0%}{s.load_cpu:>9.0%}{s.machine:>8.0%}{s.lag:>7.2f}{rest_columns(s, window)}"
         )
+        if s.rest_failed:
+            print(f"    {s.rest_failed} of the pages' REST requests failed")
         for error in s.errors[:3]:
             print(f"    error: {error}")
 
@@ -465,8 +504,9 @@ def raise_fd_limit(viewers: int) -> None:
 
 def main() -> None:
     """Parse the options, start both servers, run every scenario and print the table."""
-    if len(sys.argv) == 5 and sys.argv[1] == "--load-worker":
-        worker = load_worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    if len(sys.argv) in (5, 6) and sys.argv[1] == "--load-worker":
+        base = sys.argv[5] if len(sys.argv) == 6 else None
+        worker = load_worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), base)
         asyncio.run(asyncio.wait_for(worker, READY_TIMEOUT * 4))
         return
     parser = argparse.ArgumentParser(description="WebSocket fan-out: the app against a bare broadcast loop.")
@@ -495,6 +535,12 @@ def main() -> None:
     )
     parser.add_argument("--join-steps", type=int, default=100_000, help="steps of the finished long run")
     parser.add_argument("--servers", nargs="+", choices=["app", "baseline"], default=["app", "baseline"])
+    parser.add_argument(
+        "--page-rest",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="each viewer of the app also makes its page's REST traffic (the baseline has no such routes)",
+    )
     parser.add_argument("--profile", type=Path, help="run the servers under cProfile, writing DIR/<server>.prof")
     parser.add_argument(
         "--app-ws",
@@ -548,13 +594,15 @@ def main() -> None:
                 )
                 time.sleep(1.0)  # let the closed sockets go
         print()
-        print_table(scenarios)
+        print_table(scenarios, args.window)
         print(
             "\nfps: frames per second per viewer (median, 5th percentile over viewers); p50/p95/p99: latency from "
             "the planned time of a frame's last step to its arrival; p95 from: the same for its first step; "
             "steps/s: steps delivered per viewer; frames: delivered in the window, all viewers; ratio: app/baseline "
             "frames; srv/load cpu: of one core (load: the busiest load process); machine: all cores, everything on the "
-            "machine; lag: how far the run fell behind its pace."
+            "machine; lag: how far the run fell behind its pace; rest/s, rest p95, 304: the pages' own REST requests "
+            "(page_traffic.py: the run list every 5 s with its ETag) per second, their answer time's 95th "
+            "percentile, the share answered 304 (the app only: --no-page-rest leaves them out)."
         )
         if "app" in servers:
             times, size, trained = first_frame_times(servers["app"], args)
