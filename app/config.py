@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="The address students reach this server at, for share links and QR codes; unset: detected."
     )
+    class_frame_rate: float = Field(
+        4.0, gt=0, le=30, description="Class frames per second sent to a class's viewers (each built once for all)."
+    )
+    join_rate: float = Field(120, gt=0, description="Class joins one address may make a minute, after its burst.")
+    join_burst: int = Field(
+        400, gt=0, description="Class joins one address may make at once: a whole hall behind one NAT address."
+    )
+    max_class_students: int = Field(1000, gt=0, description="Students one class may have; more joins are refused.")
     max_stored_frames: int = Field(
         1000, ge=0, le=100_000, description="Framed steps per run whose autograd graph is kept for replay (thinned)."
     )

@@ -55,6 +55,8 @@ class RunSummary(TypedDict):
     created_at: str
     started_at: str | None
     ended_at: str | None
+    class_code: str | None
+    student: str | None
 
 
 class Snapshot(TypedDict):

@@ -66,6 +66,8 @@ class RunInfo(BaseModel):
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    class_code: str | None = Field(None, description="The class the run was started in (null outside a class).")
+    student: str | None = Field(None, description="The student of that class who started it (null outside one).")
 
 
 class CreatedRun(RunInfo):

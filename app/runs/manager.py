@@ -65,10 +65,18 @@ class RunManager:
                 self._keep(self._stored(row))
             self._writer = Writer(store, settings.flush_interval, on_stored=self._settle)
 
-    def create(self, config: RunConfig, control_hash: str | None = None, client: str | None = None) -> Run:
+    def create(
+        self,
+        config: RunConfig,
+        control_hash: str | None = None,
+        client: str | None = None,
+        class_code: str | None = None,
+        student: str | None = None,
+    ) -> Run:
         """Check the config against the limits, then start its run (queued if every slot is busy); whoever holds
-        the token hashed to `control_hash` may steer it. `client` (an address) may have at most
-        max_runs_per_client runs going at once (ClientLimitError past it)."""
+        the token hashed to `control_hash` may steer it. `client` (an address, or a student of a class) may have
+        at most max_runs_per_client runs going at once (ClientLimitError past it). `class_code` and `student`:
+        the class it is started in and by whom (stored with it)."""
         limits = self.settings
         engine = ENGINES[config.engine]
         self.check_limits(config)
@@ -104,6 +112,7 @@ class RunManager:
             )
             run.control_hash = control_hash
             run.client = client
+            run.class_code, run.student = class_code, student
             self._runs[run.id] = run
             self._forget_oldest()
             self.generation += 1

@@ -45,6 +45,8 @@ def summary(run: AnyRun) -> RunSummary:
         "created_at": run.created_at.isoformat(),
         "started_at": _iso(run.started_at),
         "ended_at": _iso(run.ended_at),
+        "class_code": run.class_code,
+        "student": run.student,
     }
 
 

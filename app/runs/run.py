@@ -61,6 +61,8 @@ class Run:
         self.history = History(config.steps, self.param_names)
         self.control_hash: str | None = None  # sha256 of the token its creator steers it with
         self.client: str | None = None  # who started it (an address), for the per-client limits
+        self.class_code: str | None = None  # the class it was started in (app/classes), and by which student
+        self.student: str | None = None
         self.presenter: dict[str, object] | None = None  # what the lecturer's screen shows, for followers
         self.status: RunStatus = "queued"
         self.message: str | None = None

@@ -112,6 +112,8 @@ class StoredRun:
         self.status = cast(RunStatus, record.status)
         self.message = record.message
         self.control_hash = record.control_hash
+        self.class_code = record.class_code
+        self.student = record.student
         self.presenter: dict[str, object] | None = None
         self.created_at: datetime = record.created_at
         self.started_at = record.started_at

@@ -30,6 +30,8 @@ class RunRecord:
     last_grads: tuple[float, ...] | None = None
     last_params: tuple[float, ...] | None = None  # the weights after the last step's update
     curve: np.ndarray | None = None
+    class_code: str | None = None  # the class it was started in, and by which of its students (null outside one)
+    student: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

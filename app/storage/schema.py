@@ -1,6 +1,19 @@
 """The tables, in SQLAlchemy Core so one schema serves SQLite and PostgreSQL alike."""
 
-from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 # Steps are stored in chunks of this many rows, aligned on multiples of it: a run of a million steps is a
 # thousand rows of blobs, not a million rows of numbers.
@@ -28,6 +41,35 @@ runs = Table(
     Column("last_grads", JSON),
     Column("last_params", JSON),
     Column("curve", LargeBinary),  # the latest prediction curve, little-endian float64
+    # The class the run was started in and the student who started it (null outside a class). No foreign key:
+    # a database made before classes gains these columns at start-up, and SQLite cannot add one to a table.
+    Column("class_code", String(16)),
+    Column("student", String(32)),
+    Index("ix_runs_class_code", "class_code"),
+)
+
+# A class: students join it by its code and start their own runs in it. `settings` is the partial RunConfig the
+# class starts every run from, `free` the fields students may change (null: all of them).
+classes = Table(
+    "classes",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("title", Text),
+    Column("settings", JSON, nullable=False),
+    Column("free", JSON),
+    Column("control_hash", String(64)),  # sha256 of the class's control token: who steers the class view
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The students who joined a class: their display name and the hash of the token their runs are started with.
+class_students = Table(
+    "class_students",
+    metadata,
+    Column("class_code", String(16), ForeignKey("classes.code", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(32), primary_key=True),
+    Column("name", Text),
+    Column("token_hash", String(64), nullable=False),
+    Column("joined_at", DateTime(timezone=True), nullable=False),
 )
 
 # Row i of a chunk is step start + i. loss is `count` float64s; params and grads `count` rows of one float64

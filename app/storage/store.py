@@ -53,6 +53,8 @@ class Batch:
                 param_names=list(record.param_names),
                 created_at=record.created_at,
                 control_hash=record.control_hash,
+                class_code=record.class_code,
+                student=record.student,
                 **self._changing(record),
             )
         )
@@ -214,11 +216,14 @@ class RunStore:
             last_grads=_floats(row["last_grads"]),
             last_params=_floats(row["last_params"]),
             curve=np.frombuffer(row["curve"], FLOAT).astype(float) if row.get("curve") is not None else None,
+            class_code=row.get("class_code"),
+            student=row.get("student"),
         )
 
 
 def _add_new_columns(engine: Engine) -> None:
-    """Bring a database made by an older version up to date: columns added since (all nullable) are added."""
+    """Bring a database made by an older version up to date: columns added since (all nullable) are added, and
+    the indexes on them (create_all makes only the tables that are missing, with theirs)."""
     found = inspect(engine)
     with engine.begin() as connection:
         for table in metadata.sorted_tables:
@@ -227,6 +232,11 @@ def _add_new_columns(engine: Engine) -> None:
                 if column.name not in present and column.nullable:
                     kind = column.type.compile(dialect=engine.dialect)
                     connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+            present |= {column.name for column in table.columns if column.nullable}
+            indexed = {index["name"] for index in found.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexed and {column.name for column in index.columns} <= present:
+                    index.create(connection)
 
 
 def _json(value: Any) -> str:

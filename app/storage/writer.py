@@ -146,6 +146,8 @@ class Writer:
             last_grads=latest.grads if latest else None,
             last_params=latest.updated if latest else None,
             curve=curve,
+            class_code=run.class_code,
+            student=run.student,
         )
         if not item.saved:
             batch.save_run(record)

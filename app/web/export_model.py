@@ -57,6 +57,9 @@ class ExportedRunInfo(Strict):
     created_at: Time
     started_at: Time | None
     ended_at: Time | None
+    # The class it ran in, if any (exports made before classes have neither): an import joins no class.
+    class_code: Annotated[str, Field(max_length=MAX_NAME)] | None = None
+    student: Annotated[str, Field(max_length=MAX_NAME)] | None = None
 
 
 class ExportedHistory(Strict):

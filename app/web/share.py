@@ -133,7 +133,12 @@ def run_share_link(run: RunDep, request: Request, settings: SettingsDep) -> Shar
 @router.get("/api/runs/{run_id}/qr.svg", response_class=Response, responses=answers(*ONE_RUN))
 def run_qr_code(run: RunDep, request: Request, settings: SettingsDep) -> Response:
     """A QR code (SVG) of the run's short link, for phones in the hall to scan off the projector."""
-    code = segno.make(share_url(request, settings, run.id), error="m")
+    return qr_code(share_url(request, settings, run.id))
+
+
+def qr_code(url: str) -> Response:
+    """A QR code (SVG) of `url`, large enough to scan off a projector from the back of a hall."""
+    code = segno.make(url, error="m")
     svg = io.BytesIO()
     code.save(svg, kind="svg", scale=8, border=4, dark="#000", light="#fff", xmldecl=False, svgclass="qr-code")
     return Response(svg.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"})

@@ -1,0 +1,1 @@
+"""Classes: a lecturer's class that students join by a short code and start their own runs in."""
