@@ -3,12 +3,14 @@ and revalidated (If-None-Match).
 
 Run by hand from the repository's root:
 
-    .venv/bin/python bench/bench_run_list.py [--runs 200] [--live 4] [--requests 200] [--app DIR]
+    .venv/bin/python bench/bench_run_list.py [--runs 200] [--live 4] [--requests 200]
 
-It starts the app (`python -m app`, or the copy of the app in DIR, e.g. one made with `git archive`) on a fresh
-database, creates --runs short numpy runs and lets them finish, then starts --live paced runs that keep moving
-while it asks. It prints per kind of request: server CPU per request (from /proc of the server process), the
-client's median and p95 wall time, and the body's bytes.
+It starts the app of this working tree, then the app as of BASELINE_COMMIT (before the list was cached; from
+`git archive`), each on a fresh database; creates --runs short numpy runs and lets them finish, then starts --live
+paced runs that keep moving while it asks. It prints per server and kind of request: server CPU per request (from
+/proc of the server process), the client's median and p95 wall time, and the bytes on the wire (of one more
+request, which for if-none-match is a 304's 0 unless the list moved meanwhile); then the app/baseline ratio of CPU
+per request. The if-none-match requests send the last ETag received, as a page does (the share of 304s shown).
 """
 
 import argparse
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+from bench_class import BASELINE_COMMIT, baseline_tree
 from processes import HOST, ROOT, cpu_seconds, free_port, percentile, stop_process, wait_healthy
 
 FINISH_TIMEOUT = 300.0  # seconds for the short runs to finish
@@ -68,53 +71,74 @@ def fill(client: httpx.Client, runs: int, live: int) -> None:
 
 
 def measure(client: httpx.Client, pid: int, count: int, headers: dict[str, str]) -> tuple[float, list[float], int]:
-    """Server CPU seconds per request, each request's wall time, and the last body's bytes."""
-    size = 0
+    """Server CPU seconds per request, each request's wall time, and how many were 304s. With If-None-Match, each
+    request sends the ETag of the last list received, as the page does."""
+    unchanged = 0
     walls = []
+    headers = dict(headers)
     cpu = cpu_seconds(pid)
     for _ in range(count):
         started = time.perf_counter()
         response = client.get("/api/runs", headers=headers)
         walls.append(time.perf_counter() - started)
-        size = len(response.content)
-    return (cpu_seconds(pid) - cpu) / count, walls, size
+        unchanged += response.status_code == 304
+        if "If-None-Match" in headers and response.status_code == 200:
+            headers["If-None-Match"] = response.headers["etag"]
+    return (cpu_seconds(pid) - cpu) / count, walls, unchanged
 
 
-def main() -> None:
-    """Start the app, fill it, measure each kind of request, print a line for each."""
-    parser = argparse.ArgumentParser(description="The cost of GET /api/runs with many runs listed.")
-    parser.add_argument("--runs", type=int, default=200, help="ended runs listed")
-    parser.add_argument("--live", type=int, default=4, help="paced runs still moving while the list is asked for")
-    parser.add_argument("--requests", type=int, default=200, help="requests per kind")
-    parser.add_argument("--app", type=Path, default=ROOT, help="the directory holding the `app` package to serve")
-    args = parser.parse_args()
+def measure_server(tree: Path, args: argparse.Namespace) -> dict[str, float]:
+    """Start the app of `tree`, fill it, print a line per kind of request; CPU seconds per request by kind."""
     data = Path(tempfile.mkdtemp(prefix="bench-run-list-"))
-    process, base = start(args.app.resolve(), data, args.runs, args.live)
+    process, base = start(tree, data, args.runs, args.live)
+    costs = {}
     try:
-        # A raw client: httpx would decompress, so bytes are counted as they travel.
         with httpx.Client(base_url=base, timeout=30) as client:
             fill(client, args.runs, args.live)
             time.sleep(1.0)
-            first = client.get("/api/runs", headers={"Accept-Encoding": "identity"})
-            etag = first.headers.get("etag")
+            etag = client.get("/api/runs", headers={"Accept-Encoding": "identity"}).headers.get("etag")
             kinds: dict[str, dict[str, str]] = {
                 "plain": {"Accept-Encoding": "identity"},
                 "gzip": {"Accept-Encoding": "gzip"},
             }
             if etag:
                 kinds["if-none-match"] = {"Accept-Encoding": "gzip", "If-None-Match": etag}
-            print(f"{args.runs} ended runs and {args.live} paced runs listed; {args.requests} requests per kind")
-            print(f"{'request':<15}{'cpu ms/req':>11}{'wall p50 ms':>12}{'wall p95 ms':>12}{'bytes':>9}")
             for name, headers in kinds.items():
-                cpu, walls, _ = measure(client, process.pid, args.requests, headers)
-                with client.stream("GET", "/api/runs", headers=headers) as response:
+                cpu, walls, unchanged = measure(client, process.pid, args.requests, headers)
+                with client.stream("GET", "/api/runs", headers=headers) as response:  # bytes as they travel
                     size = sum(len(chunk) for chunk in response.iter_raw())
+                if unchanged:
+                    name = f"{name} ({unchanged / args.requests:.0%} 304)"
+                costs[name.split()[0]] = cpu
                 print(
-                    f"{name:<15}{cpu * 1000:>11.2f}{statistics.median(walls) * 1000:>12.2f}"
-                    f"{percentile(walls, 95) * 1000:>12.2f}{size:>9}"
+                    f"{'':<10}{name:<22}{cpu * 1000:>11.2f}{statistics.median(walls) * 1000:>12.2f}"
+                    f"{percentile(walls, 95) * 1000:>12.2f}{size:>9}",
+                    flush=True,
                 )
     finally:
         stop_process(process)
+    return costs
+
+
+def main() -> None:
+    """Measure the app and the baseline in turn, print a line per kind of request, then the ratios."""
+    parser = argparse.ArgumentParser(description="The cost of GET /api/runs with many runs listed.")
+    parser.add_argument("--runs", type=int, default=200, help="ended runs listed")
+    parser.add_argument("--live", type=int, default=4, help="paced runs still moving while the list is asked for")
+    parser.add_argument("--requests", type=int, default=200, help="requests per kind")
+    args = parser.parse_args()
+    logs = Path(tempfile.mkdtemp(prefix="bench-run-list-"))
+    print(f"{args.runs} ended runs and {args.live} paced runs listed; {args.requests} requests per kind")
+    print(f"{'server':<10}{'request':<22}{'cpu ms/req':>11}{'wall p50 ms':>12}{'wall p95 ms':>12}{'bytes':>9}")
+    costs = {}
+    for name, tree in (("app", ROOT), (f"{BASELINE_COMMIT}", baseline_tree(logs))):
+        print(name, flush=True)
+        costs[name] = measure_server(tree, args)
+    base = costs[BASELINE_COMMIT]["plain"]
+    print(
+        "\napp / baseline (its plain answer), CPU per request: "
+        + ", ".join(f"{kind} {cost / base:.3f}" for kind, cost in costs["app"].items())
+    )
 
 
 if __name__ == "__main__":
