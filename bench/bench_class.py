@@ -137,21 +137,24 @@ def tree_cpu(pid: int) -> float:
 
 @dataclass
 class Started:
-    """The runs a scenario started: ids in order, how many were refused, the class (new server only)."""
+    """The runs a scenario started: ids in order, and why the others were refused."""
 
     ids: list[str]
     refused: list[str]
-    code: str | None
     first: float  # when the first run was created
 
 
-def start_runs(client: httpx.Client, server: Server, count: int, config: dict[str, Any]) -> Started:
-    """`count` student runs: in a class on the new server, each student joining first; plain runs on the baseline."""
-    code = None
-    if server.classes:
-        opened = client.post("/api/classes", json={"title": "bench", "settings": config, "free": FREE})
-        opened.raise_for_status()
-        code = opened.json()["code"]
+def open_class(client: httpx.Client, server: Server, config: dict[str, Any]) -> str | None:
+    """The lecturer's class on the new server (its code); None on the baseline, which has no classes."""
+    if not server.classes:
+        return None
+    opened = client.post("/api/classes", json={"title": "bench", "settings": config, "free": FREE})
+    opened.raise_for_status()
+    return str(opened.json()["code"])
+
+
+def start_runs(client: httpx.Client, code: str | None, count: int, config: dict[str, Any]) -> Started:
+    """`count` student runs: in the class when there is one, each student joining first; else plain runs."""
     ids: list[str] = []
     refused: list[str] = []
     first = now()
@@ -169,7 +172,7 @@ def start_runs(client: httpx.Client, server: Server, count: int, config: dict[st
             ids.append(made.json()["id"])
         else:
             refused.append(f"{made.status_code}: {made.text[:120]}")
-    return Started(ids, refused, code, first)
+    return Started(ids, refused, first)
 
 
 @dataclass
@@ -194,69 +197,98 @@ class Figures:
     errors: list[str]
 
 
-def watch(server: Server, viewers: list[tuple[str, str]], code: str | None, args: argparse.Namespace) -> dict[str, Any]:
-    """Open the viewers (and the class view) from load processes, count for the window; their merged results and
-    the server's CPU in the window."""
-    loaders: list[subprocess.Popen[str]] = []
-    ws = server.base.replace("http://", "ws://")
-    shares = max(1, math.ceil(len(viewers) / args.per_loader))
-    try:
-        for index in range(shares):
-            spec = {
-                "ws": ws,
-                "http": server.base,
-                "viewers": viewers[index::shares],
-                "class": code if index == 0 else None,
-            }
+class Hall:
+    """The load processes: pages opened first, then given the runs their students started, then measured."""
+
+    def __init__(self, server: Server, pages: int, code: str | None, args: argparse.Namespace) -> None:
+        self.server = server
+        self.args = args
+        self.loaders: list[subprocess.Popen[str]] = []
+        shares = max(1, math.ceil(pages / args.per_loader))
+        self.counts = [pages // shares + (i < pages % shares) for i in range(shares)]
+        began = now()
+        for index, count in enumerate(self.counts):
+            spec = {"ws": server.base.replace("http://", "ws://"), "http": server.base, "pages": count}
+            spec["class"] = code if index == 0 else None  # the lecturer's class view
+            nice = ["nice", "-n", str(args.load_nice)] if args.load_nice else []
             loader = subprocess.Popen(
-                [*(["nice", "-n", str(args.load_nice)] if args.load_nice else []), sys.executable, "class_load.py"],
+                [*nice, sys.executable, "class_load.py"],
                 cwd=ROOT / "bench",
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
             )
-            assert loader.stdin is not None
-            loader.stdin.write(json.dumps(spec) + "\n")
-            loader.stdin.flush()
-            loaders.append(loader)
-        for loader in loaders:
+            self.loaders.append(loader)
+            self._send(loader, json.dumps(spec))
+        self._expect("pages")
+        print(f"    {pages} pages open in {now() - began:.1f} s", flush=True)
+
+    def _send(self, loader: subprocess.Popen[str], line: str) -> None:
+        assert loader.stdin is not None
+        loader.stdin.write(line + "\n")
+        loader.stdin.flush()
+
+    def _expect(self, word: str) -> None:
+        for loader in self.loaders:  # readline blocks: the loader gives up on its own after its timeouts
             assert loader.stdout is not None
             line = loader.stdout.readline().split()
-            if not line or line[0] != "ready":
-                raise RuntimeError(f"{server.name}: a load process failed to start ({line})")
-        t_start = now() + args.warmup
-        t_end = t_start + args.window
-        for loader in loaders:
-            assert loader.stdin is not None
-            loader.stdin.write(f"go {t_start} {t_end}\n")
-            loader.stdin.flush()
+            if not line or line[0] != word:
+                raise RuntimeError(f"{self.server.name}: a load process failed ({line}): see its output above")
+
+    def watch(self, viewers: list[tuple[str, str]]) -> dict[str, Any]:
+        """Each page follows its run (one per page, in order); count for the window; the merged results and the
+        server's CPU in the window."""
+        began = now()
+        offset = 0
+        for loader, count in zip(self.loaders, self.counts, strict=True):
+            self._send(loader, json.dumps(viewers[offset : offset + count]))
+            offset += count
+        self._expect("ready")
+        print(f"    {len(viewers)} viewers connected in {now() - began:.1f} s", flush=True)
+        t_start = now() + self.args.warmup
+        t_end = t_start + self.args.window
+        for loader in self.loaders:
+            self._send(loader, f"go {t_start} {t_end}")
         time.sleep(max(0.0, t_start - now()))
-        cpu = tree_cpu(server.process.pid)
+        cpu = tree_cpu(self.server.process.pid)
         time.sleep(max(0.0, t_end - now()))
-        cpu = (tree_cpu(server.process.pid) - cpu) / args.window
+        cpu = (tree_cpu(self.server.process.pid) - cpu) / self.args.window
         results = []
-        for loader in loaders:
+        for loader in self.loaders:
             out, _ = loader.communicate(timeout=120)
             results.append(json.loads(out.splitlines()[-1]))
-    finally:
-        for loader in loaders:
+        return {
+            "runs": [run for result in results for run in result["runs"]],
+            "class_frames": results[0]["class_frames"],
+            "class_covered": results[0]["class_covered"],
+            "class_gaps": results[0]["class_gaps"],
+            "errors": errors_of(results),
+            "rest": [x for result in results for x in result["rest"]],
+            "rest_failed": sum(result["rest_failed"] for result in results),
+            "load_cpu": max(result["cpu"] for result in results),
+            "cpu": cpu,
+            "t_end": t_end,
+        }
+
+    def close(self) -> None:
+        """Kill any load process still there."""
+        for loader in self.loaders:
             if loader.poll() is None:
                 loader.kill()
                 loader.wait(5)
-    return {
-        "runs": [run for result in results for run in result["runs"]],
-        "class_frames": results[0]["class_frames"],
-        "class_covered": results[0]["class_covered"],
-        "class_gaps": results[0]["class_gaps"],
-        "errors": [
-            e for r in results for e in [r["class_error"], *r["rest_errors"], *(x["error"] for x in r["runs"])] if e
-        ],
-        "rest": [x for result in results for x in result["rest"]],
-        "rest_failed": sum(result["rest_failed"] for result in results),
-        "load_cpu": max(result["cpu"] for result in results),
-        "cpu": cpu,
-        "t_end": t_end,
-    }
+
+
+def errors_of(results: list[dict[str, Any]]) -> list[str]:
+    """The load processes' errors: the class view's, the pages', the viewers'."""
+    found = []
+    for result in results:
+        found += [result["class_error"], *result["rest_errors"], *(run["error"] for run in result["runs"])]
+    return [error for error in found if error]
+
+
+def holds(run: dict[str, Any], args: argparse.Namespace) -> bool:
+    """Whether a run's frames show it at ≥ HOLDS of its pace over (most of) the window."""
+    return bool(run["seconds"] > args.window / 2 and run["steps"] / run["seconds"] >= HOLDS * args.pace)
 
 
 def run_scenario(name: str, kind: str, students: int, tree: Path, logs: Path, args: argparse.Namespace) -> Figures:
@@ -269,8 +301,13 @@ def run_scenario(name: str, kind: str, students: int, tree: Path, logs: Path, ar
     else:
         extra = {key: value.replace("{S}", str(total)) for key, value in args.new_env}
     server = start_server(name, tree, total, extra, logs)
+    hall: Hall | None = None
     try:
         with httpx.Client(base_url=server.base, timeout=60) as client:
+            code = open_class(client, server, config)
+            hall = Hall(
+                server, students + (args.hall if kind == "lecture" else 0), code if kind == "class" else None, args
+            )
             viewers: list[tuple[str, str]] = []
             lecture_first = None
             if kind == "lecture":
@@ -278,16 +315,18 @@ def run_scenario(name: str, kind: str, students: int, tree: Path, logs: Path, ar
                 lecture.raise_for_status()
                 lecture_first = now()
                 viewers += [(lecture.json()["id"], "hall")] * args.hall
-            started = start_runs(client, server, students, config)
+            began = now()
+            started = start_runs(client, code, students, config)
+            print(f"    {name}: {len(started.ids)} runs started in {now() - began:.1f} s", flush=True)
             viewers += [(run_id, "student") for run_id in started.ids]
-            measured = watch(server, viewers, started.code if kind == "class" else None, args)
+            measured = hall.watch(viewers)
     finally:
+        if hall is not None:
+            hall.close()
         stop_process(server.process)
     first = min(t for t in (started.first, lecture_first) if t is not None)
     runs = [run for run in measured["runs"] if run["group"] == "student"]
-    holding = sum(
-        run["seconds"] > args.window / 2 and run["steps"] / run["seconds"] >= HOLDS * args.pace for run in runs
-    )
+    holding = sum(holds(run, args) for run in runs)
     has_class = server.classes and kind == "class"
     return Figures(
         server=name,

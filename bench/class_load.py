@@ -1,9 +1,11 @@
 """A load process of bench_class.py: viewers of runs, each with its page's REST traffic, and the lecturer's class view.
 
 `python bench/class_load.py` reads one JSON line on stdin, `{"ws": "ws://HOST:PORT", "http": "http://HOST:PORT",
-"viewers": [[run_id, group], ...], "class": CODE or null}`, opens a WebSocket per viewer (and the class view's when
-given a code) with a page's REST traffic each (page_traffic.py), prints `ready N`, reads `go T_START T_END`, and
-after T_END prints one JSON line: per viewer its group, the frames that arrived in the window and the steps its run
+"pages": N, "class": CODE or null}`, opens N pages (their REST traffic, page_traffic.py) and the class view's
+WebSocket when given a code, and prints `pages N`: the students have opened the page. It then reads the runs they
+started, a JSON line `[[run_id, group], ...]` (one per page), opens a WebSocket per run and lets each page follow
+its run, prints `ready N`, reads `go T_START T_END`, keeps asking for the run list as a page does, and after T_END
+prints one JSON line: per viewer its group, the frames that arrived in the window and the steps its run
 took in it as the frames tell them; the class view's frames and the runs they brought news of; and the pages'
 REST answer times.
 """
@@ -119,25 +121,31 @@ def _run_result(log: RunLog, start: float, end: float) -> dict[str, Any]:
 
 
 async def main() -> None:
-    """Open everything, report ready, wait for the window, print the results."""
+    """Open the pages, then the viewers of the runs they are given, report ready, wait for the window, print."""
     spec = json.loads(sys.stdin.readline())
-    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-    logs = [RunLog(group) for _, group in spec["viewers"]]
-    urls = [f"{spec['ws']}/ws/runs/{run_id}" for run_id, _ in spec["viewers"]]
-    sockets = await asyncio.gather(*(_open(url, gate) for url in urls))
-    readers = [asyncio.create_task(_read_run(ws, log)) for ws, log in zip(sockets, logs, strict=True)]
-    class_log = ClassLog()
-    if spec["class"]:
-        class_socket = await _open(f"{spec['ws']}/ws/classes/{spec['class']}", gate)
-        sockets.append(class_socket)
-        readers.append(asyncio.create_task(_read_class(class_socket, class_log)))
     rest = RestLog()
     http = page_client(spec["http"])
-    pages = [Page(http, rest, run_id) for run_id, _ in spec["viewers"]]
+    pages = [Page(http, rest, None) for _ in range(spec["pages"])]
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    sockets: list[ClientConnection] = []
+    readers: list[asyncio.Task[None]] = []
     refreshing: list[asyncio.Task[None]] = []
+    class_log = ClassLog()
     try:
-        await asyncio.gather(*(page.open() for page in pages))
-        print(f"ready {len(sockets)}", flush=True)
+        await asyncio.gather(*(page.open() for page in pages))  # students open the page before they press Start
+        if spec["class"]:  # the lecturer's class view, open before the runs start
+            sockets.append(await _open(f"{spec['ws']}/ws/classes/{spec['class']}", gate))
+            readers.append(asyncio.create_task(_read_class(sockets[-1], class_log)))
+        print(f"pages {len(pages)}", flush=True)
+        viewers = json.loads(await asyncio.wait_for(asyncio.to_thread(sys.stdin.readline), READY_TIMEOUT * 3))
+        logs = [RunLog(group) for _, group in viewers]
+        urls = [f"{spec['ws']}/ws/runs/{run_id}" for run_id, _ in viewers]
+        following = [page.follow(run_id) for page, (run_id, _) in zip(pages, viewers, strict=False)]  # pages ≥ runs
+        opened = await asyncio.gather(*(_open(url, gate) for url in urls), *following)
+        for websocket, log in zip(opened[: len(urls)], logs, strict=True):
+            sockets.append(websocket)
+            readers.append(asyncio.create_task(_read_run(websocket, log)))
+        print(f"ready {len(urls)}", flush=True)
         line = await asyncio.wait_for(asyncio.to_thread(sys.stdin.readline), READY_TIMEOUT * 3)
         _, t_start, t_end = line.split()
         start, end = float(t_start), float(t_end)

@@ -18,6 +18,7 @@ import httpx
 
 RUNS_REFRESH = 5.0  # seconds: RUNS_REFRESH_MS of static/js/views/run_list_refresh.js
 POOL = 64  # connections a load process keeps to the server for all its pages
+KEEP_ALIVE = 3.0  # seconds an idle connection is kept
 
 
 def now() -> float:
@@ -47,7 +48,8 @@ class RestLog:
 def client(base: str) -> httpx.AsyncClient:
     """One HTTP client for a load process's pages (browsers each have their own; a pool is what a load process can
     afford, and a connection's setup is not what is measured)."""
-    limits = httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL)
+    # Idle connections are let go before uvicorn's keep-alive timeout (5 s) would close them under a request.
+    limits = httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL, keepalive_expiry=KEEP_ALIVE)
     return httpx.AsyncClient(base_url=base, limits=limits, timeout=30)
 
 
@@ -79,11 +81,17 @@ class Page:
         self.etag: str | None = None
 
     async def open(self) -> None:
-        """What a page asks for as it opens."""
+        """What a page asks for as it opens (and for its run, if it follows one)."""
         paths = ["/", "/api/engines", "/api/targets"]
-        if self.run_id is not None:
-            paths += [f"{self.runs_api}/{self.run_id}/share", f"{self.runs_api}/{self.run_id}/qr.svg"]
         await asyncio.gather(*(_get(self.http, self.log, path, {}) for path in paths), self.list_runs())
+        if self.run_id is not None:
+            await self.follow(self.run_id)
+
+    async def follow(self, run_id: str) -> None:
+        """What a page asks for once it follows a run: the share box's link and QR code."""
+        self.run_id = run_id
+        paths = [f"{self.runs_api}/{run_id}/share", f"{self.runs_api}/{run_id}/qr.svg"]
+        await asyncio.gather(*(_get(self.http, self.log, path, {}) for path in paths))
 
     async def list_runs(self) -> None:
         """`GET /api/runs` as api.js listRuns asks it: with the last list's ETag."""
