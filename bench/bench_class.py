@@ -187,6 +187,7 @@ class Figures:
     fps: list[float]
     hall_fps: list[float]
     class_rate: float | None
+    beside: list[float]  # class frames per second on each student's page
     covered: int | None
     gaps: int | None
     rest: list[float]
@@ -200,7 +201,9 @@ class Figures:
 class Hall:
     """The load processes: pages opened first, then given the runs their students started, then measured."""
 
-    def __init__(self, server: Server, pages: int, code: str | None, args: argparse.Namespace) -> None:
+    def __init__(
+        self, server: Server, pages: int, code: str | None, beside: str | None, args: argparse.Namespace
+    ) -> None:
         self.server = server
         self.args = args
         self.loaders: list[subprocess.Popen[str]] = []
@@ -210,6 +213,7 @@ class Hall:
         for index, count in enumerate(self.counts):
             spec = {"ws": server.base.replace("http://", "ws://"), "http": server.base, "pages": count}
             spec["class"] = code if index == 0 else None  # the lecturer's class view
+            spec["students_class"] = beside
             nice = ["nice", "-n", str(args.load_nice)] if args.load_nice else []
             loader = subprocess.Popen(
                 [*nice, sys.executable, "class_load.py"],
@@ -262,6 +266,7 @@ class Hall:
             "class_frames": results[0]["class_frames"],
             "class_covered": results[0]["class_covered"],
             "class_gaps": results[0]["class_gaps"],
+            "beside": [n for result in results for n in result["beside"]],
             "errors": errors_of(results),
             "rest": [x for result in results for x in result["rest"]],
             "rest_failed": sum(result["rest_failed"] for result in results),
@@ -305,9 +310,9 @@ def run_scenario(name: str, kind: str, students: int, tree: Path, logs: Path, ar
     try:
         with httpx.Client(base_url=server.base, timeout=60) as client:
             code = open_class(client, server, config)
-            hall = Hall(
-                server, students + (args.hall if kind == "lecture" else 0), code if kind == "class" else None, args
-            )
+            pages = students + (args.hall if kind == "lecture" else 0)
+            beside = code if args.students_class else None
+            hall = Hall(server, pages, code if kind == "class" else None, beside, args)
             viewers: list[tuple[str, str]] = []
             lecture_first = None
             if kind == "lecture":
@@ -337,6 +342,7 @@ def run_scenario(name: str, kind: str, students: int, tree: Path, logs: Path, ar
         fps=[run["frames"] / args.window for run in runs],
         hall_fps=[run["frames"] / args.window for run in measured["runs"] if run["group"] == "hall"],
         class_rate=measured["class_frames"] / args.window if has_class else None,
+        beside=[n / args.window for n in measured["beside"]],
         covered=len(measured["class_covered"]) if has_class else None,
         gaps=measured["class_gaps"] if has_class else None,
         rest=measured["rest"],
@@ -360,7 +366,8 @@ def print_table(figures: list[Figures], args: argparse.Namespace) -> None:
     """One line per scenario and server, then the new/baseline ratios."""
     print(
         f"{'scenario':<9}{'server':<9}{'S':>5}{'started':>8}{'on pace':>8}{'fps med':>8}{'fps p5':>7}"
-        f"{'hall med':>9}{'hall p5':>8}{'class/s':>8}{'covers':>7}{'gaps':>5}{'rest p95':>9}{'srv cpu':>8}{'load':>6}"
+        f"{'hall med':>9}{'hall p5':>8}{'class/s':>8}{'covers':>7}{'gaps':>5}{'beside/s':>9}"
+        f"{'rest p95':>9}{'srv cpu':>8}{'load':>6}"
     )
     for f in figures:
         covers = None if f.covered is None else f"{f.covered}/{f.started}"
@@ -369,7 +376,8 @@ def print_table(figures: list[Figures], args: argparse.Namespace) -> None:
             f"{_num(statistics.median(f.fps) if f.fps else None, '.1f', 8)}{_num(percentile(f.fps, 5), '.1f', 7)}"
             f"{_num(statistics.median(f.hall_fps) if f.hall_fps else None, '.1f', 9)}"
             f"{_num(percentile(f.hall_fps, 5), '.1f', 8)}{_num(f.class_rate, '.1f', 8)}"
-            f"{covers or '—':>7}{_num(f.gaps, 'd', 5)}{_num(percentile(f.rest, 95) * 1000, '.1f', 9)}"
+            f"{covers or '—':>7}{_num(f.gaps, 'd', 5)}{_num(median(f.beside) if f.beside else None, '.1f', 9)}"
+            f"{_num(percentile(f.rest, 95) * 1000, '.1f', 9)}"
             f"{_num(f.cpu, '.2f', 8)}{_num(f.load_cpu, '.0%', 6)}"
         )
         if f.late:
@@ -398,7 +406,8 @@ def print_table(figures: list[Figures], args: argparse.Namespace) -> None:
         f"\non pace: runs at ≥ {HOLDS:.0%} of {args.pace:g} steps/s over the window (refused ones count as not); "
         "fps: frames/s per student viewer (median, 5th percentile); hall: the lecturer's run's viewers; class/s, "
         "covers: the class view's frames per second and the runs with new losses in them; gaps: class frames not "
-        "continuing a run's losses; rest p95: the pages' REST answers (ms); srv cpu: cores, the server and its "
+        "continuing a run's losses; beside/s: class frames per second on a student's page (median; its chart beside "
+        "the run); rest p95: the pages' REST answers (ms); srv cpu: cores, the server and its "
         "children; load: the busiest load process.\ntargets (issue 10): at S = 300, ≥ 95 % of runs on pace, fps "
         "median ≥ 25, class view ≥ 2 updates/s covering every run, REST p95 < 100 ms; the lecture scenario's hall "
         "≥ 25 frames/s beside 100 student runs."
@@ -435,6 +444,12 @@ def main() -> None:
     parser.add_argument("--load-nice", type=int, default=10, help="niceness of the load processes (0: none)")
     parser.add_argument("--servers", nargs="+", choices=["new", "baseline"], default=["new", "baseline"])
     parser.add_argument("--scenarios", nargs="+", choices=["class", "lecture"], default=["class", "lecture"])
+    parser.add_argument(
+        "--students-class",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="each student's page also watches the class (/ws/classes/CODE), as /join/CODE does (new server only)",
+    )
     parser.add_argument("--new-env", type=setting, nargs="*", default=[], help="KEY=VALUE settings of the new server")
     args = parser.parse_args()
     if args.quick:

@@ -1,16 +1,18 @@
-"""A load process of bench_class.py: viewers of runs, each with its page's REST traffic, and the lecturer's class view.
+"""A load process of bench_class.py: pages, viewers of their runs, and the lecturer's class view.
 
-`python bench/class_load.py` reads one JSON line on stdin, `{"ws": "ws://HOST:PORT", "http": "http://HOST:PORT",
-"pages": N, "class": CODE or null}`, opens N pages (their REST traffic, page_traffic.py) and the class view's
-WebSocket when given a code, and prints `pages N`: the students have opened the page. It then reads the runs they
-started, a JSON line `[[run_id, group], ...]` (one per page), opens a WebSocket per run and lets each page follow
-its run, prints `ready N`, reads `go T_START T_END`, keeps asking for the run list as a page does, and after T_END
-prints one JSON line: per viewer its group, the frames that arrived in the window and the steps its run
-took in it as the frames tell them; the class view's frames and the runs they brought news of; and the pages'
-REST answer times.
+`python bench/class_load.py` reads one JSON line on stdin: `{"ws": "ws://HOST:PORT", "http": "http://HOST:PORT",
+"pages": N, "class": CODE or null, "students_class": CODE or null}`. It opens N pages (their REST traffic,
+page_traffic.py) and the class view's WebSocket when given `class`, and prints `pages N`: the students have opened
+the page. It then reads the runs they started, a JSON line `[[run_id, group], ...]` (one per page), opens a
+WebSocket per run and lets each page follow its run (a student's page also opening the class's WebSocket for the
+chart beside the run, when given `students_class`), prints `ready N`, reads `go T_START T_END`, keeps asking for
+the run list as a page does, and after T_END prints one JSON line: per viewer its group, the frames that arrived
+in the window and the steps its run took in it as the frames tell them; the class view's frames and the runs they
+brought news of; the class frames each student's page got; and the pages' REST answer times.
 """
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -72,6 +74,15 @@ async def _read_run(websocket: ClientConnection, log: RunLog) -> None:
 def _hold(log: ClassLog, runs: list[dict[str, Any]]) -> None:
     for run in runs:
         log.held[run["id"]] = len(run["losses"])
+
+
+async def _count(websocket: ClientConnection, arrivals: list[float]) -> None:
+    """A student's class chart beside their run: its messages are only counted (parsing them all would take the
+    load process's CPU, not the server's)."""
+    with contextlib.suppress(ConnectionClosed):
+        while True:
+            await websocket.recv(decode=False)
+            arrivals.append(now())
 
 
 async def _read_class(websocket: ClientConnection, log: ClassLog) -> None:
@@ -145,6 +156,11 @@ async def main() -> None:
         for websocket, log in zip(opened[: len(urls)], logs, strict=True):
             sockets.append(websocket)
             readers.append(asyncio.create_task(_read_run(websocket, log)))
+        beside = spec["students_class"] and sum(group == "student" for _, group in viewers)
+        charts: list[list[float]] = [[] for _ in range(beside or 0)]
+        for arrivals in charts:  # the student's page (/join/CODE) draws the class beside their run
+            sockets.append(await _open(f"{spec['ws']}/ws/classes/{spec['students_class']}", gate))
+            readers.append(asyncio.create_task(_count(sockets[-1], arrivals)))
         print(f"ready {len(urls)}", flush=True)
         line = await asyncio.wait_for(asyncio.to_thread(sys.stdin.readline), READY_TIMEOUT * 3)
         _, t_start, t_end = line.split()
@@ -167,6 +183,7 @@ async def main() -> None:
         "class_covered": sorted({run_id for i in inside for run_id in class_log.news[i]}),
         "class_gaps": class_log.gaps,
         "class_error": class_log.error,
+        "beside": [len(_window(arrivals, start, end)) for arrivals in charts],
         "rest": [round(x, 5) for x in rest_seconds],
         "rest_failed": rest_failed,
         "rest_errors": rest.errors[:3],
