@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from app.config import Settings
+from app.engines import ENGINES
+from tests.conftest import ENDED
 from tests.conftest import wait_until_impl as wait_until
 
 if TYPE_CHECKING:
@@ -97,18 +99,22 @@ def test_every_status_change_is_listed_at_once(client: httpx.Client, rest: RestR
         assert listed_row is not None and listed_row["status"] == status, command
 
 
-def test_a_finished_run_is_listed_as_it_ended(client: httpx.Client, rest: RestRuns) -> None:
-    """Runs that end while the list is being asked for are listed, once ended, with every field as the run's own
-    GET gives it (none kept as it was while running)."""
+def test_runs_that_end_are_listed_as_their_own_get_gives_them(client: httpx.Client, rest: RestRuns) -> None:
+    """Runs of every engine (and one that diverges) that end while the list is being asked for are listed, once
+    ended, with every field as the run's own GET gives it: none kept as it was while running, none written
+    otherwise than the API's RunInfo."""
     etag = listed(client).headers["etag"]
-    ids = [rest.create(client, **(TINY | {"seed": seed}))["id"] for seed in range(6)]
+    configs = [TINY | {"engine": engine} for engine in sorted(ENGINES)]
+    configs.append(TINY | {"engine": "numpy", "steps": 50, "learning_rate": 1.0, "points": 40})
+    ids = [rest.create(client, **config)["id"] for config in configs]
 
     def ended() -> bool:
         listed(client)  # asked for all along, so some builds see runs just as they end
-        return all(client.get(f"/api/runs/{run_id}").json()["status"] == "finished" for run_id in ids)
+        return all(client.get(f"/api/runs/{run_id}").json()["status"] in ENDED for run_id in ids)
 
-    wait_until(ended, 30, "the runs to finish")
+    wait_until(ended, 60, "the runs to end")
     runs = changed(client, etag)
+    assert "diverged" in {client.get(f"/api/runs/{run_id}").json()["status"] for run_id in ids}
     for run_id in ids:
         assert row(runs, run_id) == client.get(f"/api/runs/{run_id}").json()
 
