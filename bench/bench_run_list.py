@@ -9,7 +9,8 @@ It starts the app of this working tree, then the app as of BASELINE_COMMIT (befo
 `git archive`), each on a fresh database; creates --runs short numpy runs and lets them finish, then starts --live
 paced runs that keep moving while it asks. It prints per server and kind of request: server CPU per request (from
 /proc of the server process), the client's median and p95 wall time, and the bytes on the wire (of one more
-request, which for if-none-match is a 304's 0 unless the list moved meanwhile); then the app/baseline ratio of CPU
+request, which for if-none-match is a 304's 0 unless the list moved meanwhile), the CPU the server spends unasked
+(its moving runs) measured just before and taken off; then the app/baseline ratio of CPU
 per request. The if-none-match requests send the last ETag received, as a page does (the share of 304s shown).
 """
 
@@ -27,6 +28,7 @@ from bench_class import BASELINE_COMMIT, baseline_tree
 from processes import HOST, ROOT, cpu_seconds, free_port, percentile, stop_process, wait_healthy
 
 FINISH_TIMEOUT = 300.0  # seconds for the short runs to finish
+IDLE = 2.0  # seconds the server's CPU is measured unasked, before each kind of request
 
 
 def start(app_dir: Path, data: Path, runs: int, live: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -70,13 +72,19 @@ def fill(client: httpx.Client, runs: int, live: int) -> None:
         client.post("/api/runs", json=config).raise_for_status()
 
 
-def measure(client: httpx.Client, pid: int, count: int, headers: dict[str, str]) -> tuple[float, list[float], int]:
+def measure(
+    client: httpx.Client, pid: int, count: int, headers: dict[str, str]
+) -> tuple[float, list[float], int, dict[str, str]]:
     """Server CPU seconds per request, each request's wall time, and how many were 304s. With If-None-Match, each
-    request sends the ETag of the last list received, as the page does."""
+    request sends the ETag of the last list received, as the page does (the headers of the next one are returned)."""
     unchanged = 0
     walls = []
     headers = dict(headers)
-    cpu = cpu_seconds(pid)
+    # What the server spends meanwhile without being asked (its moving runs train in it) is taken off.
+    idle_cpu, idle_start = cpu_seconds(pid), time.monotonic()
+    time.sleep(IDLE)
+    idle = (cpu_seconds(pid) - idle_cpu) / (time.monotonic() - idle_start)
+    cpu, started_all = cpu_seconds(pid), time.monotonic()
     for _ in range(count):
         started = time.perf_counter()
         response = client.get("/api/runs", headers=headers)
@@ -84,7 +92,8 @@ def measure(client: httpx.Client, pid: int, count: int, headers: dict[str, str])
         unchanged += response.status_code == 304
         if "If-None-Match" in headers and response.status_code == 200:
             headers["If-None-Match"] = response.headers["etag"]
-    return (cpu_seconds(pid) - cpu) / count, walls, unchanged
+    spent = cpu_seconds(pid) - cpu - idle * (time.monotonic() - started_all)
+    return max(0.0, spent) / count, walls, unchanged, headers
 
 
 def measure_server(tree: Path, args: argparse.Namespace) -> dict[str, float]:
@@ -104,7 +113,7 @@ def measure_server(tree: Path, args: argparse.Namespace) -> dict[str, float]:
             if etag:
                 kinds["if-none-match"] = {"Accept-Encoding": "gzip", "If-None-Match": etag}
             for name, headers in kinds.items():
-                cpu, walls, unchanged = measure(client, process.pid, args.requests, headers)
+                cpu, walls, unchanged, headers = measure(client, process.pid, args.requests, headers)
                 with client.stream("GET", "/api/runs", headers=headers) as response:  # bytes as they travel
                     size = sum(len(chunk) for chunk in response.iter_raw())
                 if unchanged:
