@@ -1,7 +1,6 @@
 """The ASGI app: routers, static files and the shared objects made in the lifespan."""
 
 import asyncio
-import functools
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,17 +11,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app import __version__
-from app.classes.answers import ClassAnswers
-from app.classes.feed import ClassHub
-from app.classes.registry import ClassRegistry
 from app.config import Settings, get_settings
 from app.runs.feed import Hub
 from app.runs.manager import RunManager
-from app.runs.stored import AnyRun
 from app.storage.startup import open_checked
 from app.storage.store import RunStore
-from app.web import api, class_ws, classes, docs, edge, export, graph_replay, import_run, pages, presenter, share, ws
-from app.web.class_limits import ClassLimits
+from app.web import api, class_app, docs, edge, export, graph_replay, import_run, pages, presenter, share, ws
 from app.web.openapi import with_server_limits
 from app.web.rate_limits import RateLimits
 from app.web.responses import JSON_CHANGE, ONE_RUN, answers
@@ -49,13 +43,9 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
         app.state.hub = Hub(settings.frame_rate)
         app.state.rate_limits = RateLimits(settings)
         app.state.templates = Jinja2Templates(directory=settings.templates_dir)
-        app.state.classes = ClassRegistry(app.state.store, settings.max_class_students)
-        find = functools.partial(find_run, app.state.manager)
-        app.state.class_hub = ClassHub(app.state.classes, find, settings.class_frame_rate)
-        app.state.class_answers = ClassAnswers(app.state.classes, find, 1.0 / settings.class_frame_rate)
-        app.state.class_limits = ClassLimits(settings)
+        class_app.start(app, settings)
         yield
-        await app.state.class_hub.close()
+        await class_app.stop(app)
         await asyncio.to_thread(app.state.manager.shutdown)  # waits for the runs' last steps, then stores them
         await app.state.hub.close()
         app.state.store.close()
@@ -71,8 +61,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     edge.install(app, settings)
     app.include_router(api.router)
     app.include_router(ws.router)
-    app.include_router(classes.router, responses=answers(429))
-    app.include_router(class_ws.router)
+    class_app.include_routes(app)
     app.include_router(pages.router)
     app.include_router(share.router)
     # Statuses the edge and the per-client limits add to routes documented in their own modules.
@@ -84,14 +73,6 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     app.openapi = with_server_limits(app, settings)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     return app
-
-
-def find_run(manager: RunManager, run_id: str) -> AnyRun | None:
-    """A run by id for the class feeds and answers: None if it is gone or cannot be read (blocking)."""
-    try:
-        return manager.get(run_id)
-    except KeyError:  # deleted, or stored unreadable (UnreadableRunError is a KeyError)
-        return None
 
 
 app = create_app()

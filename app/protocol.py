@@ -113,3 +113,61 @@ class PresenterMessage(TypedDict):
 
     type: Literal["presenter"]
     state: dict[str, Any]
+
+
+# The class feed (WS /ws/classes/{code}): one class frame a tick, built once for every viewer of the class.
+
+
+class ClassInfo(TypedDict):
+    """A class: its code, title, the settings its runs start from, the fields students may change (null: all)."""
+
+    code: str
+    title: str | None
+    settings: dict[str, Any]
+    free: list[str] | None
+    created_at: str
+
+
+class ClassRun(TypedDict):
+    """A run of a class with every loss so far; `config` holds the fields that differ from the class's settings."""
+
+    id: str
+    student: str | None
+    name: str | None
+    status: RunStatus
+    config: dict[str, Any]
+    message: str | None
+    losses: list[float | None]  # null: a loss that is not finite
+
+
+# The first message of a class feed: every run as it stands, and what the lecturer's class view shows. The
+# functional form because "class" is a Python keyword.
+ClassSnapshot = TypedDict(
+    "ClassSnapshot",
+    {
+        "type": Literal["class_snapshot"],
+        "class": ClassInfo,
+        "varying": list[str],
+        "runs": list[ClassRun],
+        "presenter": dict[str, Any] | None,
+    },
+)
+
+
+class ClassRunNews(TypedDict):
+    """A run's news since the last class frame: the losses from step `start` on, and what changed."""
+
+    start: int
+    losses: list[float | None]
+    status: NotRequired[RunStatus]
+    message: NotRequired[str | None]
+
+
+class ClassFrame(TypedDict):
+    """What is new in a class since the last class frame (sent only when something is)."""
+
+    type: Literal["class_frame"]
+    runs: dict[str, ClassRunNews]
+    added: list[ClassRun]
+    removed: NotRequired[list[str]]
+    varying: NotRequired[list[str]]

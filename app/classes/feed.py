@@ -6,9 +6,11 @@ import contextlib
 import logging
 import threading
 from array import array
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from app.classes.entries import class_info, student_name
 from app.classes.registry import ClassRegistry, Classroom
@@ -22,6 +24,16 @@ log = logging.getLogger(__name__)
 
 SLICE = 100  # viewers offered a message between two turns of the event loop
 FindRun = Callable[[str], AnyRun | None]  # a run by id, None if it is gone (blocking: may read the store)
+Prepare = Callable[[Encoded], Encoded]  # frames a message for the sockets ahead of time (in the building thread)
+
+
+class Serialized(Encoded):
+    """A message whose JSON was put together from parts already serialized."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.frames = {}
+        self._text = None
 
 
 @dataclass(slots=True)
@@ -34,20 +46,26 @@ class Mark:
     message: str | None
     losses: array  # type: ignore[type-arg]  # float64, every loss sent
     done: bool = False  # ended and every loss sent: nothing more will come
+    json: bytes | None = None  # once done, its snapshot entry serialized
 
 
 class ClassFeed:
     """Turns a class's runs' progress into class frames for its viewers, while it has any."""
 
-    def __init__(self, room: Classroom, registry: ClassRegistry, find: FindRun, interval: float) -> None:
+    def __init__(
+        self, room: Classroom, registry: ClassRegistry, find: FindRun, interval: float, prepare: Prepare
+    ) -> None:
         self.room = room
+        self.prepare = prepare
         self.registry = registry
         self.find = find
         self.interval = interval
         self.viewers: set[ClassViewer] = set()
         self._joining: list[ClassViewer] = []  # given the next snapshot, then frames
         self._marks: dict[str, Mark] = {}
+        self._skipped: set[str] = set()  # runs that could not be read: left out from then on
         self._varying: list[str] = []
+        self._counted = 0  # runs that `_varying` was worked out over
         self._presenter = room.presenter
         self._lock = threading.Lock()  # one build at a time (builds run in a worker thread)
         self._task: asyncio.Task[None] | None = None
@@ -131,36 +149,54 @@ class ClassFeed:
             removed: list[str] = []
             ids = self.registry.run_ids(self.room)
             for run_id in ids:
-                mark = self._marks.get(run_id)
-                if mark is not None and mark.done:
+                if run_id in self._skipped:
                     continue
-                run = self.find(run_id)
-                if run is None:
-                    if mark is not None:
-                        del self._marks[run_id]
-                        removed.append(run_id)
-                    self.registry.forget_run(self.room, run_id)
-                    continue
-                if mark is None:
-                    mark = self._marks[run_id] = self._mark(run)
-                    if not first:
-                        added.append(self._entry(run_id, mark))
-                    continue
-                news = self._news(run, mark)
-                if news is not None:
-                    runs[run_id] = news
+                try:
+                    self._visit(run_id, first, runs, added, removed)
+                except Exception:  # one run that cannot be read (damaged in the store) must not end the class's feed
+                    log.warning("class %s: run %s cannot be read; its feed goes on without it", self.room.code, run_id)
+                    self._skipped.add(run_id)
             self.builds += 1
             body: dict[str, Any] = {"type": "class_frame", "runs": runs, "added": added}
             if removed:
                 body["removed"] = removed
-            now_varying = varying(mark.config for mark in self._marks.values())
+            # Only runs joining or leaving the feed change what varies among them (a config is read once, with
+            # its run's first losses): not worth the work on the other ticks.
+            changed = first or added or removed or len(self._marks) != self._counted
+            self._counted = len(self._marks)
+            now_varying = varying(mark.config for mark in self._marks.values()) if changed else self._varying
             if now_varying != self._varying:
                 self._varying = now_varying
                 body["varying"] = now_varying
             news_at_all = bool(runs or added or removed) or "varying" in body
-            frame = (Encoded(body), body) if news_at_all and not first else None
-            snapshot = Encoded(self._snapshot()) if with_snapshot else None
+            frame = (self.prepare(Encoded(body)), body) if news_at_all and not first else None
+            snapshot = self.prepare(Serialized(self._snapshot())) if with_snapshot else None
             return frame, snapshot
+
+    def _visit(
+        self, run_id: str, first: bool, runs: dict[str, dict[str, Any]], added: list[dict[str, Any]], removed: list[str]
+    ) -> None:
+        """Add one run's news to the frame being built: new losses and changes, or the whole run if it is new to
+        this feed (in the snapshot only, on the first build), or its removal if it is gone."""
+        mark = self._marks.get(run_id)
+        if mark is not None and mark.done:
+            return
+        run = self.find(run_id)
+        if run is None:
+            if mark is not None:
+                del self._marks[run_id]
+                removed.append(run_id)
+            self.registry.forget_run(self.room, run_id)
+            return
+        if mark is None:
+            mark = self._mark(run)
+            self._marks[run_id] = mark
+            if not first:
+                added.append(self._entry(run_id, mark))
+            return
+        news = self._news(run, mark)
+        if news is not None:
+            runs[run_id] = news
 
     @staticmethod
     def _mark(run: AnyRun) -> Mark:
@@ -200,14 +236,27 @@ class ClassFeed:
             "losses": mark.losses.tolist(),
         }
 
-    def _snapshot(self) -> dict[str, Any]:
-        return {
-            "type": "class_snapshot",
-            "class": class_info(self.room),
-            "varying": self._varying,
-            "runs": [self._entry(run_id, mark) for run_id, mark in self._marks.items()],
-            "presenter": self.room.presenter,
-        }
+    def _snapshot(self) -> bytes:
+        """The class_snapshot message as JSON: an ended run's entry is serialized once and reused by every later
+        snapshot, so a class whose runs have ended is sent to a newcomer for the cost of joining bytes."""
+        head = orjson.dumps(
+            {
+                "type": "class_snapshot",
+                "class": class_info(self.room),
+                "varying": self._varying,
+                "presenter": self.room.presenter,
+            }
+        )
+        entries = b",".join(self._entry_json(run_id, mark) for run_id, mark in self._marks.items())
+        return head[:-1] + b',"runs":[' + entries + b"]}"
+
+    def _entry_json(self, run_id: str, mark: Mark) -> bytes:
+        if mark.json is not None:
+            return mark.json
+        data = orjson.dumps(self._entry(run_id, mark))
+        if mark.done:  # nothing of it changes any more
+            mark.json = data
+        return data
 
     async def close(self) -> None:
         """Stop ticking (at shutdown, or once nobody watches)."""
@@ -215,36 +264,3 @@ class ClassFeed:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-
-
-class ClassHub:
-    """The feeds of the classes that have viewers."""
-
-    def __init__(self, registry: ClassRegistry, find: FindRun, frame_rate: float) -> None:
-        self.registry = registry
-        self.find = find
-        self.interval = 1.0 / frame_rate
-        self._feeds: dict[str, ClassFeed] = {}
-
-    def feed(self, code: str) -> ClassFeed | None:
-        """The feed of a class that has viewers now."""
-        return self._feeds.get(code)
-
-    @contextlib.asynccontextmanager
-    async def subscribe(self, room: Classroom, write_now: WriteNow | None = None) -> AsyncIterator[ClassViewer]:
-        """A viewer of the class for the duration of the block; `write_now` sends straight to its socket."""
-        feed = self._feeds.get(room.code)
-        if feed is None:
-            feed = self._feeds[room.code] = ClassFeed(room, self.registry, self.find, self.interval)
-        viewer = feed.join(write_now)
-        try:
-            yield viewer
-        finally:
-            feed.leave(viewer)
-            if not feed.watched and self._feeds.get(room.code) is feed:
-                del self._feeds[room.code]  # its ticker ends by itself after its current tick
-
-    async def close(self) -> None:
-        """Stop every feed."""
-        for feed in list(self._feeds.values()):
-            await feed.close()

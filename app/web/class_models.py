@@ -3,10 +3,14 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints, WithJsonSchema
 
+from app.run_config import RunConfig
 from app.runs.run import RunStatus
 
+# A partial RunConfig is read as given (which fields were sent matters), then checked as a RunConfig (on top of
+# the class's settings, for a student's): the document shows it as the RunConfig it is.
+PARTIAL_CONFIG = {"$ref": "#/components/schemas/RunConfig-Input"}
 MAX_TITLE = 120
 MAX_NAME = 40
 # The lecturer's class view state: a flat object of short scalars, whatever the class page needs to share.
@@ -21,11 +25,11 @@ class ClassRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Annotated[str, Field(max_length=MAX_TITLE)] | None = Field(None, description="Shown on the class view.")
-    settings: dict[str, Any] = Field(
+    settings: Annotated[dict[str, Any], WithJsonSchema({"allOf": [PARTIAL_CONFIG]})] = Field(
         default_factory=dict,
         description="A partial RunConfig: every student's run starts from it (fields left out take their defaults).",
     )
-    free: list[str] | None = Field(
+    free: list[Annotated[str, WithJsonSchema({"type": "string", "enum": list(RunConfig.model_fields)})]] | None = Field(
         None,
         max_length=64,
         description="The RunConfig fields students may change; every other field is fixed by the class. "
@@ -93,5 +97,7 @@ class Joined(BaseModel):
 class ClassPresenterState(RootModel[dict[PresenterKey, PresenterValue]]):
     """What the lecturer's class view shows, shared with the class's followers: a flat object of at most 16 keys
     (lower-case letters, digits and _, at most 32 characters), each a short string, a number, a boolean or null."""
+
+    model_config = ConfigDict(json_schema_extra={"additionalProperties": False})  # keys that fit no pattern: 422
 
     root: dict[PresenterKey, PresenterValue] = Field(max_length=MAX_PRESENTER_KEYS)

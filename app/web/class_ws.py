@@ -7,7 +7,7 @@ import logging
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.requests import HTTPConnection
 
-from app.classes.feed import ClassHub
+from app.classes.hub import ClassHub
 from app.classes.registry import ClassRegistry, Classroom
 from app.classes.viewer import ClassViewer
 from app.web.deps import SettingsDep

@@ -1,5 +1,5 @@
-"""REST routes of classes: open one, list it with its runs, its QR code, join it, start a run in it, share the
-lecturer's class view."""
+"""REST routes of classes: open one, list it with its runs, its QR code, join it, start a run in it (the
+lecturer's own routes are in class_lecturer.py)."""
 
 import secrets
 from typing import Annotated, Any
@@ -21,24 +21,21 @@ from app.storage.classes import StudentRecord
 from app.web.api import CLIENT_RETRY, info
 from app.web.class_limits import ClassLimits, student_key
 from app.web.class_models import (
+    PARTIAL_CONFIG,
     ClassCreated,
     ClassDetail,
-    ClassPresenterState,
     ClassRequest,
     Joined,
     JoinRequest,
 )
 from app.web.clients import client_id
-from app.web.deps import ManagerDep, SettingsDep, check_lecturer_key, is_lecturer, token_fits, token_hash
+from app.web.deps import ManagerDep, SettingsDep, check_lecturer_key, token_hash
 from app.web.rate_limits import LimitCreate, too_many
 from app.web.responses import JSON_CHANGE, ErrorAnswer, answers
 from app.web.share import origin, qr_code
 
 router = APIRouter(prefix="/api/classes", tags=["classes"])
 
-# A student's body is read as given (which fields were sent matters), then checked as a RunConfig on top of the
-# class's settings: the document shows it as the RunConfig it is.
-PARTIAL_CONFIG = {"$ref": "#/components/schemas/RunConfig-Input"}
 NO_CLASS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorAnswer, "description": "No class with that code."}}
 
 
@@ -232,26 +229,3 @@ def start_class_run(
         raise too_many(str(error).replace("you already have", "this student already has"), CLIENT_RETRY) from None
     registry.add_run(room, run.id)
     return CreatedRun(**info(run).model_dump(), control_token=token)
-
-
-@router.post(
-    "/{code}/presenter",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses={**answers(*JSON_CHANGE), **NO_CLASS},
-)
-def share_class_view(
-    room: RoomDep,
-    state: ClassPresenterState,
-    settings: SettingsDep,
-    x_control_token: Annotated[str | None, Header()] = None,
-    x_lecturer_key: Annotated[str | None, Header()] = None,
-) -> None:
-    """Tell the class's viewers what the lecturer's class view shows (the class's control token, or the server's
-    lecturer key, is needed)."""
-    if not (token_fits(room.record.control_hash, x_control_token) or is_lecturer(settings, x_lecturer_key)):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "only the lecturer who opened this class may share its view: send the class's control token in the "
-            "X-Control-Token header (or the server's lecturer key in X-Lecturer-Key)",
-        )
-    room.presenter = dict(state.root)  # a new object each time: the class feed sends it on its next tick

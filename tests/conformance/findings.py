@@ -33,8 +33,9 @@ ACROSS_FIELDS = {"x_max", "target", "layers"}
 
 def refused_across_fields(operation: str, response: Response) -> bool:
     """Whether a 422 to schema-valid data names only rules that relate fields to each other: in a run config
-    (ACROSS_FIELDS; `points` only for the work cap), or in an import, whose checks of how its parts fit together
-    (the config's engine and parameter names, the history's columns and length) have the type "import"."""
+    (ACROSS_FIELDS; `points` only for the work cap) or a class's settings, or in an import, whose checks of how its
+    parts fit together (the config's engine and parameter names, the history's columns and length) have the type
+    "import"."""
     if response.status_code != 422:
         return False
     try:
@@ -50,12 +51,16 @@ def refused_across_fields(operation: str, response: Response) -> bool:
             if problem.get("type") == "import":
                 return True
             loc = loc[3:] if loc[:3] == ["body", "run", "config"] else []  # the run's own config, as a new run's
+        elif operation == "POST /api/classes":
+            loc = loc[2:] if loc[:2] == ["body", "settings"] else []  # the config the class's runs start from
         else:
             loc = loc[1:] if loc[:1] == ["body"] else []
         field = loc[0] if loc else ""
         return field in ACROSS_FIELDS or (field == "points" and "max_step_work" in str(problem.get("msg")))
 
-    return operation in {"POST /api/runs", "POST /api/runs/import"} and all(across(p) for p in problems)
+    return operation in {"POST /api/runs", "POST /api/runs/import", "POST /api/classes"} and all(
+        across(p) for p in problems
+    )
 
 
 @dataclass(frozen=True)

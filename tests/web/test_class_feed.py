@@ -3,16 +3,24 @@ reaches each viewer exactly once, in order, equal to its stored history, and eve
 
 import asyncio
 import json
-from typing import Any
+import sqlite3
+import typing
+from typing import Annotated, Any
 
 import httpx
 import pytest
+from pydantic import Field, TypeAdapter
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.config import Settings
+from app.protocol import ClassFrame, ClassSnapshot, PresenterMessage
 from tests.web.conftest import LiveServer, Serve
 
 ENDED = {"finished", "stopped", "failed", "diverged", "interrupted"}
+# Every message checked against its TypedDict in app/protocol.py, strictly.
+MESSAGE: TypeAdapter[Any] = TypeAdapter(
+    Annotated[typing.Union[ClassSnapshot, ClassFrame, PresenterMessage], Field(discriminator="type")]  # noqa: UP007
+)
 SETTINGS = {"engine": "torch-autograd", "points": 16, "steps": 300, "pace": 400, "seed": 1}
 
 
@@ -34,7 +42,10 @@ class Follower:
         self.snapshot: dict[str, Any] = {}
 
     def apply(self, text: str) -> None:
+        MESSAGE.validate_json(text, strict=True)
         message = json.loads(text)
+        shape = {"class_snapshot": ClassSnapshot, "class_frame": ClassFrame}[message["type"]]
+        assert shape.__required_keys__ <= set(message) <= shape.__required_keys__ | shape.__optional_keys__
         if message["type"] == "class_snapshot":
             assert not self.texts, "the snapshot comes first, once"
             self.snapshot = message
@@ -167,3 +178,64 @@ def test_the_lecturers_view_reaches_the_class_viewers(server: LiveServer) -> Non
         message, later = asyncio.run(watch())
         assert message == {"type": "presenter", "state": {"colour_by": "learning_rate", "run": None}}
         assert later["presenter"] == message["state"]
+
+
+def test_a_damaged_run_leaves_the_rest_of_the_class_feed_going(serve: Serve, tmp_path: Any, wait_until: Any) -> None:
+    """A class run whose stored losses no longer read back is left out of the feed; the class's other runs are
+    sent whole, and the class still lists both."""
+    url = f"sqlite:///{tmp_path / 'class.db'}"
+    first = serve(Settings(database_url=url, flush_interval=0.05))
+    with httpx.Client(base_url=first.http, timeout=10) as client:
+        code = client.post("/api/classes", json={"settings": {**SETTINGS, "pace": None}}).json()["code"]
+        damaged, healthy = start_runs(client, code, [1e-6, 2e-6])
+        for run_id in (damaged, healthy):
+            wait_until(lambda r=run_id: client.get(f"/api/runs/{r}").json()["status"] in ENDED, what=f"{run_id} ends")
+        first.app.state.manager.flush()
+        expected = client.get(f"/api/runs/{healthy}/history").json()["loss"]
+    with sqlite3.connect(tmp_path / "class.db") as connection:
+        connection.execute("UPDATE chunks SET loss = x'0000' WHERE run_id = ?", (damaged,))
+    second = serve(Settings(database_url=url))  # reads the class and its runs from the damaged file
+
+    async def watch() -> dict[str, Any]:
+        async with connect(f"{second.ws}/ws/classes/{code}", max_size=None) as websocket:
+            return dict(json.loads(await asyncio.wait_for(websocket.recv(), 10)))
+
+    snapshot = asyncio.run(watch())
+    assert [(entry["id"], entry["losses"]) for entry in snapshot["runs"]] == [(healthy, expected)]
+    with httpx.Client(base_url=second.http, timeout=10) as client:
+        assert {entry["id"] for entry in client.get(f"/api/classes/{code}").json()["runs"]} == {damaged, healthy}
+
+
+def test_one_build_a_tick_serves_every_viewer(server: LiveServer) -> None:
+    """While a run trains, the class feed builds one frame a tick however many watch: with twenty more viewers the
+    builds still keep pace with the frames one viewer receives, and every viewer receives the same bytes."""
+    with httpx.Client(base_url=server.http, timeout=10) as client:
+        code = client.post("/api/classes", json={"settings": {**SETTINGS, "steps": 100_000, "pace": 1000}}).json()[
+            "code"
+        ]
+        [run_id] = start_runs(client, code, [1e-6])
+
+        async def watch() -> tuple[int, int, list[str], list[list[str]]]:
+            first = Follower()
+            async with connect(f"{server.ws}/ws/classes/{code}", max_size=None) as websocket:
+                await follow(websocket, first, lambda: len(first.texts) >= 3)
+                feed = server.app.state.class_hub.feed(code)
+                builds, frames = feed.builds, len(first.texts)
+                crowd = [Follower() for _ in range(20)]
+                sockets = [await connect(f"{server.ws}/ws/classes/{code}", max_size=None) for _ in crowd]
+                for other, follower in zip(sockets, crowd, strict=True):
+                    await follow(other, follower, lambda f=follower: len(f.texts) >= 5)
+                last = {follower.texts[-1] for follower in crowd}
+                await follow(websocket, first, lambda: last <= set(first.texts))
+                built, received = feed.builds - builds, len(first.texts) - frames
+                for other in sockets:
+                    await other.close()
+            return built, received, first.texts, [follower.texts for follower in crowd]
+
+        built, received, seen, texts = asyncio.run(watch())
+        # One build a tick (a tick in which the run made no step builds without sending), not one per viewer: 21
+        # are watching, so builds per viewer would be over 20 times the frames.
+        assert built <= 2 * received + 3
+        joined = "\n".join(seen)
+        assert all("\n".join(frames) in joined for frames in texts)  # the same frames, byte for byte
+        server.app.state.manager.get(run_id).stop()

@@ -11,6 +11,7 @@ import pytest
 import segno
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 from app.config import Settings
 from app.run_config import RunConfig
@@ -304,3 +305,68 @@ def test_presenter_states_are_checked(client: httpx.Client) -> None:
         assert client.post(view, json=state, headers=token).status_code == 422, state
     state = {"colour_by": "learning_rate", "run": None, "log": True, "zoom": 1.5}
     assert client.post(view, json=state, headers=token).status_code == 204
+
+
+def test_a_class_feed_opened_by_another_sites_page_is_closed_4403(server: Any, client: httpx.Client) -> None:
+    """A page of another site may not follow a class, as it may not follow a run."""
+    code = open_class(client)["code"]
+
+    async def watch() -> int | None:
+        async with connect(f"{server.ws}/ws/classes/{code}", origin=Origin("http://evil.example")) as websocket:
+            with pytest.raises(ConnectionClosed):
+                await websocket.recv()
+            return websocket.close_code
+
+    assert asyncio.run(watch()) == 4403
+
+
+def test_a_students_name_is_checked(client: httpx.Client) -> None:
+    """An empty, long or non-text name is a 422 naming it; no name gives "Student N"."""
+    code = open_class(client)["code"]
+    for name in ("", "   ", "x" * 41, 5):
+        answer = client.post(f"/api/classes/{code}/join", json={"name": name})
+        assert answer.status_code == 422 and answer.json()["detail"][0]["loc"][:2] == ["body", "name"], name
+    assert client.post(f"/api/classes/{code}/join", json={}).json()["name"] == "Student 1"
+    assert client.post(f"/api/classes/{code}/join", json={"name": None}).json()["name"] == "Student 2"
+
+
+def test_a_hall_asking_for_the_class_shares_one_answer(serve: Serve) -> None:
+    """Within one class frame interval, every GET of the class is the same answer, made once; a run started in the
+    class makes it anew at once."""
+    server = serve(Settings(class_frame_rate=0.01))  # one answer a 100 s, unless the class changes
+    with httpx.Client(base_url=server.http, timeout=10) as client:
+        code = open_class(client)["code"]
+        answers = server.app.state.class_answers
+        before = answers.makings
+        first = [client.get(f"/api/classes/{code}").content for _ in range(20)]
+        assert len(set(first)) == 1 and answers.makings == before + 1
+        steer = join(client, code)
+        run = client.post(f"/api/classes/{code}/runs", json={}, headers=steer).json()
+        assert [entry["id"] for entry in client.get(f"/api/classes/{code}").json()["runs"]] == [run["id"]]
+        assert answers.makings == before + 2
+
+
+def test_the_lecturer_stops_any_run_of_the_class(client: httpx.Client) -> None:
+    """With the class's control token, a student's run is stopped without its own token; without it, 403; a run
+    of another class or none at all is 404; an ended one 409."""
+    made = open_class(client, settings={**TINY, "steps": 100_000, "pace": 5})
+    code, lecturer = made["code"], {"X-Control-Token": made["control_token"]}
+    run = client.post(f"/api/classes/{code}/runs", json={}, headers=join(client, code)).json()
+    stop = f"/api/classes/{code}/runs/{run['id']}/stop"
+    assert client.post(stop).status_code == 403
+    assert client.post(stop, headers={"X-Control-Token": run["control_token"]}).status_code == 403
+    stopped = client.post(stop, headers=lecturer)
+    assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
+    assert client.post(stop, headers=lecturer).status_code == 409
+    outside = client.post("/api/runs", json=TINY).json()
+    assert client.post(f"/api/classes/{code}/runs/{outside['id']}/stop", headers=lecturer).status_code == 404
+    assert client.post(f"/api/classes/{code}/runs/nope/stop", headers=lecturer).status_code == 404
+
+
+def test_the_join_link_is_under_public_url_when_set(serve: Serve) -> None:
+    """With public_url set, the join link (and its QR code, and the class's answer) use it."""
+    server = serve(Settings(public_url="http://hall.example:8000/"))
+    with httpx.Client(base_url=server.http, timeout=10) as client:
+        made = open_class(client)
+        assert made["join_url"] == f"http://hall.example:8000/join/{made['code']}"
+        assert client.get(f"/api/classes/{made['code']}").json()["join_url"] == made["join_url"]
