@@ -41,10 +41,11 @@ frames/s (up to 120): at the default 30 both may deliver every frame, and the ra
 little about how much more the app could send. `--app-ws` serves the app through `uvicorn --ws ...` instead of
 `python -m app`.
 
-Each viewer of the app stands for a page, so it also makes the page's own REST traffic (bench/page_traffic.py: on
-opening the page, the engines, targets, run list and share link; then the run list every 5 s with its ETag, as
-static/js does): `rest/s` and `rest p95` show what it costs and how long its answers take during the window.
-`--no-page-rest` leaves it out (the baseline has no such routes, so its viewers never make it).
+Each viewer of the app stands for a page, so its page's own REST traffic is made too (bench/page_traffic.py: on
+opening, the page, engines, targets, run list and share link; then the run list every 5 s with its ETag, as
+static/js does), from a load process of its own at the same niceness, so that a page's wait is not the time a
+process reading thousands of frames a second keeps it: `rest/s` and `rest p95` show its rate and its answers'
+95th percentile in the window. `--no-page-rest` leaves it out (the baseline has no such routes).
 
 Every scenario is bounded in time; sockets are closed and every subprocess is terminated in `finally` blocks.
 `--profile DIR` runs each server under cProfile timed by `time.thread_time` (the CPU time of its main thread, the
@@ -70,8 +71,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from page_traffic import Page, RestLog
-from page_traffic import client as page_client
+from page_traffic import PagesProcess
 from processes import HOST, ROOT, cpu_seconds, free_port, percentile, stop_process, wait_healthy
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -92,9 +92,8 @@ def now() -> float:
     return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
-# The load process: `bench_fanout.py --load-worker URL COUNT SLOW [BASE]`. It prints `ready N` once its viewers are
-# connected (and, given the server's BASE URL, their pages opened), reads `go R S0 PACE T_START T_END` on stdin,
-# and prints one JSON line of results after T_END.
+# The load process: `bench_fanout.py --load-worker URL COUNT SLOW`. It prints `ready N` once its viewers are
+# connected, reads `go R S0 PACE T_START T_END` on stdin, and prints one JSON line of results after T_END.
 
 
 @dataclass
@@ -167,42 +166,32 @@ async def _open(url: str, log: ViewerLog, gate: asyncio.Semaphore) -> tuple[Clie
     return websocket, asyncio.create_task(_read(websocket, log))
 
 
-async def load_worker(url: str, count: int, slow: int, base: str | None) -> None:
-    """Open `count` viewers (`slow` of them slow), each with its page's REST traffic when given the server's `base`
-    URL, report ready, wait for the window, then print what the others received in it."""
+async def load_worker(url: str, count: int, slow: int) -> None:
+    """Open `count` viewers (`slow` of them slow), report ready, wait for the window, then print what the others
+    received in it."""
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     logs = [ViewerLog(slow=i < slow) for i in range(count)]
     opened = await asyncio.gather(*(_open(url, log, gate) for log in logs), return_exceptions=True)
     viewers = [item for item in opened if not isinstance(item, BaseException)]
     failed = [repr(item) for item in opened if isinstance(item, BaseException)]
-    rest = RestLog()
-    http = page_client(base) if base else None
-    pages = [Page(http, rest, url.rsplit("/", 1)[1]) for _ in viewers] if http else []
-    refreshing: list[asyncio.Task[None]] = []
     try:
-        await asyncio.gather(*(page.open() for page in pages))
         print(f"ready {len(viewers)}", flush=True)
         line = await asyncio.wait_for(asyncio.to_thread(sys.stdin.readline), READY_TIMEOUT * 2)
         _, resumed, s0, pace, t_start, t_end = line.split()
         resumed, pace, t_start, t_end = float(resumed), float(pace), float(t_start), float(t_end)
-        refreshing = [asyncio.create_task(page.refresh(t_end)) for page in pages]
         await asyncio.sleep(max(0.0, t_start - now()))
         cpu_start = time.process_time()
         await asyncio.sleep(max(0.0, t_end - now()))
         cpu = (time.process_time() - cpu_start) / (t_end - t_start)
     finally:
-        for task in refreshing:
-            task.cancel()
         for _, task in viewers:
             task.cancel()
         await asyncio.gather(*(asyncio.wait_for(ws.close(), 2) for ws, _ in viewers), return_exceptions=True)
-        if http is not None:
-            await http.aclose()
     frames: list[int] = []
     steps: list[int] = []
     latency: list[float] = []
     first_latency: list[float] = []
-    errors = failed + [log.error for log in logs if log.error] + rest.errors[:5]
+    errors = failed + [log.error for log in logs if log.error]
     for log in logs[slow:]:
         counted = 0
         delivered = 0
@@ -214,11 +203,7 @@ async def load_worker(url: str, count: int, slow: int, base: str | None) -> None
                 first_latency.append(round(arrival - (resumed + (first - int(s0)) / pace), 5))
         frames.append(counted)
         steps.append(delivered)
-    rest_seconds, rest_304, rest_failed = rest.window(t_start, t_end)
     result = {
-        "rest": [round(x, 5) for x in rest_seconds],
-        "rest_304": rest_304,
-        "rest_failed": rest_failed,
         "viewers": len(viewers),
         "frames": frames,
         "steps": steps,
@@ -350,6 +335,8 @@ class Scenario:
 def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scenario:
     """One paced run watched by `viewers` viewers from separate load processes; bounded in time."""
     loaders: list[subprocess.Popen[str]] = []
+    pages: PagesProcess | None = None
+    rest: dict[str, Any] = {"rest": [], "unchanged": 0, "failed": 0, "errors": []}
     steps = int(args.pace * (args.warmup + args.window + 120))
     config = {"engine": ENGINE, "seed": SEED, "steps": steps, "pace": args.pace}
     with httpx.Client(timeout=30) as client:
@@ -364,7 +351,6 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
                         [
                             *(["nice", "-n", str(args.load_nice)] if args.load_nice else []),
                             *[sys.executable, __file__, "--load-worker", server.ws + run_id, str(count), str(slow)],
-                            *([server.base] if args.page_rest and server.name == "app" else []),
                         ],
                         cwd=ROOT,
                         stdin=subprocess.PIPE,
@@ -372,6 +358,11 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
                         text=True,
                     )
                 )
+            if args.page_rest and server.name == "app":  # the baseline has no such routes
+                pages = PagesProcess(server.base, viewers, args.load_nice)
+                pages.expect("pages")
+                pages.send(json.dumps([run_id] * viewers))
+                pages.expect("ready")
             connected = 0
             for loader in loaders:  # readline blocks: the loader itself gives up after READY_TIMEOUT
                 assert loader.stdout is not None
@@ -388,6 +379,8 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
                 assert loader.stdin is not None
                 loader.stdin.write(f"go {resumed} {s0} {args.pace} {t_start} {t_end}\n")
                 loader.stdin.flush()
+            if pages is not None:
+                pages.send(f"go {t_start} {t_end}")
             time.sleep(max(0.0, t_start - now()))
             cpu_start = cpu_seconds(server.process.pid)
             machine_start = proc_stat()
@@ -401,11 +394,15 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
             for loader in loaders:
                 out, _ = loader.communicate(timeout=60)
                 results.append(json.loads(out.splitlines()[-1]))
+            if pages is not None:
+                rest = pages.result()
         finally:
             for loader in loaders:
                 if loader.poll() is None:
                     loader.kill()
                     loader.wait(5)
+            if pages is not None:
+                pages.close()
             with contextlib.suppress(httpx.HTTPError):
                 client.post(f"{server.base}{server.api}/{run_id}/stop")
     frames = [n for result in results for n in result["frames"]]
@@ -423,10 +420,10 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
         load_cpu=max(result["cpu"] for result in results),
         machine=machine,
         lag=lag,
-        errors=[e for result in results for e in result["errors"]],
-        rest=[x for result in results for x in result["rest"]],
-        rest_304=sum(result["rest_304"] for result in results),
-        rest_failed=sum(result["rest_failed"] for result in results),
+        errors=[e for result in results for e in result["errors"]] + rest["errors"],
+        rest=rest["rest"],
+        rest_304=rest["unchanged"],
+        rest_failed=rest["failed"],
     )
 
 
@@ -504,9 +501,8 @@ def raise_fd_limit(viewers: int) -> None:
 
 def main() -> None:
     """Parse the options, start both servers, run every scenario and print the table."""
-    if len(sys.argv) in (5, 6) and sys.argv[1] == "--load-worker":
-        base = sys.argv[5] if len(sys.argv) == 6 else None
-        worker = load_worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), base)
+    if len(sys.argv) == 5 and sys.argv[1] == "--load-worker":
+        worker = load_worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
         asyncio.run(asyncio.wait_for(worker, READY_TIMEOUT * 4))
         return
     parser = argparse.ArgumentParser(description="WebSocket fan-out: the app against a bare broadcast loop.")
@@ -539,7 +535,7 @@ def main() -> None:
         "--page-rest",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="each viewer of the app also makes its page's REST traffic (the baseline has no such routes)",
+        help="the app's viewers also make their pages' REST traffic (the baseline has no such routes)",
     )
     parser.add_argument("--profile", type=Path, help="run the servers under cProfile, writing DIR/<server>.prof")
     parser.add_argument(

@@ -10,9 +10,14 @@ Static files are left out: a browser keeps them. A run's frames come over its We
 """
 
 import asyncio
+import json
 import random
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -106,3 +111,82 @@ class Page:
         while now() < until:
             await self.list_runs()
             await asyncio.sleep(RUNS_REFRESH)
+
+
+# The pages' own load process: `python bench/page_traffic.py`, apart from the WebSocket viewers' processes, so
+# that the time a page waits for its answer is not the time a process reading thousands of frames a second keeps
+# it waiting. It reads `{"http": BASE, "pages": N}` on stdin, opens N pages and prints `pages N`; reads a JSON
+# list of the runs they follow (one per page, at most N) and prints `ready N`; reads `go T_START T_END`, asks for
+# the run list as pages do until T_END, and prints one JSON line of the requests sent in the window.
+
+READY_TIMEOUT = 360.0  # seconds to wait for each next line from the benchmark
+
+
+async def _line() -> str:
+    return await asyncio.wait_for(asyncio.to_thread(sys.stdin.readline), READY_TIMEOUT)
+
+
+async def pages_worker() -> None:
+    """Open the pages, follow their runs, keep asking during the window, print what it cost them."""
+    spec = json.loads(await _line())
+    log = RestLog()
+    http = client(spec["http"])
+    pages = [Page(http, log, None) for _ in range(spec["pages"])]
+    refreshing: list[asyncio.Task[None]] = []
+    try:
+        await asyncio.gather(*(page.open() for page in pages))
+        print(f"pages {len(pages)}", flush=True)
+        runs = json.loads(await _line())
+        await asyncio.gather(*(page.follow(run_id) for page, run_id in zip(pages, runs, strict=False)))
+        print(f"ready {len(runs)}", flush=True)
+        _, t_start, t_end = (await _line()).split()
+        start, end = float(t_start), float(t_end)
+        refreshing = [asyncio.create_task(page.refresh(end)) for page in pages]
+        await asyncio.sleep(max(0.0, start - now()))
+        cpu = time.process_time()
+        await asyncio.sleep(max(0.0, end - now()))
+        cpu = (time.process_time() - cpu) / (end - start)
+    finally:
+        for task in refreshing:
+            task.cancel()
+        await http.aclose()
+    seconds, unchanged, failed = log.window(start, end)
+    result = {"rest": [round(x, 5) for x in seconds], "unchanged": unchanged, "failed": failed, "cpu": cpu}
+    print(json.dumps(result | {"errors": log.errors[:3]}), flush=True)
+
+
+class PagesProcess:
+    """The benchmark's side of a pages worker (at niceness `nice`, as the viewers' processes)."""
+
+    def __init__(self, base: str, pages: int, nice: int) -> None:
+        command = [*(["nice", "-n", str(nice)] if nice else []), sys.executable, str(Path(__file__))]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.send(json.dumps({"http": base, "pages": pages}))
+
+    def send(self, line: str) -> None:
+        """One line to the worker."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def expect(self, word: str) -> None:
+        """Wait for the worker's next report; raise unless it is `word`."""
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().split()
+        if not line or line[0] != word:
+            raise RuntimeError(f"the pages' load process failed ({line})")
+
+    def result(self) -> dict[str, Any]:
+        """Its figures, once the window has ended."""
+        out, _ = self.process.communicate(timeout=120)
+        return dict(json.loads(out.splitlines()[-1]))
+
+    def close(self) -> None:
+        """Kill it if it is still there."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
+
+if __name__ == "__main__":
+    asyncio.run(pages_worker())
