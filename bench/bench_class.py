@@ -24,7 +24,9 @@ the lecturer watches `WS /ws/classes/{code}`. Scenario `lecture`: the lecturer's
 (each a page) while --beside student runs train beside it, each watched by its student.
 
 The viewers live in load processes (at most --per-loader each) at nice --load-nice, as in bench_fanout.py: they
-stand for the students' own machines, so the server gets the CPU first. After --warmup s they count for --window
+stand for the students' own machines, so the server gets the CPU first. The pages' REST traffic comes from one more
+load process at the same niceness (page_traffic.py), its pages opened before the runs start, as a hall opens the
+page before pressing Start. After --warmup s they count for --window
 s. Figures, all measured at the client:
 - `on pace`: the share of the S runs (refused ones count as not) whose steps, as the frames their viewer got tell
   them, advanced at ≥ 95 % of the pace over the window (steps between the last frame before the window and the
@@ -56,7 +58,7 @@ from typing import Any
 
 import httpx
 from bench_fanout import machine_busy, raise_fd_limit
-from page_traffic import now
+from page_traffic import PagesProcess, now
 from processes import HOST, ROOT, free_port, percentile, stop_process, wait_healthy
 
 BASELINE_COMMIT = "deb2f63"  # the last app with thread-per-run scheduling
@@ -199,7 +201,8 @@ class Figures:
 
 
 class Hall:
-    """The load processes: pages opened first, then given the runs their students started, then measured."""
+    """The load processes: the pages opened first (in a process of their own), then given the runs their students
+    started, whose viewers then connect (from the others); then measured."""
 
     def __init__(
         self, server: Server, pages: int, code: str | None, beside: str | None, args: argparse.Namespace
@@ -210,8 +213,9 @@ class Hall:
         shares = max(1, math.ceil(pages / args.per_loader))
         self.counts = [pages // shares + (i < pages % shares) for i in range(shares)]
         began = now()
-        for index, count in enumerate(self.counts):
-            spec = {"ws": server.base.replace("http://", "ws://"), "http": server.base, "pages": count}
+        self.pages = PagesProcess(server.base, pages, args.load_nice)
+        for index in range(shares):
+            spec: dict[str, Any] = {"ws": server.base.replace("http://", "ws://")}
             spec["class"] = code if index == 0 else None  # the lecturer's class view
             spec["students_class"] = beside
             nice = ["nice", "-n", str(args.load_nice)] if args.load_nice else []
@@ -225,6 +229,7 @@ class Hall:
             self.loaders.append(loader)
             self._send(loader, json.dumps(spec))
         self._expect("pages")
+        self.pages.expect("pages")
         print(f"    {pages} pages open in {now() - began:.1f} s", flush=True)
 
     def _send(self, loader: subprocess.Popen[str], line: str) -> None:
@@ -243,16 +248,19 @@ class Hall:
         """Each page follows its run (one per page, in order); count for the window; the merged results and the
         server's CPU in the window."""
         began = now()
+        self.pages.send(json.dumps([run_id for run_id, _ in viewers]))
         offset = 0
         for loader, count in zip(self.loaders, self.counts, strict=True):
             self._send(loader, json.dumps(viewers[offset : offset + count]))
             offset += count
         self._expect("ready")
+        self.pages.expect("ready")
         print(f"    {len(viewers)} viewers connected in {now() - began:.1f} s", flush=True)
         t_start = now() + self.args.warmup
         t_end = t_start + self.args.window
         for loader in self.loaders:
             self._send(loader, f"go {t_start} {t_end}")
+        self.pages.send(f"go {t_start} {t_end}")
         time.sleep(max(0.0, t_start - now()))
         cpu = tree_cpu(self.server.process.pid)
         time.sleep(max(0.0, t_end - now()))
@@ -261,15 +269,16 @@ class Hall:
         for loader in self.loaders:
             out, _ = loader.communicate(timeout=120)
             results.append(json.loads(out.splitlines()[-1]))
+        rest = self.pages.result()
         return {
             "runs": [run for result in results for run in result["runs"]],
             "class_frames": results[0]["class_frames"],
             "class_covered": results[0]["class_covered"],
             "class_gaps": results[0]["class_gaps"],
             "beside": [n for result in results for n in result["beside"]],
-            "errors": errors_of(results),
-            "rest": [x for result in results for x in result["rest"]],
-            "rest_failed": sum(result["rest_failed"] for result in results),
+            "errors": errors_of(results) + rest["errors"],
+            "rest": rest["rest"],
+            "rest_failed": rest["failed"],
             "load_cpu": max(result["cpu"] for result in results),
             "cpu": cpu,
             "t_end": t_end,
@@ -281,13 +290,14 @@ class Hall:
             if loader.poll() is None:
                 loader.kill()
                 loader.wait(5)
+        self.pages.close()
 
 
 def errors_of(results: list[dict[str, Any]]) -> list[str]:
     """The load processes' errors: the class view's, the pages', the viewers'."""
     found = []
     for result in results:
-        found += [result["class_error"], *result["rest_errors"], *(run["error"] for run in result["runs"])]
+        found += [result["class_error"], *(run["error"] for run in result["runs"])]
     return [error for error in found if error]
 
 

@@ -1,14 +1,13 @@
-"""A load process of bench_class.py: pages, viewers of their runs, and the lecturer's class view.
+"""A load process of bench_class.py: viewers of the students' runs, and the lecturer's class view.
 
-`python bench/class_load.py` reads one JSON line on stdin: `{"ws": "ws://HOST:PORT", "http": "http://HOST:PORT",
-"pages": N, "class": CODE or null, "students_class": CODE or null}`. It opens N pages (their REST traffic,
-page_traffic.py) and the class view's WebSocket when given `class`, and prints `pages N`: the students have opened
-the page. It then reads the runs they started, a JSON line `[[run_id, group], ...]` (one per page), opens a
-WebSocket per run and lets each page follow its run (a student's page also opening the class's WebSocket for the
-chart beside the run, when given `students_class`), prints `ready N`, reads `go T_START T_END`, keeps asking for
-the run list as a page does, and after T_END prints one JSON line: per viewer its group, the frames that arrived
-in the window and the steps its run took in it as the frames tell them; the class view's frames and the runs they
-brought news of; the class frames each student's page got; and the pages' REST answer times.
+`python bench/class_load.py` reads one JSON line on stdin: `{"ws": "ws://HOST:PORT", "class": CODE or null,
+"students_class": CODE or null}`. It opens the class view's WebSocket when given `class` (before the runs start)
+and prints `pages 0`. It then reads the runs the students started, a JSON line `[[run_id, group], ...]`, opens a
+WebSocket per run (and, for each student, the class's WebSocket for the chart beside the run, when given
+`students_class`), prints `ready N`, reads `go T_START T_END`, and after T_END prints one JSON line: per viewer its
+group, the frames that arrived in the window and the steps its run took in it as the frames tell them; the class
+view's frames and the runs they brought news of; the class frames each student's page got. The pages' REST
+traffic comes from a process of its own (page_traffic.py).
 """
 
 import asyncio
@@ -20,8 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from page_traffic import Page, RestLog, now
-from page_traffic import client as page_client
+from page_traffic import now
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -132,28 +130,22 @@ def _run_result(log: RunLog, start: float, end: float) -> dict[str, Any]:
 
 
 async def main() -> None:
-    """Open the pages, then the viewers of the runs they are given, report ready, wait for the window, print."""
+    """Open the class view, then the viewers of the runs it is given, report ready, wait for the window, print."""
     spec = json.loads(sys.stdin.readline())
-    rest = RestLog()
-    http = page_client(spec["http"])
-    pages = [Page(http, rest, None) for _ in range(spec["pages"])]
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     sockets: list[ClientConnection] = []
     readers: list[asyncio.Task[None]] = []
-    refreshing: list[asyncio.Task[None]] = []
     class_log = ClassLog()
     try:
-        await asyncio.gather(*(page.open() for page in pages))  # students open the page before they press Start
         if spec["class"]:  # the lecturer's class view, open before the runs start
             sockets.append(await _open(f"{spec['ws']}/ws/classes/{spec['class']}", gate))
             readers.append(asyncio.create_task(_read_class(sockets[-1], class_log)))
-        print(f"pages {len(pages)}", flush=True)
+        print("pages 0", flush=True)
         viewers = json.loads(await asyncio.wait_for(asyncio.to_thread(sys.stdin.readline), READY_TIMEOUT * 3))
         logs = [RunLog(group) for _, group in viewers]
         urls = [f"{spec['ws']}/ws/runs/{run_id}" for run_id, _ in viewers]
-        following = [page.follow(run_id) for page, (run_id, _) in zip(pages, viewers, strict=False)]  # pages ≥ runs
-        opened = await asyncio.gather(*(_open(url, gate) for url in urls), *following)
-        for websocket, log in zip(opened[: len(urls)], logs, strict=True):
+        opened = await asyncio.gather(*(_open(url, gate) for url in urls))
+        for websocket, log in zip(opened, logs, strict=True):
             sockets.append(websocket)
             readers.append(asyncio.create_task(_read_run(websocket, log)))
         beside = spec["students_class"] and sum(group == "student" for _, group in viewers)
@@ -165,18 +157,15 @@ async def main() -> None:
         line = await asyncio.wait_for(asyncio.to_thread(sys.stdin.readline), READY_TIMEOUT * 3)
         _, t_start, t_end = line.split()
         start, end = float(t_start), float(t_end)
-        refreshing = [asyncio.create_task(page.refresh(end)) for page in pages]
         await asyncio.sleep(max(0.0, start - now()))
         cpu = time.process_time()
         await asyncio.sleep(max(0.0, end - now()))
         cpu = (time.process_time() - cpu) / (end - start)
     finally:
-        for task in [*refreshing, *readers]:
+        for task in readers:
             task.cancel()
         await asyncio.gather(*(asyncio.wait_for(ws.close(), 2) for ws in sockets), return_exceptions=True)
-        await http.aclose()
     inside = _window(class_log.arrivals, start, end)
-    rest_seconds, _, rest_failed = rest.window(start, end)
     result = {
         "runs": [_run_result(log, start, end) for log in logs],
         "class_frames": len(inside),
@@ -184,9 +173,6 @@ async def main() -> None:
         "class_gaps": class_log.gaps,
         "class_error": class_log.error,
         "beside": [len(_window(arrivals, start, end)) for arrivals in charts],
-        "rest": [round(x, 5) for x in rest_seconds],
-        "rest_failed": rest_failed,
-        "rest_errors": rest.errors[:3],
         "cpu": cpu,
     }
     print(json.dumps(result), flush=True)
