@@ -22,6 +22,7 @@ from app.web.class_pages import router as class_pages_router
 from app.web.openapi import with_server_limits
 from app.web.rate_limits import RateLimits
 from app.web.responses import JSON_CHANGE, ONE_RUN, answers
+from app.web.run_list import RunList
 
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
 REAP_INTERVAL = 10.0  # seconds between two looks for abandoned runs
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
         app.state.settings = settings
         app.state.store = store if store is not None else open_checked(settings.database_url)
         app.state.manager = RunManager(settings, app.state.store)
+        app.state.run_list = RunList(app.state.manager, api.listed_json)
         app.state.hub = Hub(settings.frame_rate)
         app.state.rate_limits = RateLimits(settings)
         app.state.templates = Jinja2Templates(directory=settings.templates_dir)

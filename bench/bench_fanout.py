@@ -4,7 +4,7 @@ Run by hand from the repository's root:
 
     .venv/bin/python bench/bench_fanout.py [--viewers 50 200 500 1000] [--window 10] [--pace 2000]
         [--per-loader 250] [--slow 0] [--load-nice 10] [--deflate] [--frame-rate 30] [--joins 5]
-        [--servers app baseline] [--app-ws websockets] [--profile DIR]
+        [--servers app baseline] [--app-ws websockets] [--profile DIR] [--no-page-rest]
 
 It starts two servers on 127.0.0.1, each in its own process: the real app (`python -m app`) and the baseline of
 bench/fanout_baseline.py (the same `Run` and the same frames, but sent by one task doing a serial
@@ -41,6 +41,12 @@ frames/s (up to 120): at the default 30 both may deliver every frame, and the ra
 little about how much more the app could send. `--app-ws` serves the app through `uvicorn --ws ...` instead of
 `python -m app`.
 
+Each viewer of the app stands for a page, so its page's own REST traffic is made too (bench/page_traffic.py: on
+opening, the page, engines, targets, run list and share link; then the run list every 5 s with its ETag, as
+static/js does), from a load process of its own at the same niceness, so that a page's wait is not the time a
+process reading thousands of frames a second keeps it: `rest/s` and `rest p95` show its rate and its answers'
+95th percentile in the window. `--no-page-rest` leaves it out (the baseline has no such routes).
+
 Every scenario is bounded in time; sockets are closed and every subprocess is terminated in `finally` blocks.
 `--profile DIR` runs each server under cProfile timed by `time.thread_time` (the CPU time of its main thread, the
 event loop: neither waits for the GIL nor time descheduled by a busy machine count) and writes DIR/app.prof and
@@ -65,6 +71,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from page_traffic import PagesProcess
 from processes import HOST, ROOT, cpu_seconds, free_port, percentile, stop_process, wait_healthy
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -320,11 +327,16 @@ class Scenario:
     machine: float
     lag: float
     errors: list[str]
+    rest: list[float] = field(default_factory=list)  # answer times of the pages' REST requests in the window
+    rest_304: int = 0
+    rest_failed: int = 0
 
 
 def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scenario:
     """One paced run watched by `viewers` viewers from separate load processes; bounded in time."""
     loaders: list[subprocess.Popen[str]] = []
+    pages: PagesProcess | None = None
+    rest: dict[str, Any] = {"rest": [], "unchanged": 0, "failed": 0, "errors": []}
     steps = int(args.pace * (args.warmup + args.window + 120))
     config = {"engine": ENGINE, "seed": SEED, "steps": steps, "pace": args.pace}
     with httpx.Client(timeout=30) as client:
@@ -346,6 +358,11 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
                         text=True,
                     )
                 )
+            if args.page_rest and server.name == "app":  # the baseline has no such routes
+                pages = PagesProcess(server.base, viewers, args.load_nice)
+                pages.expect("pages")
+                pages.send(json.dumps([run_id] * viewers))
+                pages.expect("ready")
             connected = 0
             for loader in loaders:  # readline blocks: the loader itself gives up after READY_TIMEOUT
                 assert loader.stdout is not None
@@ -362,6 +379,8 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
                 assert loader.stdin is not None
                 loader.stdin.write(f"go {resumed} {s0} {args.pace} {t_start} {t_end}\n")
                 loader.stdin.flush()
+            if pages is not None:
+                pages.send(f"go {t_start} {t_end}")
             time.sleep(max(0.0, t_start - now()))
             cpu_start = cpu_seconds(server.process.pid)
             machine_start = proc_stat()
@@ -375,11 +394,15 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
             for loader in loaders:
                 out, _ = loader.communicate(timeout=60)
                 results.append(json.loads(out.splitlines()[-1]))
+            if pages is not None:
+                rest = pages.result()
         finally:
             for loader in loaders:
                 if loader.poll() is None:
                     loader.kill()
                     loader.wait(5)
+            if pages is not None:
+                pages.close()
             with contextlib.suppress(httpx.HTTPError):
                 client.post(f"{server.base}{server.api}/{run_id}/stop")
     frames = [n for result in results for n in result["frames"]]
@@ -397,7 +420,10 @@ def run_scenario(server: Server, viewers: int, args: argparse.Namespace) -> Scen
         load_cpu=max(result["cpu"] for result in results),
         machine=machine,
         lag=lag,
-        errors=[e for result in results for e in result["errors"]],
+        errors=[e for result in results for e in result["errors"]] + rest["errors"],
+        rest=rest["rest"],
+        rest_304=rest["unchanged"],
+        rest_failed=rest["failed"],
     )
 
 
@@ -433,11 +459,19 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.1f}"
 
 
-def print_table(scenarios: list[Scenario]) -> None:
+def rest_columns(s: Scenario, window: float) -> str:
+    """Requests per second, p95 answer time (ms) and share of 304s of the pages' REST traffic; dashes without."""
+    if not s.rest:
+        return f"{'—':>8}{'—':>9}{'—':>6}"
+    return f"{len(s.rest) / window:>8.0f}{ms(percentile(s.rest, 95)):>9}{s.rest_304 / len(s.rest):>6.0%}"
+
+
+def print_table(scenarios: list[Scenario], window: float) -> None:
     """One line per server and N, and the app/baseline ratio of delivered frames."""
     print(
         f"{'server':<9}{'N':>6}{'conn':>6}{'fps med':>9}{'fps p5':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
         f"{'p95 from':>9}{'steps/s':>9}{'frames':>9}{'ratio':>7}{'srv cpu':>8}{'load cpu':>9}{'machine':>8}{'lag s':>7}"
+        f"{'rest/s':>8}{'rest p95':>9}{'304':>6}"
     )
     baseline = {s.viewers: s.delivered for s in scenarios if s.server == "baseline"}
     for s in scenarios:
@@ -449,8 +483,10 @@ def print_table(scenarios: list[Scenario]) -> None:
             f"{percentile(s.fps, 5):>8.1f}{ms(percentile(s.latency, 50)):>8}{ms(percentile(s.latency, 95)):>8}"
             f"{ms(percentile(s.latency, 99)):>8}{ms(percentile(s.first_latency, 95)):>9}"
             f"{statistics.median(s.steps_per_s):>9.0f}{s.delivered:>9}{ratio:>7.2f}"
-            f"{s.server_cpu:>8.0%}{s.load_cpu:>9.0%}{s.machine:>8.0%}{s.lag:>7.2f}"
+            f"{s.server_cpu:>8.0%}{s.load_cpu:>9.0%}{s.machine:>8.0%}{s.lag:>7.2f}{rest_columns(s, window)}"
         )
+        if s.rest_failed:
+            print(f"    {s.rest_failed} of the pages' REST requests failed")
         for error in s.errors[:3]:
             print(f"    error: {error}")
 
@@ -495,6 +531,12 @@ def main() -> None:
     )
     parser.add_argument("--join-steps", type=int, default=100_000, help="steps of the finished long run")
     parser.add_argument("--servers", nargs="+", choices=["app", "baseline"], default=["app", "baseline"])
+    parser.add_argument(
+        "--page-rest",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the app's viewers also make their pages' REST traffic (the baseline has no such routes)",
+    )
     parser.add_argument("--profile", type=Path, help="run the servers under cProfile, writing DIR/<server>.prof")
     parser.add_argument(
         "--app-ws",
@@ -548,13 +590,15 @@ def main() -> None:
                 )
                 time.sleep(1.0)  # let the closed sockets go
         print()
-        print_table(scenarios)
+        print_table(scenarios, args.window)
         print(
             "\nfps: frames per second per viewer (median, 5th percentile over viewers); p50/p95/p99: latency from "
             "the planned time of a frame's last step to its arrival; p95 from: the same for its first step; "
             "steps/s: steps delivered per viewer; frames: delivered in the window, all viewers; ratio: app/baseline "
             "frames; srv/load cpu: of one core (load: the busiest load process); machine: all cores, everything on the "
-            "machine; lag: how far the run fell behind its pace."
+            "machine; lag: how far the run fell behind its pace; rest/s, rest p95, 304: the pages' own REST requests "
+            "(page_traffic.py: the run list every 5 s with its ETag) per second, their answer time's 95th "
+            "percentile, the share answered 304 (the app only: --no-page-rest leaves them out)."
         )
         if "app" in servers:
             times, size, trained = first_frame_times(servers["app"], args)

@@ -54,6 +54,9 @@ class RunManager:
         self._unreadable: dict[str, UnreadableRun] = {}  # stored runs listed with why they cannot be read
         self.training = Training(settings)
         self._lock = threading.Lock()
+        # Bumped whenever a run is added to the list or leaves it (created, imported, deleted, forgotten), so a
+        # cache of the list knows it is stale without looking at every run.
+        self.generation = 0
         self._store = store
         self._writer: Writer | None = None
         if store is not None:
@@ -113,6 +116,7 @@ class RunManager:
             run.class_code, run.student = class_code, student
             self._runs[run.id] = run
             self._forget_oldest()
+            self.generation += 1
         if self._writer is not None:
             self._writer.watch(run)
         self.training.submit(run)
@@ -156,6 +160,7 @@ class RunManager:
         with self._lock:
             self._runs.pop(run.id, None)
             self._unreadable.pop(run.id, None)
+            self.generation += 1
         if self._store is not None:
             self._store.delete_run(run.id)
 
@@ -292,6 +297,7 @@ class RunManager:
             else:
                 self._runs[run.id] = run
                 self._forget_oldest()  # imports, like new runs, keep at most max_kept_runs in memory
+            self.generation += 1
 
     def _settle(self, run: Run) -> None:
         """Once an ended run is stored whole (the writer calls this), keep it as read back from the store instead:

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 from typing import Annotated, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,7 @@ from app.web.deps import (
     ControlledRunDep,
     ManagerDep,
     RunDep,
+    RunListDep,
     SettingsDep,
     check_lecturer_key,
     field_error,
@@ -36,11 +38,17 @@ from app.web.deps import (
 from app.web.history_stream import history_json
 from app.web.rate_limits import LimitCreate, LimitRead, too_many
 from app.web.responses import CHANGE, JSON_CHANGE, ONE_RUN, answers
+from app.web.run_list import accepts_gzip, etag_matches
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
 CLIENT_RETRY = 5.0  # seconds a client with too many runs going is told to wait before asking again
 STOP_WAIT = 2.0  # seconds a stop request waits for the run's worker to finish its step
+# What GET /api/runs sends beside the list, so a page can ask again for nothing when it has not changed.
+LIST_HEADERS = {
+    "ETag": {"description": "The list's version: send it back as If-None-Match.", "schema": {"type": "string"}},
+    "Cache-Control": {"description": "no-cache: keep it, but ask again first.", "schema": {"type": "string"}},
+}
 # A command on one run: its token missing (403), no such run (404), not now (409).
 COMMAND = answers(*CHANGE, 404, 409)
 
@@ -140,11 +148,53 @@ def create_run(manager: ManagerDep, request: Request, _: LimitCreate, config: Ru
     return CreatedRun(**info(run).model_dump(), control_token=token)
 
 
-@router.get("/runs")
-def list_runs(manager: ManagerDep) -> list[RunInfo]:
+TIMES = ("created_at", "started_at", "ended_at")
+
+
+def listed_json(run: AnyRun | UnreadableRun) -> bytes:
+    """A run's JSON object in the list, as GET /api/runs/{id} writes it: its summary encoded straight, since
+    validating it again as a RunInfo (its config's target formula and all) costs ~40 times more, at every build
+    for every moving run; a run whose summary cannot be made or encoded goes the checked way."""
+    if isinstance(run, UnreadableRun):
+        return listed_info(run).model_dump_json().encode()
+    try:
+        row = dict(messages.summary(run))
+        for key in TIMES:  # as pydantic writes a UTC time
+            moment = row[key]
+            if isinstance(moment, str) and moment.endswith("+00:00"):
+                row[key] = moment.removesuffix("+00:00") + "Z"
+        return orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY)
+    except Exception:  # listed_info lists it as unreadable, saying why
+        return listed_info(run).model_dump_json().encode()
+
+
+@router.get(
+    "/runs",
+    response_class=Response,
+    responses={
+        200: {"model": list[RunInfo], "headers": LIST_HEADERS},
+        304: {"description": "The list is unchanged since the ETag sent in If-None-Match.", "headers": LIST_HEADERS},
+    },
+)
+async def list_runs(
+    run_list: RunListDep,
+    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
+    accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
     """The runs this server remembers, newest first; one stored run that cannot be read is listed as
-    `unreadable`, its message saying why."""
-    return [listed_info(run) for run in manager.listing()]
+    `unreadable`, its message saying why. The answer carries an ETag: sent back in If-None-Match, an unchanged
+    list is answered 304 with no body (step counts and losses of moving runs are at most a second old)."""
+    # Still current: answered here without a thread; a build (tens of ms with hundreds of runs) goes off the loop.
+    listing = run_list.cached()
+    if listing is None:
+        listing = await asyncio.to_thread(run_list.current)
+    headers = {"ETag": listing.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if etag_matches(if_none_match, listing.etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    if accepts_gzip(accept_encoding):
+        headers["Content-Encoding"] = "gzip"
+        return Response(listing.gzipped, media_type="application/json", headers=headers)
+    return Response(listing.body, media_type="application/json", headers=headers)
 
 
 def _find(manager: ManagerDep, run_id: str) -> AnyRun | UnreadableRun:

@@ -14,6 +14,7 @@ from app.runs.feed import Hub
 from app.runs.manager import RunManager
 from app.runs.stored import AnyRun
 from app.runs.unreadable import UnreadableRunError
+from app.web.run_list import RunList
 
 
 def get_manager(request: HTTPConnection) -> RunManager:
@@ -36,7 +37,13 @@ def get_hub(request: HTTPConnection) -> Hub:
     return request.app.state.hub  # type: ignore[no-any-return]
 
 
+def get_run_list(request: HTTPConnection) -> RunList:
+    """The app's cached run list."""
+    return request.app.state.run_list  # type: ignore[no-any-return]
+
+
 ManagerDep = Annotated[RunManager, Depends(get_manager)]
+RunListDep = Annotated[RunList, Depends(get_run_list)]
 HubDep = Annotated[Hub, Depends(get_hub)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -54,10 +54,9 @@ function errorFromDetail(detail, status) {
   return new ApiError(general.join("; ") || "Please correct the marked fields.", status, fields);
 }
 
-async function request(method, path, body, headers = {}) {
-  let response;
+async function send(method, path, body, headers = {}) {
   try {
-    response = await fetch(path, {
+    return await fetch(path, {
       method,
       headers: body === undefined ? headers : { ...headers, "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -65,6 +64,13 @@ async function request(method, path, body, headers = {}) {
   } catch {
     throw new ApiError("The server cannot be reached.", 0);
   }
+}
+
+async function request(method, path, body, headers = {}) {
+  return payloadOf(await send(method, path, body, headers));
+}
+
+async function payloadOf(response) {
   const payload = await response.json().catch(() => null);
   if (!response.ok) throw errorFromDetail(payload?.detail, response.status);
   return payload;
@@ -99,9 +105,17 @@ export function listEngines() {
   return request("GET", "/api/engines");
 }
 
-/** The runs the server remembers, newest first. */
-export function listRuns() {
-  return request("GET", "/api/runs");
+// The run list last answered and its ETag. Sent back as If-None-Match, an unchanged list costs the server a 304
+// with no body, and this page keeps the list it has: a hall of pages asking every few seconds costs next to nothing.
+let listed = { etag: null, runs: null };
+
+/** The runs the server remembers, newest first: the very array of the last answer while the list is unchanged. */
+export async function listRuns() {
+  const response = await send("GET", "/api/runs", undefined, listed.etag ? { "If-None-Match": listed.etag } : {});
+  if (response.status === 304 && listed.runs !== null) return listed.runs;
+  const runs = await payloadOf(response);
+  listed = { etag: response.headers.get("ETag"), runs };
+  return runs;
 }
 
 /** A run's every step as columns: step, loss, params{name: [...]}, grads{name: [...]}. */

@@ -65,7 +65,11 @@ const poller = new HistoryPoller({
 /** A code line, weight or graph box pointed at or focused (null: none): every view showing it lights it up. */
 const link = (target) => store.apply({ type: Local.LINK, link: target });
 
-const refreshRuns = async () => store.apply({ type: Local.RUNS, runs: await listRuns() });
+// An unchanged list comes back as the same array (a 304): nothing to redraw.
+const refreshRuns = async () => {
+  const runs = await listRuns();
+  if (runs !== store.state.runs) store.apply({ type: Local.RUNS, runs });
+};
 
 const $ = (selector) => document.querySelector(selector);
 const views = [

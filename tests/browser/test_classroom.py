@@ -116,6 +116,25 @@ def test_run_list_filters_and_follows(page: Page, api: AppClient, server_url: st
     expect(row(page, numpy_run["id"])).to_have_attribute("aria-current", "true")
 
 
+def is_run_list(response: Any) -> bool:
+    return bool(response.url.split("?", 1)[0].endswith("/api/runs") and response.request.method == "GET")
+
+
+def test_the_run_list_is_asked_again_by_its_etag_and_kept_on_304(page: Page, api: AppClient, server_url: str) -> None:
+    """The page's periodic ask sends the last list's ETag; the 304 keeps the list shown, and a changed list (a run
+    started elsewhere) comes whole at a later ask."""
+    first = finished_run(api, seed=5)
+    page.goto(f"{server_url}/")
+    expect(row(page, first["id"])).to_be_visible()
+    with page.expect_response(lambda r: is_run_list(r) and r.status == 304, timeout=15_000) as unchanged:
+        pass
+    assert unchanged.value.request.headers.get("if-none-match") == unchanged.value.headers["etag"]
+    expect(row(page, first["id"])).to_be_visible()
+    second = finished_run(api, seed=6)
+    expect(row(page, second["id"])).to_be_visible(timeout=15_000)
+    expect(row(page, first["id"])).to_be_visible()
+
+
 def test_only_the_pages_own_run_can_be_deleted(page: Page, api: AppClient, server_url: str) -> None:
     theirs = finished_run(api)
     page.goto(f"{server_url}/")

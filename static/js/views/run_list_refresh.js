@@ -1,8 +1,10 @@
 // Keeps the run list fresh without a button: asked again as soon as the followed run starts or ends (its row
 // changed), and every few seconds while the tab is shown. A missed answer is simply asked again at the next tick.
+// Each ask sends the last list's ETag (api.js listRuns): an unchanged list is a 304 with no body, so the server
+// answers a whole hall's asks from one cached build.
 import { ENDED } from "../protocol.js";
 
-const RUNS_REFRESH_MS = 5000; // GET /api/runs is cheap; a hidden tab asks nothing
+const RUNS_REFRESH_MS = 5000; // GET /api/runs is cached and revalidated by ETag; a hidden tab asks nothing
 
 export class RunListRefresh {
   #refresh;
