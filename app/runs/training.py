@@ -3,8 +3,10 @@ through the worker's channel; what the workers report applied to the runs by one
 
 import contextlib
 import logging
+import math
 import multiprocessing
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 ADMIT_INTERVAL = 0.5  # seconds between two looks at the queue when nothing pokes it (costs are learned meanwhile)
 WARM_UP = "app.training.warm"  # imported by the fork server only: importing it steps every engine once
 CLOSE_WAIT = 5.0  # seconds a worker is given to stop its runs and end at shutdown
+WORKER_IDLE = 30.0  # seconds a worker with no run waits for one before it ends
 
 
 def _context() -> Any:
@@ -45,6 +48,7 @@ class Worker:
     thread: threading.Thread | None = None
     reader: threading.Thread | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)  # one send at a time
+    idle_since: float = field(default_factory=time.monotonic)  # when its last run ended (while it has none)
 
     def send(self, messages: list[Any]) -> None:
         """Send to the worker (a worker that is gone is noticed by its reader)."""
@@ -132,8 +136,20 @@ class Training:
                         self._start_worker()
                     self._warming = False
                 self._admit()
+                self._retire_idle()
             except Exception:  # a worker that cannot start: the runs wait, and the next look tries again
                 log.exception("training: admitting runs failed")
+
+    def _retire_idle(self) -> None:
+        """End the workers that have trained nothing for WORKER_IDLE seconds: an idle server holds no process
+        (a new worker is forked from the warm fork server in milliseconds when runs come)."""
+        now = time.monotonic()
+        with self._lock:
+            idle = [w for w in self._workers if not w.runs and now - w.idle_since >= WORKER_IDLE]
+            for worker in idle:
+                self._workers.remove(worker)  # no run is placed on it any more
+        for worker in idle:
+            worker.send([Shutdown()])
 
     def _admit(self) -> None:
         """Place every queued run a worker can carry now, in the order they came; tell the others where they
@@ -180,6 +196,7 @@ class Training:
         if not run.place(lambda command: worker.send([command])):
             return
         worker.runs[run.id] = run
+        worker.idle_since = math.inf
         start = Start(
             run.id,
             run.engine.name,
@@ -257,6 +274,8 @@ class Training:
                     self.costs.learn(run.config, report.cost)
                 if run.ended:
                     worker.runs.pop(run.id, None)
+                    if not worker.runs:
+                        worker.idle_since = time.monotonic()
                     ended = True
         if ended:
             self._wake.set()

@@ -12,6 +12,7 @@ import pytest
 from app.config import Settings
 from app.engines import ENGINES
 from app.run_config import RunConfig
+from app.runs import training as training_module
 from app.runs.manager import RunManager
 from app.runs.run import Run
 from app.runs.training import Training
@@ -141,3 +142,22 @@ def test_an_abandoned_run_ends_stopped_saying_why(how: str, wait_until: WaitUnti
         assert watched.status == "paused" and running.status == "running"
     finally:
         manager.shutdown()
+
+
+def test_an_idle_worker_ends_and_the_next_run_gets_a_new_one(
+    workers: Callable[..., Training], wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that has trained nothing for a while ends (an idle server holds no process); the next run starts
+    on a new one."""
+    monkeypatch.setattr(training_module, "WORKER_IDLE", 0.3)
+    training = workers()
+    first = make("first", steps=5)
+    training.submit(first)
+    wait_until(lambda: first.status == "finished", 30, "the first run")
+    (worker,) = training._workers
+    assert worker.process is not None
+    wait_until(lambda: not worker.process.is_alive(), 10, "the idle worker to end")  # type: ignore[union-attr]
+    assert worker.process.exitcode == 0 and training._workers == []
+    second = make("second", steps=5)
+    training.submit(second)
+    wait_until(lambda: second.status == "finished", 30, "the second run, on a new worker")
