@@ -44,7 +44,11 @@ class Settings(BaseSettings):
         "in a thread of the server's own process.",
     )
     training_share: float = Field(
-        0.75, gt=0, le=1, description="The share of a worker's time that admitted paced runs may use; more wait."
+        0.6,
+        gt=0,
+        le=1,
+        description="The share of a worker's time that admitted paced runs' steps may use (graphs have graph_share "
+        "besides); more wait.",
     )
     graph_share: float = Field(
         0.2, gt=0, le=1, description="The share of a worker's time spent capturing graphs; past it, graphs thin out."
