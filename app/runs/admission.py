@@ -45,6 +45,7 @@ class Load:
 
     paced: float = 0.0
     fast: int = 0
+    late: float = 0.0  # the share of its paced steps that ran late lately (it has no room, whatever the costs say)
 
 
 def waiting_message(full_speed: bool, ahead: int, load: str) -> str:

@@ -136,10 +136,12 @@ class Feed:
             rate = self._rate(record.step + 1)
             graph, sent = self.run.graph_now, self._graph  # one read: a shape and the values of the same step
             changed = graph is not None and (sent is None or graph[0]["signature"] != sent[0]["signature"])
+            # Values only when a graph was captured since the last frame (a busy server thins them out).
+            fresh = changed or (graph is not None and (sent is None or graph[1] is not sent[1]))
             start = self._sent
             # A run the server stopped reads `interrupted`, as the store keeps it, not `stopped`.
             shown: RunStatus | None = "interrupted" if interrupted is not None else None
-            frame = Encoded(messages.frame(self.run, start, record, rate, changed, graph, shown))
+            frame = Encoded(messages.frame(self.run, start, record, rate, changed, graph, shown, fresh))
             self._graph = graph
             self._record = record
             offers.append(lambda viewer: viewer.offer_frame(start, record, rate, frame))

@@ -87,10 +87,12 @@ def frame(
     with_graph: bool,
     graph: GraphNow | None = None,
     status: RunStatus | None = None,
+    with_values: bool = True,
 ) -> Frame:
     """The losses of steps start..record.step with the weights and gradient of `record`, the curve, the values of
     `graph` (by default the run's latest), and its shape too when `with_graph` (it changed, or the viewer fell
-    behind); `status` says what the run is if not what it says itself (`interrupted`, at shutdown)."""
+    behind); `status` says what the run is if not what it says itself (`interrupted`, at shutdown); without
+    `with_values`, graph_values is null (no graph was captured since the viewers' last frame)."""
     shape, values = graph or run.graph_now or (None, None)
     message: Frame = {
         "type": "frame",
@@ -101,7 +103,7 @@ def frame(
         **_weights(run, record),  # type: ignore[typeddict-item]
         "curve": _curve(run),
         "rate": rate,
-        "graph_values": values,
+        "graph_values": values if with_values else None,
         "thinned": run.thinned,
     }
     if with_graph and shape is not None:

@@ -16,7 +16,7 @@ from app.graph.model import GraphNow
 from app.run_config import RunConfig
 from app.runs.history import GraphFrames, History
 from app.storage.frames import FoundGraph, GraphFrame
-from app.training.messages import Command, CommandName, Graphed, Outbound, StepBatch
+from app.training.messages import Command, CommandName, Graphed, RunReport, StepBatch
 
 # `interrupted`: the server stopped while the run was going (set by the store, never by a live run).
 # `unreadable`: a stored run this server cannot read back (app/runs/unreadable.py), never a live run's.
@@ -235,7 +235,7 @@ class Run:
 
     # What the worker reports, applied in the thread that reads the bus.
 
-    def apply(self, report: Outbound) -> None:
+    def apply(self, report: RunReport) -> None:
         """Take in one report of the worker that trains the run."""
         if isinstance(report, StepBatch):
             self._stepped(report)

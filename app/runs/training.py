@@ -18,7 +18,7 @@ from app.runs.admission import CostTable, Load, waiting_message
 from app.runs.run import Run
 from app.training import worker as worker_process
 from app.training.channel import Channel, ChannelClosed, PipeChannel, queue_pair
-from app.training.messages import Command, Shutdown, Start, StatusReport
+from app.training.messages import Command, Shutdown, Start, StatusReport, WorkerReport
 from app.training.scheduler import serve
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 ADMIT_INTERVAL = 0.5  # seconds between two looks at the queue when nothing pokes it (costs are learned meanwhile)
 WARM_UP = "app.training.warm"  # imported by the fork server only: importing it steps every engine once
 CLOSE_WAIT = 5.0  # seconds a worker is given to stop its runs and end at shutdown
+LATE_SHARE = 0.02  # a worker with more of its paced steps late than this takes no more paced runs for now
 WORKER_IDLE = 30.0  # seconds a worker with no run waits for one before it ends
 
 
@@ -49,6 +50,7 @@ class Worker:
     reader: threading.Thread | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)  # one send at a time
     idle_since: float = field(default_factory=time.monotonic)  # when its last run ended (while it has none)
+    late: float = 0.0  # the share of its paced steps that ran late in its last report
 
     def send(self, messages: list[Any]) -> None:
         """Send to the worker (a worker that is gone is noticed by its reader)."""
@@ -57,7 +59,7 @@ class Worker:
 
     def load(self, costs: CostTable) -> Load:
         """What its runs ask of it now: paused runs nothing, paced runs their cost × pace."""
-        load = Load()
+        load = Load(late=self.late)
         for run in list(self.runs.values()):
             if run.status != "running":
                 continue
@@ -188,8 +190,10 @@ class Training:
             return True
         if run.config.pace is None:  # the server's full-speed runs, on whichever workers
             return sum(other.fast for other in loads.values()) < self.settings.max_running_runs
+        if load.paced == 0.0:
+            return True
         cost = self.costs.estimate(run.config) * run.config.pace
-        return load.paced + cost <= self.settings.training_share or load.paced == 0.0
+        return load.paced + cost <= self.settings.training_share and load.late <= LATE_SHARE
 
     def _place(self, run: Run, worker: Worker, loads: dict[Worker, Load]) -> None:
         steps = run.steps_wanted
@@ -265,6 +269,10 @@ class Training:
     def _apply(self, worker: Worker, reports: Iterable[Any]) -> None:
         ended = False
         for report in reports:
+            if isinstance(report, WorkerReport):
+                if report.paced_steps:
+                    worker.late = report.late
+                continue
             run = worker.runs.get(report.run_id)
             if run is None:
                 continue

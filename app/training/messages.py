@@ -105,9 +105,19 @@ class StatusReport:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkerReport:
+    """How the worker keeps up: the share of its paced steps in the last interval that ran late (past their due
+    time by more than a frame), however the time was lost (its runs, its captures, or a machine that gave it none)."""
+
+    late: float
+    paced_steps: int
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown:
     """Stop every run (each ends `stopped`), report it, and end the worker."""
 
 
 Inbound = Start | Command | Shutdown
-Outbound = StepBatch | StatusReport
+RunReport = StepBatch | StatusReport  # what a worker says of one run
+Outbound = RunReport | WorkerReport

@@ -8,7 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.training.channel import Channel
-from app.training.messages import Command, Inbound, Outbound, Shutdown, Start, StatusReport, Stepped, batch
+from app.training.messages import (
+    Command,
+    Inbound,
+    Outbound,
+    Shutdown,
+    Start,
+    StatusReport,
+    Stepped,
+    WorkerReport,
+    batch,
+)
 from app.training.trainer import Trainer
 
 FLUSH_INTERVAL = 0.004  # seconds between two batches of reports: ~8 batches per frame at 30 frames/s
@@ -17,6 +27,8 @@ IDLE_WAIT = 1.0  # the longest wait for a command while nothing is due
 COST_REPORT_INTERVAL = 1.0  # seconds between two reports of each run's measured cost
 FAIR_LEAD = 0.02  # seconds of time used that one full-speed run may be ahead of the others before they catch up
 CAPTURE_BURST = 0.05  # seconds of graph capture that may be spent at once after a quiet spell
+LATE = 1 / 30  # seconds past its due time after which a paced step counts as late (a frame's time)
+BEHIND = 0.005  # seconds the next paced step may be overdue before graphs wait for the steps to catch up
 
 
 @dataclass(order=True)
@@ -65,6 +77,7 @@ class Scheduler:
         self._flushed = self._polled = self._costs_reported = time.monotonic()
         self._budget = CaptureBudget(graph_share)
         self._running = True
+        self._paced_steps = self._late_steps = 0  # since the last WorkerReport
 
     def run(self) -> None:
         """Step runs and take commands until a Shutdown comes (or the channel closes)."""
@@ -127,7 +140,12 @@ class Scheduler:
 
     def _step(self, entry: _Entry, now: float) -> None:
         trainer = entry.trainer
-        allowed = self._budget.allows(now, trainer.watched)
+        if not trainer.full_speed:
+            self._paced_steps += 1
+            self._late_steps += now - entry.key > LATE
+        # Steps go before graphs: while another paced step is overdue, this one is taken without its graph.
+        behind = bool(self._paced) and self._paced[0].key < now - BEHIND
+        allowed = not behind and self._budget.allows(now, trainer.watched)
         self._gather(trainer.advance(allowed))
         if trainer.capture_time:
             self._budget.spend(trainer.capture_time)
@@ -178,6 +196,9 @@ class Scheduler:
         if now - self._costs_reported >= COST_REPORT_INTERVAL:
             self._costs_reported = now
             self._outbox.extend(trainer.report() for trainer in self.trainers.values() if trainer.cost is not None)
+            late = self._late_steps / self._paced_steps if self._paced_steps else 0.0
+            self._outbox.append(WorkerReport(late, self._paced_steps))
+            self._paced_steps = self._late_steps = 0
         if self._steps or self._outbox:
             batches: list[Outbound] = [batch(steps) for steps in self._steps.values()]
             self.channel.send(batches + self._outbox)

@@ -473,6 +473,31 @@ def test_shape_and_values_always_travel_as_the_pair_the_others_were_sent(driver:
     assert late[1]["graph"]["signature"] == late[1]["graph_values"]["signature"] == "B"
 
 
+def test_a_frame_carries_graph_values_only_when_a_graph_was_captured_since_the_last(driver: Driver) -> None:
+    """Graph values travel once per capture: a frame with no capture since the viewers' last one says null (the
+    page keeps the graph it has), the next capture's frame carries it."""
+    run = driver.run
+    shape = {"signature": "A", "nodes": [], "edges": []}
+
+    async def scenario() -> list[Message]:
+        feed = Feed(run, NEVER)
+        socket = Socket()
+        feed.join(since=0, write_now=socket.write_now)
+        driver.steps(2)
+        run.graph_frames.add(1, shape, {"signature": "A", "step": 1})
+        feed.publish()
+        driver.steps(2)  # no graph captured meanwhile
+        feed.publish()
+        driver.steps(1)
+        run.graph_frames.add(4, shape, {"signature": "A", "step": 4})
+        feed.publish()
+        await feed.close()
+        return [json.loads(message.data) for message in socket.sent]
+
+    frames = [m for m in asyncio.run(scenario()) if m["type"] == "frame"]
+    assert [frame["graph_values"] and frame["graph_values"]["step"] for frame in frames] == [1, None, 4]
+
+
 def test_a_run_the_server_stops_ends_with_its_last_frame_and_interrupted(driver: Driver) -> None:
     """At shutdown the ticker closes first, the run is stopped, then the last news is published: the steps not yet
     framed, then the final status `interrupted` with the store's message, never the `stopped` the run now says."""
