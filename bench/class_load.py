@@ -144,8 +144,11 @@ async def main() -> None:
         viewers = json.loads(await asyncio.wait_for(asyncio.to_thread(sys.stdin.readline), READY_TIMEOUT * 3))
         logs = [RunLog(group) for _, group in viewers]
         urls = [f"{spec['ws']}/ws/runs/{run_id}" for run_id, _ in viewers]
-        opened = await asyncio.gather(*(_open(url, gate) for url in urls))
+        opened = await asyncio.gather(*(_open(url, gate) for url in urls), return_exceptions=True)
         for websocket, log in zip(opened, logs, strict=True):
+            if isinstance(websocket, BaseException):  # a server too busy to take the viewer: it sees nothing
+                log.error = f"could not connect: {type(websocket).__name__}: {websocket}"
+                continue
             sockets.append(websocket)
             readers.append(asyncio.create_task(_read_run(websocket, log)))
         beside = spec["students_class"] and sum(group == "student" for _, group in viewers)
