@@ -209,6 +209,7 @@ class Training:
             run.detail_interval,
             paused=run.status == "paused",
             watched=run.watched,
+            seq=run.seq,
         )
         worker.send([start, *(Command(run.id, "step", run.seq) for _ in range(steps))])
         if run.status == "running":

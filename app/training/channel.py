@@ -20,6 +20,9 @@ class Channel(Protocol):
         """Every message that has arrived, waiting up to `timeout` seconds (None: until one does) for the first;
         ChannelClosed once the other end is gone."""
 
+    def close(self) -> None:
+        """Close this end: the other end's receive raises ChannelClosed."""
+
 
 class PipeChannel:
     """One end of a pipe to (or from) a worker process."""
@@ -80,7 +83,7 @@ class QueueChannel:
             return arrived
 
     def close(self) -> None:
-        """Close the other end's inbox."""
+        """Close this end: the other end's receive raises ChannelClosed."""
         self._outbox.put(CLOSED)
 
 

@@ -23,6 +23,7 @@ class Start:
     detail_interval: float
     paused: bool = False
     watched: bool = False
+    seq: int = 0  # the run's commands so far (a run paused and resumed while it waited has had some)
 
 
 @dataclass(frozen=True, slots=True)

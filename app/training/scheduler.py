@@ -4,7 +4,6 @@ the time fairly, paused runs not at all; their steps reported over the worker's 
 import heapq
 import itertools
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.training.channel import Channel
@@ -207,8 +206,10 @@ class Scheduler:
         self._flushed = now
 
 
-def serve(channel: Channel, graph_share: float, on_start: Callable[[], None] | None = None) -> None:
-    """Run a scheduler on `channel` until it is told to shut down."""
-    if on_start is not None:
-        on_start()
-    Scheduler(channel, graph_share).run()
+def serve(channel: Channel, graph_share: float) -> None:
+    """Run a scheduler on `channel` until it is told to shut down, then close the channel (the web process's
+    reader of it ends: a worker process's pipe closes as the process ends, a worker thread's queue must be told)."""
+    try:
+        Scheduler(channel, graph_share).run()
+    finally:
+        channel.close()

@@ -33,7 +33,7 @@ class Trainer:
         self.detail_interval = start.detail_interval
         self.watched = start.watched
         self.status = "paused" if start.paused else "running"
-        self.seq = 0  # the run's commands applied so far
+        self.seq = start.seq  # the run's commands applied so far
         self.ended = False
         self.cost: float | None = None  # seconds per step (without captures), a running average
         self.thinned = False  # whether the last frame-worthy step went without its graph (no time for it)

@@ -19,5 +19,5 @@ def main(connection: Connection, graph_share: float) -> None:
     torch.set_num_threads(1)  # tiny tensors: threads only fight the other runs for the cores
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
-    with contextlib.suppress(ChannelClosed, KeyboardInterrupt):
+    with contextlib.suppress(ChannelClosed, KeyboardInterrupt, OSError):
         serve(PipeChannel(connection), graph_share)
