@@ -109,6 +109,9 @@ def hall_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait(timeout=10)
 
 
+QR_WAIT = 10.0  # seconds the share box's code may take to settle on the address it shows
+
+
 def _shared(page: Page, base: str) -> tuple[str, str, str]:
     """Open a new run of `base` on the page: the share box's link, its QR code decoded, and its warning."""
     request = urllib.request.Request(
@@ -121,8 +124,16 @@ def _shared(page: Page, base: str) -> tuple[str, str, str]:
     expect(link).to_have_attribute("href", re.compile(f"/r/{run['id']}$"))
     page.wait_for_function("() => document.querySelector('[data-share-qr]').naturalWidth > 0")
     expect(share).to_have_attribute("data-reachable", re.compile("true|false"))
-    pixels = np.asarray(Image.open(io.BytesIO(share.locator("[data-share-qr]").screenshot())).convert("L"))
-    (decoded,) = [code.text for code in zxingcpp.read_barcodes(pixels)]
+    # The code may be drawn again once the server has said which address phones reach: read it until it holds
+    # one code (at most QR_WAIT seconds), then compare that with the link.
+    deadline = time.monotonic() + QR_WAIT
+    while True:
+        pixels = np.asarray(Image.open(io.BytesIO(share.locator("[data-share-qr]").screenshot())).convert("L"))
+        codes = [code.text for code in zxingcpp.read_barcodes(pixels)]
+        if len(codes) == 1 or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
+    (decoded,) = codes
     warning = share.locator("[data-share-warning]")
     return link.inner_text(), decoded, warning.inner_text() if warning.is_visible() else ""
 
