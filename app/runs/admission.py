@@ -32,6 +32,10 @@ class CostTable:
         known = self._seconds.get(kind(config))
         return known if known is not None else PRIOR_STEP + PRIOR_PER_WORK * step_work(config)
 
+    def known(self, config: RunConfig) -> bool:
+        """Whether a run of this kind has been measured (until then, the estimate is a guess)."""
+        return kind(config) in self._seconds
+
     def learn(self, config: RunConfig, seconds: float) -> None:
         """Take a run's measured cost per step into its kind's estimate."""
         key = kind(config)

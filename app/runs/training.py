@@ -14,7 +14,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from app.config import Settings
-from app.runs.admission import CostTable, Load, waiting_message
+from app.runs.admission import CostTable, Load, kind, waiting_message
 from app.runs.run import Run
 from app.training import worker as worker_process
 from app.training.channel import Channel, ChannelClosed, PipeChannel, queue_pair
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 ADMIT_INTERVAL = 0.5  # seconds between two looks at the queue when nothing pokes it (costs are learned meanwhile)
 WARM_UP = "app.training.warm"  # imported by the fork server only: importing it steps every engine once
 CLOSE_WAIT = 5.0  # seconds a worker is given to stop its runs and end at shutdown
+MEASURING = "waiting: the first run of its kind is measuring what one step costs; next in line"
 LATE_SHARE = 0.02  # a worker with more of its paced steps late than this takes no more paced runs for now
 WORKER_IDLE = 30.0  # seconds a worker with no run waits for one before it ends
 
@@ -161,6 +162,9 @@ class Training:
         self._waiting = [run for run in self._waiting if not run.ended and not run.placed]
         loads = {worker: worker.load(self.costs) for worker in list(self._workers)}
         ahead = {True: 0, False: 0}
+        # Kinds of paced run being measured: until the first one's cost is known, the others of its kind wait (a
+        # class's runs all come at once, and a guess of their cost could let in far more than the workers carry).
+        measuring = {kind(run.config) for w in loads for run in w.runs.values() if not self.costs.known(run.config)}
         for run in self._waiting:
             if self._closing:
                 return
@@ -168,12 +172,16 @@ class Training:
             if run.status != "queued" and not stepping:
                 continue
             fast = run.config.pace is None
-            worker = None if ahead[fast] and not stepping else self._room(run, loads)
+            unmeasured = not fast and not stepping and kind(run.config) in measuring
+            worker = None if (ahead[fast] or unmeasured) and not stepping else self._room(run, loads)
             if worker is None:
-                run.wait_message(self._why_waiting(fast, ahead[fast], loads))
+                why = MEASURING if unmeasured and not ahead[fast] else self._why_waiting(fast, ahead[fast], loads)
+                run.wait_message(why)
                 ahead[fast] += 1
                 continue
             self._place(run, worker, loads)
+            if not self.costs.known(run.config):
+                measuring.add(kind(run.config))
         self._waiting = [run for run in self._waiting if not run.placed]
 
     def _room(self, run: Run, loads: dict[Worker, Load]) -> Worker | None:

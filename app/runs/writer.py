@@ -121,6 +121,8 @@ class Writer:
         """Write one run's news: what is then stored, and whether that is all of the run (it has ended)."""
         run = item.run
         status: str = run.status  # read before `latest`: once ended, latest is final
+        ended = status in ENDED  # a run the server stops is written `interrupted` as soon as it is told, but all of
+        # it is written only once it has ended: steps it took meanwhile are still to come
         message, started_at, ended_at = run.message, run.started_at, run.ended_at
         latest = run.latest
         curve = run.curve
@@ -164,7 +166,7 @@ class Writer:
         if graph is not None and graph_values is not item.graph_values:
             batch.save_graph(run.id, graph, graph_values)
         written_frames = self._write_frames(batch, run.id, frames, item.frames)
-        return (True, count, row, graph_values, written_frames), status in ENDED
+        return (True, count, row, graph_values, written_frames), ended
 
     @staticmethod
     def _write_frames(batch: Batch, run_id: str, frames: GraphFramesState, before: FramesMark) -> FramesMark:

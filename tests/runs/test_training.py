@@ -74,8 +74,9 @@ def test_paced_runs_are_admitted_by_what_they_cost(workers: Callable[..., Traini
     for run in (first, second, third):
         training.submit(run)
     wait_until(lambda: first.history.count > 2, 20, "the first run to step")
+    wait_until(lambda: training.costs.known(first.config), 20, "the first run's cost to be measured")
+    wait_until(lambda: (second.message or "").startswith("waiting: the paced runs use "), 20, "the reason")
     assert second.status == third.status == "queued"
-    assert second.message is not None and second.message.startswith("waiting: the paced runs use ")
     assert second.message.endswith("of the training time; next in line")
     assert third.message is not None and third.message.endswith("; 1 run waits ahead of this one")
     first.stop()
@@ -131,6 +132,8 @@ def test_an_abandoned_run_ends_stopped_saying_why(how: str, wait_until: WaitUnti
         wait_until(lambda: running.history.count > 0 and watched.history.count > 0, 20, "two runs to step")
         if how == "paused":
             left.pause()
+        else:
+            left.set_pace(None)  # a command (any steering counts): the wait starts now
         watched.pause()
         watched.watch(True)
         assert manager.reap() == []  # not yet: it was just steered
@@ -161,3 +164,21 @@ def test_an_idle_worker_ends_and_the_next_run_gets_a_new_one(
     second = make("second", steps=5)
     training.submit(second)
     wait_until(lambda: second.status == "finished", 30, "the second run, on a new worker")
+
+
+def test_runs_of_a_kind_not_yet_measured_wait_for_the_first_ones_cost(
+    workers: Callable[..., Training], wait_until: WaitUntil
+) -> None:
+    """A class's runs arrive at once: the first of their kind starts, the others wait (saying so) until its cost
+    per step is measured, then as many start as fit, here all of them."""
+    training = workers()
+    runs = [make(f"run-{i}", pace=30) for i in range(4)]
+    for run in runs:
+        training.submit(run)
+    wait_until(lambda: runs[0].history.count > 0, 20, "the first run to step")
+    if not training.costs.known(runs[0].config):
+        assert runs[1].message == "waiting: the first run of its kind is measuring what one step costs; next in line"
+        assert runs[2].message is not None and runs[2].message.endswith("1 run waits ahead of this one")
+    wait_until(lambda: all(run.history.count > 0 for run in runs), 20, "every run to start once the cost is known")
+    assert training.costs.known(runs[0].config)
+    stop_all(*runs)
