@@ -164,7 +164,12 @@ class Training:
         ahead = {True: 0, False: 0}
         # Kinds of paced run being measured: until the first one's cost is known, the others of its kind wait (a
         # class's runs all come at once, and a guess of their cost could let in far more than the workers carry).
-        measuring = {kind(run.config) for w in loads for run in w.runs.values() if not self.costs.known(run.config)}
+        measuring = {
+            kind(run.config)
+            for w in loads
+            for run in w.runs.values()
+            if run.status == "running" and not self.costs.known(run.config)  # a paused one measures nothing
+        }
         for run in self._waiting:
             if self._closing:
                 return
