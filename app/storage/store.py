@@ -5,11 +5,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, inspect, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from app.storage.records import ACTIVE, FLOAT, Details, RunRecord, Steps, interrupted_message
 from app.storage.schema import chunks, graph_frames, graph_shapes, graphs, metadata, runs
@@ -95,6 +96,19 @@ class Batch:
             self.execute(insert(graphs).values(run_id=run_id, **row))
 
 
+def _sqlite_file(parsed: URL) -> Path | None:
+    """The file a SQLite URL names: its path, or a `file:` URI's path when it asks for URIs; None in memory."""
+    database = parsed.database
+    if not database or database == ":memory:":
+        return None
+    if parsed.query.get("uri") == "true" and database.startswith("file:"):
+        uri = urlsplit(database)
+        if uri.path in ("", ":memory:") or "mode=memory" in uri.query or parsed.query.get("mode") == "memory":
+            return None
+        return Path(unquote(uri.path))
+    return Path(database)
+
+
 class RunStore:
     """The database of runs; writes go through `batch()`, one transaction each."""
 
@@ -107,8 +121,8 @@ class RunStore:
     def open(cls, url: str) -> "RunStore":
         """Connect (making a SQLite file's directory if missing) and create the tables that are not there yet."""
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.get_backend_name() == "sqlite" and (path := _sqlite_file(parsed)) is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, json_serializer=_json, json_deserializer=orjson.loads)
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)

@@ -54,6 +54,19 @@ def test_open_makes_the_directory_and_uses_wal(store: RunStore, tmp_path: Path) 
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
 
 
+def test_a_uri_url_makes_the_directory_of_its_file_and_nothing_where_it_is_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sqlite:///file:PATH?uri=true` names the file at PATH: its directory is made there, not a `file:` folder in
+    the working directory."""
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    path = tmp_path / "made" / "runs.db"
+    RunStore.open(f"sqlite:///file:{path}?uri=true").close()
+    assert path.exists()
+    assert list((tmp_path / "work").iterdir()) == []
+
+
 def test_a_run_row_reads_back_as_written(store: RunStore) -> None:
     """save_run then update_run: load_run and load_runs give the same fields, times in UTC."""
     store.save_run(record())
