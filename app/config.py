@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     abandon_after: float = Field(
         600, gt=0, description="Seconds a paused or queued run with no viewer and no command waits before it stops."
     )
+    stall_report: float = Field(
+        0,
+        ge=0,
+        description="Seconds the event loop may be held up before every thread's stack is logged (0: never).",
+    )
     max_kept_runs: int = Field(200, gt=0, description="Runs kept in memory; the oldest ended ones go first.")
     frame_rate: float = Field(30.0, gt=0, le=120, description="The most frames per second sent to a viewer.")
     curve_points: int = Field(200, gt=1, le=5000, description="Points of the drawn prediction curve.")

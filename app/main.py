@@ -23,6 +23,7 @@ from app.web.openapi import with_server_limits
 from app.web.rate_limits import RateLimits
 from app.web.responses import JSON_CHANGE, ONE_RUN, answers
 from app.web.run_list import RunList
+from app.web.stall_watch import watch_loop
 
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
 REAP_INTERVAL = 10.0  # seconds between two looks for abandoned runs
@@ -60,12 +61,15 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
         app.state.rate_limits = RateLimits(settings)
         app.state.templates = Jinja2Templates(directory=settings.templates_dir)
         app.state.manager.training.warm()  # the workers start in the background: the first run waits for none
-        reaping = asyncio.create_task(reap_abandoned(app.state.manager), name="reap-abandoned")
+        tasks = [asyncio.create_task(reap_abandoned(app.state.manager), name="reap-abandoned")]
+        if settings.stall_report:
+            tasks.append(asyncio.create_task(watch_loop(settings.stall_report), name="stall-watch"))
         class_app.start(app, settings)
         yield
         await class_app.stop(app)
-        reaping.cancel()
-        await asyncio.gather(reaping, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.to_thread(app.state.manager.shutdown)  # waits for the runs' last steps, then stores them
         await app.state.hub.close()
         app.state.store.close()

@@ -23,6 +23,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Page,
     Playwright,
+    Request,
     Route,
     WebSocket,
     sync_playwright,
@@ -67,6 +68,12 @@ SUITE_LIMITS = {
 }
 
 
+# A test server held up this long prints every thread's stack to its log, which a failed test's report shows.
+STALL_REPORT = "5"
+SERVER_LOGS: list[Path] = []  # the logs of the servers now serving
+LOG_LINES = 80  # the last lines of each shown under a failed test
+
+
 @contextlib.contextmanager
 def serve_app(server_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """The real app, served by `python -m app` on a free port, with its own database under `server_dir`."""
@@ -78,6 +85,7 @@ def serve_app(server_dir: Path, extra_env: dict[str, str] | None = None) -> Iter
         "AUTOGRAD_LIVE_DATA_DIR": str(server_dir / "data"),
         "AUTOGRAD_LIVE_DATABASE_URL": "",
         **SUITE_LIMITS,
+        "AUTOGRAD_LIVE_STALL_REPORT": STALL_REPORT,
         **(extra_env or {}),
     }
     with log_path.open("wb") as log:
@@ -95,14 +103,35 @@ def serve_app(server_dir: Path, extra_env: dict[str, str] | None = None) -> Iter
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"the server did not come up; its log:\n{log_path.read_text()}")
                 time.sleep(0.1)
+            SERVER_LOGS.append(log_path)
             yield url
         finally:
+            if log_path in SERVER_LOGS:
+                SERVER_LOGS.remove(log_path)
             process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under a failed browser test: the requests its page was still waiting for, and the servers' last log lines
+    (with every thread's stack if a server's event loop was held up)."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not report.failed or call.when != "call":
+        return
+    watch = getattr(item, "funcargs", {}).get("watch")
+    if isinstance(watch, PageWatch):
+        now = time.monotonic()
+        waiting = [f"{now - since:6.1f} s  {request.method} {request.url}" for request, since in watch.pending.items()]
+        report.sections.append(("requests the page still waited for", "\n".join(waiting) or "none"))
+    for log_path in SERVER_LOGS:
+        lines = log_path.read_text(errors="replace").splitlines()[-LOG_LINES:]
+        report.sections.append((f"the last lines of {log_path}", "\n".join(lines)))
 
 
 @pytest.fixture(scope="session")
@@ -144,6 +173,7 @@ class PageWatch:
     foreign_requests: list[str] = field(default_factory=list)
     csp_violations: list[str] = field(default_factory=list)  # what the Content-Security-Policy blocked
     expected_errors: list[str] = field(default_factory=list)  # substrings of console errors a test provokes
+    pending: dict[Request, float] = field(default_factory=dict)  # the page's requests not yet answered: since when
 
     def unexpected_errors(self) -> list[str]:
         return [e for e in self.console_errors if not any(part in e for part in self.expected_errors)]
@@ -210,6 +240,9 @@ def page(browser: Browser, server_url: str, watch: PageWatch) -> Iterator[Page]:
             watch.foreign_requests.append(socket.url)
 
     page.route("**/*", offline)
+    page.on("request", lambda request: watch.pending.setdefault(request, time.monotonic()))
+    for ended in ("requestfinished", "requestfailed"):
+        page.on(ended, lambda request: watch.pending.pop(request, None))
     page.on("console", console)
     page.on("pageerror", lambda error: watch.console_errors.append(f"uncaught: {error}"))
     page.on("websocket", websocket)
