@@ -21,6 +21,7 @@ from app.run_config import RunConfig
 from app.runs.run import Run, RunStateError
 from app.runs.training import Training
 from app.training.messages import Graphed
+from tests.browser.servers import SERVED_LOGS, STALL_MARK
 
 # Few points and steps: enough to exercise the machinery, far too few to care about the lecture's numbers.
 TINY: dict[str, Any] = {"points": 16, "steps": 40, "seed": 0}
@@ -225,3 +226,12 @@ class RestRuns:
 def rest() -> RestRuns:
     """Runs over REST, keeping their control tokens for this test (a module may override it with its defaults)."""
     return RestRuns()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Every stall a test server reported (its event loop held up past STALL_REPORT seconds), with the stacks."""
+    for log_path in SERVED_LOGS:
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
+        if STALL_MARK in text:
+            terminalreporter.section(f"the server of {log_path} reported its event loop held up", sep="-")
+            terminalreporter.write_line(text[text.index(STALL_MARK) :][:20_000])

@@ -1,7 +1,7 @@
 // Wires the page together, and nothing else: REST answers and socket messages go into the store, the
 // store's changes go to the views, and the address names the runs on screen (`#run=A&compare=B`).
 import { createRun, getHistoryRow, listEngines, listRuns, listTargets, sendCommand, setPace } from "./api.js";
-import { createClassRun } from "./class/api.js";
+import { createClassRun, fixedFieldsOf } from "./class/api.js";
 import { tokenFor } from "./tokens.js";
 import { HistoryPoller } from "./compare.js";
 import { ENDED } from "./protocol.js";
@@ -71,6 +71,9 @@ const refreshRuns = async () => {
   if (runs !== store.state.runs) store.apply({ type: Local.RUNS, runs });
 };
 
+/** A new run: on a class's page, the student's, in the class (what the class fixes is its own); else the page's. */
+const newRun = (config) => (classCode ? createClassRun(classCode, config) : createRun(config));
+
 const $ = (selector) => document.querySelector(selector);
 const views = [
   new Headline($("#headline")),
@@ -78,7 +81,7 @@ const views = [
   new Narration($("[data-narration]")),
   new Controls($("#controls"), {
     async start(config) {
-      const run = classCode ? await createClassRun(classCode, config) : await createRun(config);
+      const run = await newRun(config);
       address(run.id, null);
       store.apply({ type: Local.RUN_INFO, run });
       refreshRuns();
@@ -103,12 +106,13 @@ const views = [
     compareWith: (runId) => address(store.state.runId, runId),
     async runTwin(changes) {
       const { runId, run } = store.state;
-      const twin = await createRun(twinConfig(run.config, changes, { engines: store.state.engines, rates }));
+      const twin = await newRun(twinConfig(run.config, changes, { engines: store.state.engines, rates }));
       address(runId, twin.id);
       store.apply({ type: Local.COMPARED, msg: { type: Local.RUN_INFO, run: twin } });
       refreshRuns();
     },
     listRuns: refreshRuns,
+    fixed: () => (classCode ? fixedFieldsOf(classCode) : new Set()),
   }),
   new DiffChart($("#diff-chart")),
 ];

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.classes import CLASS_LIMITS, ClassClient
 from tests.browser.conftest import PageWatch, open_settings, serve_app
@@ -103,6 +103,42 @@ def test_start_makes_the_students_run_in_the_class_beside_the_others(
     assert run_id in [run["id"] for run in room["client"].get(room["code"])["runs"]]
     # The student's own run is on the page too, as on the run page.
     page.wait_for_function("() => document.querySelector('#status [data-part=status]').textContent.trim() !== ''")
+
+
+def test_a_twin_run_from_the_students_page_is_the_students_too_in_the_class(
+    page: Page, server_url: str, api: AppClient, start_run: StartRun
+) -> None:
+    """The compare panel's twin, started on the join page, is another run of the student in the class, with the
+    settings the class fixes: never a run outside the class, out of the lecturer's sight."""
+    client = ClassClient(server_url)
+    code = client.open(SETTINGS, [*FREE, "engine"])["code"]
+    student = open_join(page, server_url, code)
+    run_id = start_run(page, learning_rate="2e-6")
+    page.select_option("#twin-engine", "torch-autograd")
+    with page.expect_response(lambda response: response.url.endswith(f"/api/classes/{code}/runs")) as sent:
+        page.locator("#compare [data-twin-start]").click()
+    assert sent.value.status == 201
+    page.wait_for_function("() => new URLSearchParams(location.hash.slice(1)).has('compare')")
+    twin_id = page.evaluate("new URLSearchParams(location.hash.slice(1)).get('compare')")
+    twin = api.get(f"/api/runs/{twin_id}")
+    assert twin_id != run_id
+    assert twin["class_code"] == code and twin["student"] == student
+    assert twin["config"]["engine"] == "torch-autograd" and twin["config"]["learning_rate"] == 2e-6
+    assert twin["config"]["steps"] == SETTINGS["steps"] and twin["config"]["pace"] == SETTINGS["pace"]
+    in_class = [run["id"] for run in client.get(code)["runs"]]
+    assert run_id in in_class and twin_id in in_class
+
+
+def test_a_class_that_fixes_the_engine_and_zero_grad_offers_no_twin(
+    page: Page, server_url: str, room: dict[str, Any], start_run: StartRun
+) -> None:
+    """A twin changes the engine or zero_grad; where the class fixes both, the panel offers none and says why."""
+    open_join(page, server_url, room["code"])
+    start_run(page, learning_rate="2e-6")
+    twin = page.locator("#twin-engine")
+    expect(twin).to_be_disabled()
+    expect(twin).to_have_text("none: the class fixes the engine and zero_grad")
+    expect(page.locator("#compare [data-twin-start]")).to_be_disabled()
 
 
 def test_a_fixed_setting_the_server_refuses_is_never_sent(

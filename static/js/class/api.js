@@ -89,9 +89,14 @@ export function setFixedFields(code, names) {
   fixedFields.set(code, new Set(names));
 }
 
+/** The settings the class fixes, as far as the page has learnt them (none yet: an empty set). */
+export function fixedFieldsOf(code) {
+  return new Set(fixedFields.get(code) ?? []);
+}
+
 /** Starts this student's run in the class; resolves to its RunInfo (its control token kept, as a run's is). */
 export async function createClassRun(code, config) {
-  const fixed = fixedFields.get(code) ?? new Set();
+  const fixed = fixedFieldsOf(code);
   const free = Object.fromEntries(Object.entries(config).filter(([name]) => !fixed.has(name)));
   const start = async () => {
     const student = await studentOf(code);

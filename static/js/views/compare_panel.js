@@ -39,7 +39,8 @@ export class ComparePanel {
 
   /**
    * @param {{compareWith: (runId: string|null) => void, runTwin: (changes: object) => Promise,
-   *   listRuns: () => Promise}} actions
+   *   listRuns: () => Promise, fixed?: () => Set<string>}} actions `fixed`: the settings a twin may not
+   *   change (a class's), so the panel offers no twin that would change one
    */
   constructor(container, actions) {
     this.#container = container;
@@ -123,16 +124,20 @@ export class ComparePanel {
     fillSelect(select, [["", others.length ? "no other run" : "no other run yet"], ...listed], compareId);
     select.disabled = !run;
 
-    const engines = (state?.engines ?? []).filter((engine) => engine.name !== run?.config?.engine);
+    const fixed = this.#actions.fixed?.() ?? new Set();
+    const engines = fixed.has("engine")
+      ? []
+      : (state?.engines ?? []).filter((engine) => engine.name !== run?.config?.engine);
     const current = state?.engines.find((engine) => engine.name === run?.config?.engine);
     const options = engines.map((engine) => [engine.name, engine.name]);
-    if (current?.stores_grads) {
+    if (current?.stores_grads && !fixed.has("zero_grad")) {
       const flipped = run.config.zero_grad ? "off" : "on";
       options.push([SAME_ENGINE, `${describeEngine({ ...run.config, zero_grad: true })}, zero_grad ${flipped}`]);
     }
-    fillSelect(twin, options, twin.value);
-    twin.disabled = !run;
-    twinStart.disabled = !run || this.#pending;
+    const none = options.length === 0;
+    fillSelect(twin, none ? [["", "none: the class fixes the engine and zero_grad"]] : options, twin.value);
+    twin.disabled = !run || none;
+    twinStart.disabled = !run || none || this.#pending;
 
     this.#showComparison(state);
   }
