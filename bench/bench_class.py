@@ -65,6 +65,7 @@ BASELINE_COMMIT = "deb2f63"  # the last app with thread-per-run scheduling
 ENGINE = "torch-autograd"
 HOLDS = 0.95  # of its pace, for a run to count as holding it
 FREE = ["learning_rate", "seed"]  # what the class leaves to its students
+LECTURE_STEPS = 100_000  # the lecturer's run: about an hour at 30 steps/s
 QUICK = {"students": [10, 20], "window": 8.0, "warmup": 3.0, "hall": 40, "beside": 10}
 
 
@@ -326,7 +327,8 @@ def run_scenario(name: str, kind: str, students: int, tree: Path, logs: Path, ar
             viewers: list[tuple[str, str]] = []
             lecture_first = None
             if kind == "lecture":
-                lecture = client.post("/api/runs", json={**config, "seed": 10_000})
+                # A lecturer's demo goes on for the whole lecture: it must not end while the hall connects.
+                lecture = client.post("/api/runs", json={**config, "seed": 10_000, "steps": LECTURE_STEPS})
                 lecture.raise_for_status()
                 lecture_first = now()
                 viewers += [(lecture.json()["id"], "hall")] * args.hall

@@ -1,6 +1,7 @@
 """Whether a worker can carry one more run: measured seconds per step × pace against the worker's time, and a
 count of the runs at full speed, which take whatever time is left."""
 
+import math
 from dataclasses import dataclass
 
 from app.engines.cost import step_work
@@ -50,6 +51,15 @@ class Load:
     paced: float = 0.0
     fast: int = 0
     late: float = 0.0  # the share of its paced steps that ran late lately (it has no room, whatever the costs say)
+    ceiling: float = math.inf  # the paced share it was found to carry when it last fell behind (rising again)
+
+
+def held_message(step: int) -> str:
+    """What a run the server held says: it fell behind with the others, and goes on where it is once there is room."""
+    return (
+        f"waiting: the server fell behind, so this run waits at step {step:,} for room and then goes on; "
+        "the runs held first go first"
+    )
 
 
 def waiting_message(full_speed: bool, ahead: int, load: str) -> str:

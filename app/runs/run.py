@@ -217,6 +217,30 @@ class Run:
             self._publish(status=status, message=None, started_at=datetime.now(UTC))
             return True
 
+    def hold(self, message: str) -> bool:
+        """Take a running run off its worker's time, queued again with `message` (the server fell behind); False
+        if it no longer runs."""
+        with self._cond:
+            if self.status != "running" or not self.placed:
+                return False
+            self._publish(status="queued", message=message)
+            self._send("hold")
+            return True
+
+    def admit(self) -> bool:
+        """Let a held run go on where it stopped; False if it is no longer held (paused, stopped meanwhile)."""
+        with self._cond:
+            if self.status != "queued" or not self.placed:
+                return False
+            self._publish(status="running", message=None)
+            self._send("admit")
+            return True
+
+    @property
+    def held(self) -> bool:
+        """Whether a worker has it but the server holds it queued (it fell behind; it goes on once there is room)."""
+        return self.placed and self.status == "queued"
+
     def wait_message(self, message: str) -> None:
         """Say why a queued run waits and where it stands."""
         with self._cond:

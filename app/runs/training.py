@@ -14,7 +14,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from app.config import Settings
-from app.runs.admission import CostTable, Load, kind, waiting_message
+from app.runs.admission import CostTable, Load, held_message, kind, waiting_message
 from app.runs.run import Run
 from app.training import worker as worker_process
 from app.training.channel import Channel, ChannelClosed, PipeChannel, queue_pair
@@ -28,6 +28,8 @@ WARM_UP = "app.training.warm"  # imported by the fork server only: importing it 
 CLOSE_WAIT = 5.0  # seconds a worker is given to stop its runs and end at shutdown
 MEASURING = "waiting: the first run of its kind is measuring what one step costs; next in line"
 LATE_SHARE = 0.02  # a worker with more of its paced steps late than this takes no more paced runs for now
+SHED_SHARE = 0.10  # a worker with more of its paced steps late than this has some of its paced runs held
+CEILING_GROWTH = 1.05  # each second a worker keeps its pace, the paced share it may carry grows by this factor
 WORKER_IDLE = 30.0  # seconds a worker with no run waits for one before it ends
 
 
@@ -52,6 +54,8 @@ class Worker:
     lock: threading.Lock = field(default_factory=threading.Lock)  # one send at a time
     idle_since: float = field(default_factory=time.monotonic)  # when its last run ended (while it has none)
     late: float = 0.0  # the share of its paced steps that ran late in its last report
+    ceiling: float = math.inf  # the paced share it carries without falling behind, as last found (see Training)
+    to_hold: list[Run] = field(default_factory=list)  # the runs to hold, as its reader found when it fell behind
 
     def send(self, messages: list[Any]) -> None:
         """Send to the worker (a worker that is gone is noticed by its reader)."""
@@ -60,7 +64,7 @@ class Worker:
 
     def load(self, costs: CostTable) -> Load:
         """What its runs ask of it now: paused runs nothing, paced runs their cost × pace."""
-        load = Load(late=self.late)
+        load = Load(late=self.late, ceiling=self.ceiling)
         for run in list(self.runs.values()):
             if run.status != "running":
                 continue
@@ -159,6 +163,10 @@ class Training:
         stand. A paced run waits only behind paced runs, a full-speed run only behind full-speed ones."""
         while self._incoming:
             self._waiting.append(self._incoming.popleft())
+        for behind in list(self._workers):
+            chosen, behind.to_hold = behind.to_hold, []
+            for run in chosen:
+                run.hold(held_message(run.latest.step + 1 if run.latest else 0))
         self._waiting = [run for run in self._waiting if not run.ended and not run.placed]
         loads = {worker: worker.load(self.costs) for worker in list(self._workers)}
         ahead = {True: 0, False: 0}
@@ -170,6 +178,15 @@ class Training:
             for run in w.runs.values()
             if run.status == "running" and not self.costs.known(run.config)  # a paused one measures nothing
         }
+        # The runs held when a worker fell behind go on first, each on its own worker (its engine is there).
+        for holder, load in loads.items():
+            for run in list(holder.runs.values()):
+                if not run.held:
+                    continue
+                if not self._closing and self._fits(run, load, loads) and run.admit():
+                    self._charge(run, load)
+                else:
+                    ahead[run.config.pace is None] += 1
         for run in self._waiting:
             if self._closing:
                 return
@@ -205,8 +222,9 @@ class Training:
             return sum(other.fast for other in loads.values()) < self.settings.max_running_runs
         if load.paced == 0.0:
             return True
-        cost = self.costs.estimate(run.config) * run.config.pace
-        return load.paced + cost <= self.settings.training_share and load.late <= LATE_SHARE
+        cost = (run.cost or self.costs.estimate(run.config)) * run.config.pace
+        room = min(self.settings.training_share, load.ceiling)
+        return load.paced + cost <= room and load.late <= LATE_SHARE
 
     def _place(self, run: Run, worker: Worker, loads: dict[Worker, Load]) -> None:
         steps = run.steps_wanted
@@ -226,11 +244,14 @@ class Training:
         )
         worker.send([start, *(Command(run.id, "step", run.seq) for _ in range(steps))])
         if run.status == "running":
-            load = loads[worker]
-            if run.config.pace is None:
-                load.fast += 1
-            else:
-                load.paced += self.costs.estimate(run.config) * run.config.pace
+            self._charge(run, loads[worker])
+
+    def _charge(self, run: Run, load: Load) -> None:
+        """Count a run just set going in its worker's load."""
+        if run.config.pace is None:
+            load.fast += 1
+        else:
+            load.paced += (run.cost or self.costs.estimate(run.config)) * run.config.pace
 
     def _why_waiting(self, fast: bool, ahead: int, loads: dict[Worker, Load]) -> str:
         if fast:
@@ -286,6 +307,7 @@ class Training:
             if isinstance(report, WorkerReport):
                 if report.paced_steps:
                     worker.late = report.late
+                    self._keep_pace(worker)
                 continue
             run = worker.runs.get(report.run_id)
             if run is None:
@@ -301,6 +323,29 @@ class Training:
                     ended = True
         if ended:
             self._wake.set()
+
+    def _keep_pace(self, worker: Worker) -> None:
+        """After a worker's report: one that fell behind has its newest paced runs held (queued again, kept where
+        they are) until what is left keeps its pace, and carries no more than that for now; one that keeps its pace
+        may carry a little more each second, up to `training_share`. (The costs say what a run asks; lateness says
+        what the machine gave: less than asked when the web process is busy, or other programs are.)"""
+        if worker.late <= LATE_SHARE:
+            worker.ceiling = worker.ceiling * CEILING_GROWTH
+            if worker.ceiling >= self.settings.training_share:
+                worker.ceiling = math.inf
+            return
+        if worker.late <= SHED_SHARE:
+            return
+        load = worker.load(self.costs)
+        paced = [r for r in list(worker.runs.values()) if r.status == "running" and r.config.pace is not None]
+        # The more it falls behind, the more go at once; one keeps going, whatever happens.
+        shed = min(len(paced) - 1, max(1, round(len(paced) * worker.late / 4)))
+        chosen = paced[len(paced) - shed :][::-1]
+        for run in chosen:
+            load.paced -= (run.cost or self.costs.estimate(run.config)) * (run.config.pace or 0.0)
+        worker.ceiling = min(worker.ceiling, max(load.paced, 0.0))
+        worker.to_hold = chosen  # held by the admission thread: this reader must never wait on a send to its worker
+        self._wake.set()
 
     def _lost(self, worker: Worker) -> None:
         """A worker that ended: its runs fail, saying so, unless the server is stopping them anyway."""

@@ -8,7 +8,9 @@ import numpy as np
 
 from app.engines.base import StepRecord
 
-CommandName = Literal["pause", "resume", "step", "stop", "pace", "watch"]
+# `hold`: the server takes a running run off its worker's time (it falls behind) and it waits, queued; `admit`: it
+# goes on. Either is the admission's, never a user's.
+CommandName = Literal["pause", "resume", "step", "stop", "pace", "watch", "hold", "admit"]
 
 
 @dataclass(frozen=True, slots=True)

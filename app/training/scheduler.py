@@ -178,7 +178,7 @@ class Scheduler:
             found = self.trainers.get(message.run_id)
             if found is not None:
                 found.apply(message)
-                if message.name in {"pause", "resume", "pace"}:
+                if message.name in {"pause", "resume", "pace", "hold", "admit"}:
                     self._outbox.append(found.report())  # the web process learns the command took effect
                 self._file(found)
 

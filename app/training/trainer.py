@@ -55,11 +55,15 @@ class Trainer:
     def apply(self, command: Command) -> None:
         """Take a command in (the web process checked it is allowed; one that no longer applies is ignored)."""
         self.seq = command.seq
-        if command.name == "pause" and self.status == "running":
+        if command.name == "pause" and self.status in ("running", "queued"):
             self.status = "paused"
-        elif command.name == "resume" and self.status == "paused":
+        elif (command.name == "resume" and self.status == "paused") or (
+            command.name == "admit" and self.status == "queued"
+        ):
             self.status = "running"
             self._pace_origin = (time.monotonic(), self._t)
+        elif command.name == "hold" and self.status == "running":
+            self.status = "queued"  # held: no turn until admitted again (its engine keeps where it is)
         elif command.name == "step" and self.status == "paused":
             self._step_budget += 1
         elif command.name == "stop":
@@ -79,9 +83,12 @@ class Trainer:
         return self.config.pace is None and self.status == "running" and not self._stop
 
     def due(self, now: float) -> float | None:
-        """When the next step may be taken (`now` or earlier: at once); None while paused with nothing to do."""
+        """When the next step may be taken (`now` or earlier: at once); None while held, or paused with nothing
+        to do."""
         if self._stop:
             return now
+        if self.status == "queued":
+            return None
         if self.status == "paused":
             return now if not self._captured or self._step_budget > 0 else None
         pace = self.config.pace

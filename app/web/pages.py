@@ -1,5 +1,6 @@
 """The page that shows a run."""
 
+from functools import cache
 from typing import get_args
 
 from fastapi import APIRouter, Request
@@ -25,6 +26,7 @@ router = APIRouter()
 PAGE_PACE = 150
 
 
+@cache  # fixed for the life of the server: built once, not for every page
 def learning_rate_table() -> dict[str, dict[str, dict[str, float]]]:
     """The server's η for a blank field, by engine, reduction and optimizer: the form shows it as a placeholder."""
     engines: tuple[EngineName, ...] = get_args(EngineName)
@@ -39,6 +41,7 @@ def learning_rate_table() -> dict[str, dict[str, dict[str, float]]]:
     }
 
 
+@cache  # a schema is costly to build: once
 def layer_rules() -> dict[str, object]:
     """What `layers` accepts, read from RunConfig's own schema so the form's hint cannot drift from it."""
     schema = RunConfig.model_json_schema()["properties"]["layers"]

@@ -2,6 +2,7 @@
 
 import io
 import socket
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from app.web.responses import ONE_RUN, answers
 
 router = APIRouter(tags=["share"])
 CONTAINER_MARK = Path("/.dockerenv")  # Docker puts it in every container it runs
+QR_CODES_KEPT = 1024  # links whose QR code is kept made (a few KB each)
 
 
 class ShareLink(BaseModel):
@@ -138,7 +140,14 @@ def run_qr_code(run: RunDep, request: Request, settings: SettingsDep) -> Respons
 
 def qr_code(url: str) -> Response:
     """A QR code (SVG) of `url`, large enough to scan off a projector from the back of a hall."""
+    return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"})
+
+
+@lru_cache(maxsize=QR_CODES_KEPT)
+def qr_svg(url: str) -> bytes:
+    """The QR code's SVG, made once per link: a hall opening the same run's page asks for it hundreds of times,
+    and making one takes longer than answering anything else."""
     code = segno.make(url, error="m")
     svg = io.BytesIO()
     code.save(svg, kind="svg", scale=8, border=4, dark="#000", light="#fff", xmldecl=False, svgclass="qr-code")
-    return Response(svg.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"})
+    return svg.getvalue()

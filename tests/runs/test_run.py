@@ -14,6 +14,7 @@ from app.engines.problem import Array, Problem
 from app.run_config import RunConfig
 from app.runs.run import Run, RunStateError
 from app.runs.training import Training
+from app.training.messages import Command, StatusReport
 
 MakeConfig = Callable[..., RunConfig]
 MakeRun = Callable[..., Run]
@@ -88,6 +89,29 @@ def test_pause_holds_the_step_count(make_config: MakeConfig, make_run: MakeRun, 
     held = run.history.count
     hold(0.3)
     assert run.history.count == held and run.status == "paused"
+
+
+def test_a_held_run_is_queued_saying_why_and_its_worker_told_in_order(
+    make_config: MakeConfig, make_run: MakeRun
+) -> None:
+    """Held by the server, a running run is queued with the reason at once and its worker is told; a report the
+    worker sent before it heard does not undo it; admitted, it runs again; a paused run is neither held nor
+    admitted. (That a held run takes no steps, and goes on from its own, is tested with real workers in
+    tests/training/test_trainer.py and tests/runs/test_training.py.)"""
+    run = make_run(make_config(**ENDLESS, pace=200), start=False)
+    sent: list[Command] = []
+    assert run.place(sent.append) and run.status == "running"
+    assert run.hold("waiting: the server fell behind")
+    assert run.status == "queued" and run.held and run.message == "waiting: the server fell behind"
+    assert [(c.name, c.seq) for c in sent] == [("hold", 1)]
+    run.apply(StatusReport(run.id, "running", 0, None, 1e-4, False))  # sent before the worker heard
+    assert run.status == "queued"
+    run.apply(StatusReport(run.id, "queued", 1, None, 1e-4, False))
+    assert run.admit() and run.status == "running" and run.message is None and not run.held
+    assert [(c.name, c.seq) for c in sent][-1] == ("admit", 2)
+    run.pause()
+    assert not run.hold("waiting") and not run.admit(), "only a running run is held, only a held one admitted"
+    assert run.status == "paused" and [c.name for c in sent] == ["hold", "admit", "pause"]
 
 
 def test_step_while_paused_takes_exactly_one(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:

@@ -3,6 +3,8 @@ full-speed runs sharing a worker fairly, a queued run saying where it stands, a 
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -182,3 +184,75 @@ def test_runs_of_a_kind_not_yet_measured_wait_for_the_first_ones_cost(
     wait_until(lambda: all(run.history.count > 0 for run in runs), 20, "every run to start once the cost is known")
     assert training.costs.known(runs[0].config)
     stop_all(*runs)
+
+
+class BusyCpu:
+    """Another program keeping one CPU busy at the highest priority: a process pinned beside it gets next to none
+    of that CPU's time, whatever its costs ask for."""
+
+    def __init__(self) -> None:
+        self.cpu = min(os.sched_getaffinity(0))
+        code = f"import os; os.sched_setaffinity(0, {{{self.cpu}}}); os.nice(-20)\nwhile True: pass"
+        self.process = subprocess.Popen([sys.executable, "-c", code])
+
+    def pin(self, pid: int) -> None:
+        """Put the process `pid` on the busy CPU."""
+        os.sched_setaffinity(pid, {self.cpu})
+
+    def stop(self) -> None:
+        """The program ends: its CPU is free again."""
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture
+def busy_cpu() -> Iterator[Callable[[], BusyCpu]]:
+    """`busy_cpu()` starts a BusyCpu, stopped after the test if it has not been."""
+    made: list[BusyCpu] = []
+    yield lambda: made.append(BusyCpu()) or made[-1]
+    for busy in made:
+        busy.stop()
+
+
+def test_a_worker_that_falls_behind_holds_its_newest_runs_and_lets_them_go_on_later(
+    workers: Callable[..., Training], wait_until: WaitUntil, busy_cpu: Callable[[], BusyCpu]
+) -> None:
+    """Paced runs whose costs fit the worker, on a machine that then gives it less time than that (another program
+    gets busy): the newest are held, queued again and saying why, until those left keep their pace; a held run keeps
+    its steps and, once there is room, goes on from where it was."""
+    training = workers(training_share=0.6)
+    first = make("first", pace=30)
+    training.submit(first)
+    wait_until(lambda: training.costs.known(first.config), 20, "the first run's cost")
+    # Six runs that the costs say use half of the worker's time, all going; then the machine gets busy, and the
+    # worker gets next to nothing of it.
+    pace = 0.5 / (6 * training.costs.estimate(first.config))
+    first.set_pace(pace)
+    runs = [first, *(make(f"run-{i}", pace=pace) for i in range(5))]
+    for run in runs[1:]:
+        training.submit(run)
+    wait_until(lambda: all(run.history.count > 0 for run in runs), 20, "every run to step")
+    (worker,) = training._workers
+    assert worker.process is not None and worker.process.pid is not None
+    busy = busy_cpu()
+    busy.pin(worker.process.pid)
+    wait_until(lambda: sum(run.held for run in runs) > 0, 30, "the worker to hold some of its runs")
+    assert worker.ceiling < 0.6, "it carries less than the costs said, for now"
+    assert any(run.status == "running" for run in runs), "one run always keeps going"
+    held = next(run for run in reversed(runs) if run.held)
+    assert held.message is not None and held.message.startswith("waiting: the server fell behind")
+    time.sleep(0.3)  # the steps it took before its worker had the word are on their way
+    steps = held.history.count
+    assert steps > 0, "a run is held only after it has stepped"
+    time.sleep(0.5)
+    if held.held:  # (it may have been let go on meanwhile)
+        assert held.history.count == steps, "a held run takes no steps"
+    # Room again: the busy program ends and the others stop; the held run goes on from the step it was held at,
+    # not from the start.
+    busy.stop()
+    stop_all(*(run for run in runs if run is not held))
+    wait_until(lambda: held.status == "running" and held.history.count > steps + 10, 30, "the held run to go on")
+    latest = held.latest
+    assert latest is not None and latest.step >= steps + 10
+    assert latest.step == held.history.count - 1, "its steps are numbered on, without a gap or a restart"
+    stop_all(held)

@@ -51,6 +51,29 @@ def test_a_paused_run_is_due_only_for_the_steps_asked_of_it() -> None:
     assert reports == [StatusReport("t", "stopped", 3, None, run.cost, False)]
 
 
+def test_a_held_run_is_due_for_nothing_until_admitted_and_goes_on_from_its_step() -> None:
+    """Held by the server, a run takes no step (a paused one is not held); admitted, it goes on at its pace from
+    the step it was at; paused while held, it stays paused."""
+    run = trainer(pace=10)
+    run.advance(True)
+    run.advance(True)
+    run.apply(Command("t", "hold", 1))
+    assert run.status == "queued" and run.due(time.monotonic()) is None
+    time.sleep(0.15)  # more than a step's interval: it does not rush to catch up when it goes on
+    run.apply(Command("t", "admit", 2))
+    now = time.monotonic()
+    assert run.status == "running" and run.due(now) == pytest.approx(now, abs=0.05)
+    (step,) = stepped(run.advance(True))
+    assert step.record.step == 2
+    run.apply(Command("t", "hold", 3))
+    run.apply(Command("t", "pause", 4))
+    assert run.status == "paused"
+    run.apply(Command("t", "hold", 5))
+    assert run.status == "paused", "only a running run is held"
+    run.apply(Command("t", "admit", 6))
+    assert run.status == "paused", "only a held run is admitted"
+
+
 def test_a_pause_after_a_step_without_its_graph_takes_one_more_that_has_it() -> None:
     """A paused run holds on a step with its graph: if the last step had none, one more is due, and it has one."""
     run = trainer(engine="torch-autograd")

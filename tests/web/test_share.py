@@ -37,6 +37,15 @@ def test_qr_code_is_an_svg_of_a_run(client: httpx.Client) -> None:
     assert answer.text.startswith("<svg") and "<script" not in answer.text and "href" not in answer.text
 
 
+def test_a_links_qr_code_is_made_once_however_many_pages_ask() -> None:
+    """A hall opening one run's page asks for its QR code hundreds of times: it is made once per link (and the
+    links kept are bounded), each link its own."""
+    first = share.qr_svg("http://192.0.2.7:8000/r/once")
+    assert share.qr_svg("http://192.0.2.7:8000/r/once") is first
+    assert share.qr_svg("http://192.0.2.7:8000/r/other") != first
+    assert share.qr_svg.cache_info().maxsize == share.QR_CODES_KEPT
+
+
 @pytest.mark.parametrize("path", ["/r/nope", "/api/runs/nope/qr.svg", "/api/runs/nope/share"])
 def test_unknown_runs_are_404(client: httpx.Client, path: str) -> None:
     """No link or code for a run that does not exist."""
