@@ -144,13 +144,19 @@ async def main() -> None:
         viewers = json.loads(await asyncio.wait_for(asyncio.to_thread(sys.stdin.readline), READY_TIMEOUT * 3))
         logs = [RunLog(group) for _, group in viewers]
         urls = [f"{spec['ws']}/ws/runs/{run_id}" for run_id, _ in viewers]
-        opened = await asyncio.gather(*(_open(url, gate) for url in urls), return_exceptions=True)
-        for websocket, log in zip(opened, logs, strict=True):
-            if isinstance(websocket, BaseException):  # a server too busy to take the viewer: it sees nothing
-                log.error = f"could not connect: {type(websocket).__name__}: {websocket}"
-                continue
+
+        async def watch(url: str, log: RunLog) -> None:
+            """Connect one viewer and read it from then on, as a page does (not once every viewer is in: a socket
+            left unread for minutes while a hall connects is one the server has to give up on)."""
+            try:
+                websocket = await _open(url, gate)
+            except Exception as error:  # a server too busy to take the viewer: it sees nothing
+                log.error = f"could not connect: {type(error).__name__}: {error}"
+                return
             sockets.append(websocket)
             readers.append(asyncio.create_task(_read_run(websocket, log)))
+
+        await asyncio.gather(*(watch(url, log) for url, log in zip(urls, logs, strict=True)))
         beside = spec["students_class"] and sum(group == "student" for _, group in viewers)
         charts: list[list[float]] = [[] for _ in range(beside or 0)]
         for arrivals in charts:  # the student's page (/join/CODE) draws the class beside their run

@@ -15,6 +15,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,10 +135,18 @@ async def pages_worker() -> None:
     pages = [Page(http, log, None) for _ in range(spec["pages"])]
     refreshing: list[asyncio.Task[None]] = []
     try:
-        await asyncio.gather(*(page.open() for page in pages))
+        # A hall's pages open over a while, not all in one instant: as many at once as the pool has connections, so
+        # none waits out its timeout for one.
+        opening = asyncio.Semaphore(POOL)
+
+        async def gently(step: Awaitable[None]) -> None:
+            async with opening:
+                await step
+
+        await asyncio.gather(*(gently(page.open()) for page in pages))
         print(f"pages {len(pages)}", flush=True)
         runs = json.loads(await _line())
-        await asyncio.gather(*(page.follow(run_id) for page, run_id in zip(pages, runs, strict=False)))
+        await asyncio.gather(*(gently(page.follow(run_id)) for page, run_id in zip(pages, runs, strict=False)))
         print(f"ready {len(runs)}", flush=True)
         _, t_start, t_end = (await _line()).split()
         start, end = float(t_start), float(t_end)

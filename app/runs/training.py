@@ -29,6 +29,7 @@ CLOSE_WAIT = 5.0  # seconds a worker is given to stop its runs and end at shutdo
 MEASURING = "waiting: the first run of its kind is measuring what one step costs; next in line"
 LATE_SHARE = 0.02  # a worker with more of its paced steps late than this takes no more paced runs for now
 SHED_SHARE = 0.10  # a worker with more of its paced steps late than this has some of its paced runs held
+SHED_AFTER = 2  # ... once it has been so far behind in this many reports (a second each) in a row
 CEILING_GROWTH = 1.05  # each second a worker keeps its pace, the paced share it may carry grows by this factor
 WORKER_IDLE = 30.0  # seconds a worker with no run waits for one before it ends
 
@@ -56,6 +57,7 @@ class Worker:
     late: float = 0.0  # the share of its paced steps that ran late in its last report
     ceiling: float = math.inf  # the paced share it carries without falling behind, as last found (see Training)
     to_hold: list[Run] = field(default_factory=list)  # the runs to hold, as its reader found when it fell behind
+    behind: int = 0  # its reports in a row with more than SHED_SHARE of its paced steps late
 
     def send(self, messages: list[Any]) -> None:
         """Send to the worker (a worker that is gone is noticed by its reader)."""
@@ -330,11 +332,16 @@ class Training:
         may carry a little more each second, up to `training_share`. (The costs say what a run asks; lateness says
         what the machine gave: less than asked when the web process is busy, or other programs are.)"""
         if worker.late <= LATE_SHARE:
+            worker.behind = 0
             worker.ceiling = worker.ceiling * CEILING_GROWTH
             if worker.ceiling >= self.settings.training_share:
                 worker.ceiling = math.inf
             return
         if worker.late <= SHED_SHARE:
+            worker.behind = 0
+            return
+        worker.behind += 1
+        if worker.behind < SHED_AFTER:  # one bad second (a collection, a storm of new viewers) holds no run
             return
         load = worker.load(self.costs)
         paced = [r for r in list(worker.runs.values()) if r.status == "running" and r.config.pace is not None]
@@ -344,6 +351,7 @@ class Training:
         for run in chosen:
             load.paced -= (run.cost or self.costs.estimate(run.config)) * (run.config.pace or 0.0)
         worker.ceiling = min(worker.ceiling, max(load.paced, 0.0))
+        worker.behind = 0  # the runs left get two seconds to show they keep their pace before more are held
         worker.to_hold = chosen  # held by the admission thread: this reader must never wait on a send to its worker
         self._wake.set()
 

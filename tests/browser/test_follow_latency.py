@@ -106,9 +106,10 @@ class Measure:
         self.student.wait_for_function("() => window.seenAt !== null", timeout=ARRIVAL_TIMEOUT)
         latency = self.student.evaluate("() => window.seenAt") - self.lecturer.evaluate("() => window.firstInput")
         self.latencies[name] = round(latency)
-        # The view left before the next frame was drawn: frames coming do not hold it back.
+        # The view left with the frame it was made in: frames coming do not hold it back. (A frame already on its way
+        # when the key came may be drawn first, on a loaded machine: one, never a run of them.)
         frames = self.lecturer.evaluate("() => [window.framesAtInput, window.framesAtPost]")
-        assert frames[0] == frames[1], f"{name}: posted only after {frames[1] - frames[0]} more frames were drawn"
+        assert frames[1] - frames[0] <= 1, f"{name}: posted only after {frames[1] - frames[0]} more frames were drawn"
 
     def report(self) -> None:
         pace = "unlimited" if self.pace is None else f"{self.pace:g} steps/s"

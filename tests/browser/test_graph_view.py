@@ -19,6 +19,9 @@ pytestmark = pytest.mark.browser
 LIVE_TIMEOUT = 20_000  # ms; every wait ends as soon as its condition holds
 AT_REST = """() => document.querySelectorAll('#graph .graph-node').length > 0
   && document.querySelector('#graph').dataset.active === ''"""
+# No transition or animation still running in the graph's drawing.
+SETTLED = """() => document.querySelector('#graph').getAnimations({ subtree: true })
+  .every((animation) => animation.playState !== 'running')"""
 
 # Every pair (edge, text) where the edge's line, as wide as it is drawn, passes over the text's box on screen: the
 # line is followed every few pixels (getPointAtLength) and each piece clipped against each box (Liang-Barsky).
@@ -102,6 +105,8 @@ def test_each_edge_is_as_wide_as_its_gradient_with_the_numbers_on_demand(
     graph = api.get(f"/api/runs/{run_id}/graph?step=2")
     page.goto(f"{server_url}/#run={run_id}")
     page.wait_for_function(AT_REST, timeout=LIVE_TIMEOUT)
+    # An edge's width eases to its gradient's (a CSS transition): measured once it is there.
+    page.wait_for_function(SETTLED, timeout=LIVE_TIMEOUT)
     edges: list[dict[str, Any]] = page.evaluate(
         """() => [...document.querySelectorAll('#graph .graph-edge')].map((g) => ({
           id: g.dataset.edge, tip: g.querySelector('title').textContent,
