@@ -137,7 +137,7 @@ def test_a_class_that_fixes_the_engine_and_zero_grad_offers_no_twin(
     start_run(page, learning_rate="2e-6")
     twin = page.locator("#twin-engine")
     expect(twin).to_be_disabled()
-    expect(twin).to_have_text("none: the class fixes the engine and zero_grad")
+    expect(twin).to_have_text("fixed by the class")
     expect(page.locator("#compare [data-twin-start]")).to_be_disabled()
 
 

@@ -135,7 +135,7 @@ export class ComparePanel {
       options.push([SAME_ENGINE, `${describeEngine({ ...run.config, zero_grad: true })}, zero_grad ${flipped}`]);
     }
     const none = options.length === 0;
-    fillSelect(twin, none ? [["", "none: the class fixes the engine and zero_grad"]] : options, twin.value);
+    fillSelect(twin, none ? [["", "fixed by the class"]] : options, twin.value);
     twin.disabled = !run || none;
     twinStart.disabled = !run || none || this.#pending;
 
