@@ -34,6 +34,13 @@ CEILING_GROWTH = 1.05  # each second a worker keeps its pace, the paced share it
 WORKER_IDLE = 30.0  # seconds a worker with no run waits for one before it ends
 
 
+def asks(run: Run, costs: CostTable) -> float:
+    """The share of a worker's time a paced run asks for: its cost per step (measured, else the estimate for its
+    kind) × its pace; a full-speed run's is not a share (they take turns), so 0."""
+    pace = run.config.pace
+    return (run.cost or costs.estimate(run.config)) * pace if pace is not None else 0.0
+
+
 def _context() -> Any:
     """Worker processes are forked from a clean server process that has the engines loaded: quick to start, and
     never a fork of the web process's threads."""
@@ -73,7 +80,7 @@ class Worker:
             if run.config.pace is None:
                 load.fast += 1
             else:
-                load.paced += (run.cost or costs.estimate(run.config)) * run.config.pace
+                load.paced += asks(run, costs)
         return load
 
 
@@ -165,8 +172,8 @@ class Training:
         stand. A paced run waits only behind paced runs, a full-speed run only behind full-speed ones."""
         while self._incoming:
             self._waiting.append(self._incoming.popleft())
-        for behind in list(self._workers):
-            chosen, behind.to_hold = behind.to_hold, []
+        for late in list(self._workers):
+            chosen, late.to_hold = late.to_hold, []
             for run in chosen:
                 run.hold(held_message(run.latest.step + 1 if run.latest else 0))
         self._waiting = [run for run in self._waiting if not run.ended and not run.placed]
@@ -224,9 +231,8 @@ class Training:
             return sum(other.fast for other in loads.values()) < self.settings.max_running_runs
         if load.paced == 0.0:
             return True
-        cost = (run.cost or self.costs.estimate(run.config)) * run.config.pace
         room = min(self.settings.training_share, load.ceiling)
-        return load.paced + cost <= room and load.late <= LATE_SHARE
+        return load.paced + asks(run, self.costs) <= room and load.late <= LATE_SHARE
 
     def _place(self, run: Run, worker: Worker, loads: dict[Worker, Load]) -> None:
         steps = run.steps_wanted
@@ -253,7 +259,7 @@ class Training:
         if run.config.pace is None:
             load.fast += 1
         else:
-            load.paced += (run.cost or self.costs.estimate(run.config)) * run.config.pace
+            load.paced += asks(run, self.costs)
 
     def _why_waiting(self, fast: bool, ahead: int, loads: dict[Worker, Load]) -> str:
         if fast:
@@ -349,7 +355,7 @@ class Training:
         shed = min(len(paced) - 1, max(1, round(len(paced) * worker.late / 4)))
         chosen = paced[len(paced) - shed :][::-1]
         for run in chosen:
-            load.paced -= (run.cost or self.costs.estimate(run.config)) * (run.config.pace or 0.0)
+            load.paced -= asks(run, self.costs)
         worker.ceiling = min(worker.ceiling, max(load.paced, 0.0))
         worker.behind = 0  # the runs left get two seconds to show they keep their pace before more are held
         worker.to_hold = chosen  # held by the admission thread: this reader must never wait on a send to its worker
