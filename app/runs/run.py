@@ -85,6 +85,7 @@ class Run:
         self._steer: Steer | None = None  # set once a worker trains it
         self._seq = 0  # status-changing commands sent to its worker
         self._step_wanted = 0  # steps asked for by hand before a worker took it
+        self._pausing = False  # paused by a command its worker has not yet said it holds to
         self._watched = False
         self._stop_message: str | None = None  # why a stop came (an abandoned run's is said by the server)
         self._on_change: Callable[[], None] | None = None
@@ -143,13 +144,21 @@ class Run:
 
     # Commands, from the event loop or any thread.
 
-    def pause(self) -> None:
+    def pause(self, wait: float = 0.0) -> None:
         """Hold the run after its current step, or the one after it when the current one's graph and curve were
-        not captured: a paused run shows every view at the step its weights are at."""
+        not captured: a paused run shows every view at the step its weights are at. A run its worker trains is
+        `paused` once the worker holds it, after that step arrived; wait at most `wait` seconds for that
+        (blocking: 0 from the event loop)."""
+        deadline = time.monotonic() + wait
         with self._cond:
             self._require({"running", "queued"}, "pause")
-            self._publish(status="paused")
+            if self.placed:
+                self._pausing = True
+            else:
+                self._publish(status="paused")
             self._send("pause")
+            while self.placed and self.status in {"running", "queued"} and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(left)
 
     def resume(self) -> None:
         """Let a paused run go on at its pace (one that never had a worker waits for one again)."""
@@ -221,7 +230,7 @@ class Run:
         """Take a running run off its worker's time, queued again with `message` (the server fell behind); False
         if it no longer runs."""
         with self._cond:
-            if self.status != "running" or not self.placed:
+            if self.status != "running" or not self.placed or self._pausing:
                 return False
             self._publish(status="queued", message=message)
             self._send("hold")
@@ -230,7 +239,7 @@ class Run:
     def admit(self) -> bool:
         """Let a held run go on where it stopped; False if it is no longer held (paused, stopped meanwhile)."""
         with self._cond:
-            if self.status != "queued" or not self.placed:
+            if self.status != "queued" or not self.placed or self._pausing:
                 return False
             self._publish(status="running", message=None)
             self._send("admit")
@@ -239,7 +248,7 @@ class Run:
     @property
     def held(self) -> bool:
         """Whether a worker has it but the server holds it queued (it fell behind; it goes on once there is room)."""
-        return self.placed and self.status == "queued"
+        return self.placed and self.status == "queued" and not self._pausing
 
     def wait_message(self, message: str) -> None:
         """Say why a queued run waits and where it stands."""
@@ -271,6 +280,7 @@ class Run:
                 message = (self._stop_message or report.message) if report.status == "stopped" else report.message
                 self._end(cast(RunStatus, report.status), message)
             elif report.seq >= self._seq and report.status != self.status:  # not a report older than a command
+                self._pausing = self._pausing and report.status != "paused"
                 self._publish(status=cast(RunStatus, report.status))
             if report.thinned != self.now.thinned:
                 self._publish(thinned=report.thinned)

@@ -204,7 +204,7 @@ class StoredRun:
     def _refuse(self, command: str) -> None:
         raise RunStateError(f"cannot {command} a run that is {self.status}")
 
-    def pause(self) -> None:
+    def pause(self, wait: float = 0.0) -> None:
         """Refused: a stored run has ended."""
         self._refuse("pause")
 

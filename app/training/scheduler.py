@@ -177,9 +177,9 @@ class Scheduler:
         else:
             found = self.trainers.get(message.run_id)
             if found is not None:
-                found.apply(message)
-                if message.name in {"pause", "resume", "pace", "hold", "admit"}:
-                    self._outbox.append(found.report())  # the web process learns the command took effect
+                took_effect = found.apply(message)
+                if took_effect is not None:
+                    self._outbox.append(took_effect)  # the web process learns the command took effect
                 self._file(found)
 
     def _gather(self, reports: list[Stepped | StatusReport]) -> None:

@@ -18,6 +18,8 @@ COST_WEIGHT = 0.05  # how much one step's measured time moves the run's average 
 
 Turn = Literal["go", "single"]
 Report = Stepped | StatusReport  # what a step tells: the step, and a change of status
+# Commands whose effect the worker reports back (the web process shows a change of status once it is true).
+CONFIRMED = frozenset({"pause", "resume", "pace", "hold", "admit"})
 
 
 class Trainer:
@@ -44,6 +46,8 @@ class Trainer:
         self._want_detail: bool | None = None  # the first send must be None; the engine's first record has detail
         self._captured = True  # whether the last step carried its curve and graph (none yet: nothing to show)
         self._step_budget = 0
+        # Paused, but the step it holds on (one with its graph) is still to be taken: the status it reports till then.
+        self._pausing_from: str | None = None
         self._stop = False
         self._pace_origin = (0.0, 0)
         self._last_detail = 0.0
@@ -52,8 +56,21 @@ class Trainer:
 
     # Commands.
 
-    def apply(self, command: Command) -> None:
-        """Take a command in (the web process checked it is allowed; one that no longer applies is ignored)."""
+    def apply(self, command: Command) -> StatusReport | None:
+        """Take a command in (the web process checked it is allowed; one that no longer applies is ignored): the
+        report that tells the web process it took effect, when it says so (a pause says so once the run holds)."""
+        was = self.status
+        self._take_in(command)
+        if self.status != "paused":
+            self._pausing_from = None
+        if command.name not in CONFIRMED:
+            return None
+        if command.name == "pause" and not self._captured and was != "paused":
+            self._pausing_from = was  # reported paused with the step it holds on, which is taken next
+            return None
+        return self._report()
+
+    def _take_in(self, command: Command) -> None:
         self.seq = command.seq
         if command.name == "pause" and self.status in ("running", "queued"):
             self.status = "paused"
@@ -121,6 +138,9 @@ class Trainer:
             reports.extend(self._take(turn, graph_allowed, now))
         except Exception as error:  # an engine bug must end its run, never the worker
             reports.extend(self._end("failed", f"{type(error).__name__}: {error}"))
+        if self._pausing_from is not None and self._captured and not self.ended:
+            self._pausing_from = None
+            reports.append(self._report())  # paused, after the step it holds on
         return reports
 
     def _take(self, turn: Turn, graph_allowed: bool, now: float) -> list[Report]:
@@ -180,13 +200,15 @@ class Trainer:
 
     def _end(self, status: str, message: str | None = None) -> list[Report]:
         self.ended = True
+        self._pausing_from = None
         self.status = status
         if self._stream is not None:
             self._stream.close()
         return [self._report(message)]
 
     def _report(self, message: str | None = None) -> StatusReport:
-        return StatusReport(self.run_id, self.status, self.seq, message, self.cost, self.thinned)
+        status = self._pausing_from or self.status
+        return StatusReport(self.run_id, status, self.seq, message, self.cost, self.thinned)
 
     def report(self) -> StatusReport:
         """The run's status and measured cost as of now."""

@@ -44,6 +44,7 @@ router = APIRouter(prefix="/api", tags=["runs"])
 
 CLIENT_RETRY = 5.0  # seconds a client with too many runs going is told to wait before asking again
 STOP_WAIT = 2.0  # seconds a stop request waits for the run's worker to finish its step
+PAUSE_WAIT = 2.0  # seconds a pause request waits for the run's worker to hold it
 # What GET /api/runs sends beside the list, so a page can ask again for nothing when it has not changed.
 LIST_HEADERS = {
     "ETag": {"description": "The list's version: send it back as If-None-Match.", "schema": {"type": "string"}},
@@ -252,8 +253,8 @@ def _command(run: AnyRun, action: Callable[[], None]) -> RunInfo:
 
 @router.post("/runs/{run_id}/pause", responses=COMMAND)
 def pause_run(run: ControlledRunDep) -> RunInfo:
-    """Hold the run after its current step."""
-    return _command(run, run.pause)
+    """Hold the run after its current step; answered once it holds (within two seconds), at the step it holds on."""
+    return _command(run, lambda: run.pause(wait=PAUSE_WAIT))
 
 
 @router.post("/runs/{run_id}/resume", responses=COMMAND)

@@ -80,15 +80,30 @@ def test_finished_run_keeps_the_curve_of_its_final_weights(make_config: MakeConf
 
 
 def test_pause_holds_the_step_count(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
-    """Once paused, a full-speed run stops within the moment its worker takes to hear of it, then takes none."""
-    run = make_run(make_config(**ENDLESS))
+    """A full-speed run says `paused` once its worker holds it, with the step it holds on already recorded and
+    its graph captured: from then on it takes no step."""
+    run = make_run(make_config(**ENDLESS, engine="torch-autograd"))
     wait_until(lambda: run.history.count > 100, 5, "some steps")
     run.pause()
-    assert run.status == "paused"
-    hold(0.3)
+    assert run.status == "running", "not paused until its worker holds it"
+    wait_until(lambda: run.status == "paused", 5, "paused")
     held = run.history.count
+    assert run.graph_values is not None and run.graph_values["step"] == held - 1, "it holds on a step with its graph"
     hold(0.3)
     assert run.history.count == held and run.status == "paused"
+
+
+def test_a_pause_that_waits_answers_once_the_run_holds(
+    make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil
+) -> None:
+    """Asked to wait, pause returns with the run paused, its last step in."""
+    run = make_run(make_config(**ENDLESS, pace=200))
+    wait_until(lambda: run.history.count > 10, 5, "some steps")
+    run.pause(wait=5)
+    assert run.status == "paused"
+    held = run.history.count
+    hold(0.2)
+    assert run.history.count == held
 
 
 def test_a_held_run_is_queued_saying_why_and_its_worker_told_in_order(
@@ -110,6 +125,9 @@ def test_a_held_run_is_queued_saying_why_and_its_worker_told_in_order(
     assert run.admit() and run.status == "running" and run.message is None and not run.held
     assert [(c.name, c.seq) for c in sent][-1] == ("admit", 2)
     run.pause()
+    assert run.status == "running" and not run.held, "paused once its worker says it holds"
+    assert not run.hold("waiting") and not run.admit(), "a run being paused is neither held nor admitted"
+    run.apply(StatusReport(run.id, "paused", 3, None, 1e-4, False))
     assert not run.hold("waiting") and not run.admit(), "only a running run is held, only a held one admitted"
     assert run.status == "paused" and [c.name for c in sent] == ["hold", "admit", "pause"]
 
@@ -118,8 +136,7 @@ def test_step_while_paused_takes_exactly_one(make_config: MakeConfig, make_run: 
     """Each step command on a paused run records exactly one more step and stays paused."""
     run = make_run(make_config(**ENDLESS))
     wait_until(lambda: run.history.count > 10, 5, "some steps")
-    run.pause()
-    hold(0.2)
+    run.pause(wait=5)
     before = run.history.count
 
     run.step()
@@ -139,8 +156,7 @@ def test_resume_then_stop(make_config: MakeConfig, make_run: MakeRun, wait_until
     """A resumed run goes on from where it was; stop ends it as stopped before its last step."""
     run = make_run(make_config(**ENDLESS))
     wait_until(lambda: run.history.count > 10, 5, "some steps")
-    run.pause()
-    hold(0.1)
+    run.pause(wait=5)
     paused_at = run.history.count
     run.resume()
     assert run.status == "running"
@@ -158,8 +174,7 @@ def test_stop_while_paused(make_config: MakeConfig, make_run: MakeRun, wait_unti
     """A paused run can be stopped and ends as stopped without another step."""
     run = make_run(make_config(**ENDLESS))
     wait_until(lambda: run.history.count > 0, 5, "a step")
-    run.pause()
-    hold(0.1)
+    run.pause(wait=5)
     count = run.history.count
     run.stop()
     ended_with(run, wait_until, "stopped", 5)
@@ -215,7 +230,7 @@ def test_commands_in_the_wrong_status_raise(make_config: MakeConfig, make_run: M
     for command in (run.resume, run.step):
         with pytest.raises(RunStateError, match="running"):
             command()
-    run.pause()
+    run.pause(wait=5)
     with pytest.raises(RunStateError, match="paused"):
         run.pause()
     run.stop()

@@ -80,10 +80,22 @@ def test_a_pause_after_a_step_without_its_graph_takes_one_more_that_has_it() -> 
     run.detail_interval = 3600.0  # only the first step (and the last two) become frames
     run.advance(True)
     run.advance(True)  # no frame: no graph
-    run.apply(Command("t", "pause", 1))
+    assert run.apply(Command("t", "pause", 1)) is None, "not paused yet: the step it holds on is still to come"
+    assert run.report().status == "running"
     assert run.due(time.monotonic()) is not None
-    (extra,) = stepped(run.advance(True))
+    reports = run.advance(True)
+    (extra,) = stepped(reports)
     assert extra.values is not None and extra.values["step"] == extra.record.step == 2
+    assert reports[-1] == StatusReport("t", "paused", 1, None, run.cost, False), "paused, after that step"
+    assert run.due(time.monotonic()) is None
+    assert run.apply(Command("t", "pause", 2)) == StatusReport("t", "paused", 2, None, run.cost, False)
+
+
+def test_a_pause_after_a_step_with_its_graph_holds_at_once() -> None:
+    """A run whose last step carried its graph is paused by the command itself, and says so."""
+    run = trainer(engine="torch-autograd")
+    run.advance(True)  # the first step is always captured
+    assert run.apply(Command("t", "pause", 1)) == StatusReport("t", "paused", 1, None, run.cost, False)
     assert run.due(time.monotonic()) is None
 
 
