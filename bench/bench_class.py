@@ -31,10 +31,15 @@ s. Figures, all measured at the client:
 - `on pace`: the share of the S runs (refused ones count as not) whose steps, as the frames their viewer got tell
   them, advanced at ≥ 95 % of the pace over the window (steps between the last frame before the window and the
   last one in it, over the time between the two arrivals);
-- `fps med`, `fps p5`: frames per second per viewer over the window;
+- `fps med`, `fps p5`: frames per second per viewer over the window; `probe`, `pr hall`: the median of the
+  PROBE_VIEWERS (20) viewers, spread over the students and the hall, that live in a load process at the server's
+  niceness: what a viewer on a machine of its own gets, where the others also wait for their load process's turn;
 - `class/s`, `covers`: the class view's frames per second, and how many of the runs brought new losses in the
   window (with `gaps`: class frames whose `start` did not continue where the last one ended);
-- `rest p95`: the 95th percentile of the pages' REST answer times in the window;
+- `rest p95`: the 95th percentile of the REST answer times in the window of PROBE_PAGES (20) more pages, in a load
+  process of their own at the server's niceness: a student's browser runs on the student's machine, so the time it
+  waits is the server's alone. `pages p95`: the same for the hall's pages, which also wait for their own load
+  process's turn on these two cores at --load-nice (what a client starved of CPU sees, not what a page sees);
 - `srv cpu`: CPU of the server process and its children (from /proc) over the window, in cores.
 The targets of issue 10 are printed under the table. The window must end before the first run would end at its
 pace (steps / pace after it started): a warning says when it does not.
@@ -64,6 +69,8 @@ from processes import HOST, ROOT, free_port, percentile, stop_process, wait_heal
 BASELINE_COMMIT = "deb2f63"  # the last app with thread-per-run scheduling
 ENGINE = "torch-autograd"
 HOLDS = 0.95  # of its pace, for a run to count as holding it
+PROBE_PAGES = 20  # pages whose REST answer times are the server's alone (about 4 requests a second between them)
+PROBE_VIEWERS = 20  # viewers, spread over the hall and the students, whose frames are the server's alone
 FREE = ["learning_rate", "seed"]  # what the class leaves to its students
 LECTURE_STEPS = 100_000  # the lecturer's run: about an hour at 30 steps/s
 QUICK = {"students": [10, 20], "window": 8.0, "warmup": 3.0, "hall": 40, "beside": 10}
@@ -189,11 +196,14 @@ class Figures:
     on_pace: float
     fps: list[float]
     hall_fps: list[float]
+    probe_fps: list[float]  # the student viewers among the probe's
+    probe_hall_fps: list[float]  # the hall viewers among the probe's
     class_rate: float | None
     beside: list[float]  # class frames per second on each student's page
     covered: int | None
     gaps: int | None
-    rest: list[float]
+    rest: list[float]  # the probe pages' answer times
+    pages_rest: list[float]  # the hall's pages' answer times, their own waits for the CPU included
     rest_failed: int
     cpu: float
     load_cpu: float
@@ -211,15 +221,18 @@ class Hall:
         self.server = server
         self.args = args
         self.loaders: list[subprocess.Popen[str]] = []
-        shares = max(1, math.ceil(pages / args.per_loader))
-        self.counts = [pages // shares + (i < pages % shares) for i in range(shares)]
+        loaded = pages - min(PROBE_VIEWERS, pages)
+        shares = max(1, math.ceil(loaded / args.per_loader))
+        self.counts = [loaded // shares + (i < loaded % shares) for i in range(shares)]
         began = now()
         self.pages = PagesProcess(server.base, pages, args.load_nice)
-        for index in range(shares):
+        self.probe = PagesProcess(server.base, PROBE_PAGES, 0)
+        # The last loader is the probe's viewers, at the server's niceness.
+        for index, nice_level in enumerate([args.load_nice] * shares + [0]):
             spec: dict[str, Any] = {"ws": server.base.replace("http://", "ws://")}
             spec["class"] = code if index == 0 else None  # the lecturer's class view
             spec["students_class"] = beside
-            nice = ["nice", "-n", str(args.load_nice)] if args.load_nice else []
+            nice = ["nice", "-n", str(nice_level)] if nice_level else []
             loader = subprocess.Popen(
                 [*nice, sys.executable, "class_load.py"],
                 cwd=ROOT / "bench",
@@ -231,6 +244,7 @@ class Hall:
             self._send(loader, json.dumps(spec))
         self._expect("pages")
         self.pages.expect("pages")
+        self.probe.expect("pages")
         print(f"    {pages} pages open in {now() - began:.1f} s", flush=True)
 
     def _send(self, loader: subprocess.Popen[str], line: str) -> None:
@@ -250,18 +264,27 @@ class Hall:
         server's CPU in the window."""
         began = now()
         self.pages.send(json.dumps([run_id for run_id, _ in viewers]))
+        self.probe.send(json.dumps([run_id for run_id, _ in viewers[-PROBE_PAGES:]]))
+        every = max(1, len(viewers) // PROBE_VIEWERS)  # spread over the hall and the students alike
+        probed = set(range(0, len(viewers), every)[:PROBE_VIEWERS])
+        loaded = [viewer for i, viewer in enumerate(viewers) if i not in probed]
         offset = 0
-        for loader, count in zip(self.loaders, self.counts, strict=True):
-            self._send(loader, json.dumps(viewers[offset : offset + count]))
+        for loader, count in zip(self.loaders, [*self.counts, len(probed)], strict=True):
+            if loader is self.loaders[-1]:
+                self._send(loader, json.dumps([viewers[i] for i in sorted(probed)]))
+                continue
+            self._send(loader, json.dumps(loaded[offset : offset + count]))
             offset += count
         self._expect("ready")
         self.pages.expect("ready")
+        self.probe.expect("ready")
         print(f"    {len(viewers)} viewers connected in {now() - began:.1f} s", flush=True)
         t_start = now() + self.args.warmup
         t_end = t_start + self.args.window
         for loader in self.loaders:
             self._send(loader, f"go {t_start} {t_end}")
         self.pages.send(f"go {t_start} {t_end}")
+        self.probe.send(f"go {t_start} {t_end}")
         time.sleep(max(0.0, t_start - now()))
         cpu = tree_cpu(self.server.process.pid)
         time.sleep(max(0.0, t_end - now()))
@@ -270,17 +293,21 @@ class Hall:
         for loader in self.loaders:
             out, _ = loader.communicate(timeout=120)
             results.append(json.loads(out.splitlines()[-1]))
+        for run in results[-1]["runs"]:
+            run["probe"] = True
         rest = self.pages.result()
+        probe = self.probe.result()
         return {
             "runs": [run for result in results for run in result["runs"]],
             "class_frames": results[0]["class_frames"],
             "class_covered": results[0]["class_covered"],
             "class_gaps": results[0]["class_gaps"],
             "beside": [n for result in results for n in result["beside"]],
-            "errors": errors_of(results) + rest["errors"],
-            "rest": rest["rest"],
-            "rest_failed": rest["failed"],
-            "load_cpu": max(result["cpu"] for result in results),
+            "errors": errors_of(results) + rest["errors"] + probe["errors"],
+            "rest": probe["rest"],
+            "pages_rest": rest["rest"],
+            "rest_failed": rest["failed"] + probe["failed"],
+            "load_cpu": max(result["cpu"] for result in results[:-1]),
             "cpu": cpu,
             "t_end": t_end,
         }
@@ -292,6 +319,7 @@ class Hall:
                 loader.kill()
                 loader.wait(5)
         self.pages.close()
+        self.probe.close()
 
 
 def errors_of(results: list[dict[str, Any]]) -> list[str]:
@@ -343,6 +371,7 @@ def run_scenario(name: str, kind: str, students: int, tree: Path, logs: Path, ar
         stop_process(server.process)
     first = min(t for t in (started.first, lecture_first) if t is not None)
     runs = [run for run in measured["runs"] if run["group"] == "student"]
+    hall_runs = [run for run in measured["runs"] if run["group"] == "hall"]
     holding = sum(holds(run, args) for run in runs)
     has_class = server.classes and kind == "class"
     return Figures(
@@ -352,12 +381,15 @@ def run_scenario(name: str, kind: str, students: int, tree: Path, logs: Path, ar
         started=len(started.ids),
         on_pace=holding / students if students else math.nan,
         fps=[run["frames"] / args.window for run in runs],
-        hall_fps=[run["frames"] / args.window for run in measured["runs"] if run["group"] == "hall"],
+        hall_fps=[run["frames"] / args.window for run in hall_runs],
+        probe_fps=[run["frames"] / args.window for run in runs if run.get("probe")],
+        probe_hall_fps=[run["frames"] / args.window for run in hall_runs if run.get("probe")],
         class_rate=measured["class_frames"] / args.window if has_class else None,
         beside=[n / args.window for n in measured["beside"]],
         covered=len(measured["class_covered"]) if has_class else None,
         gaps=measured["class_gaps"] if has_class else None,
         rest=measured["rest"],
+        pages_rest=measured["pages_rest"],
         rest_failed=measured["rest_failed"],
         cpu=measured["cpu"],
         load_cpu=measured["load_cpu"],
@@ -378,8 +410,8 @@ def print_table(figures: list[Figures], args: argparse.Namespace) -> None:
     """One line per scenario and server, then the new/baseline ratios."""
     print(
         f"{'scenario':<9}{'server':<9}{'S':>5}{'started':>8}{'on pace':>8}{'fps med':>8}{'fps p5':>7}"
-        f"{'hall med':>9}{'hall p5':>8}{'class/s':>8}{'covers':>7}{'gaps':>5}{'beside/s':>9}"
-        f"{'rest p95':>9}{'srv cpu':>8}{'load':>6}"
+        f"{'hall med':>9}{'hall p5':>8}{'probe':>6}{'pr hall':>8}{'class/s':>8}{'covers':>7}{'gaps':>5}{'beside/s':>9}"
+        f"{'rest p95':>9}{'pages p95':>10}{'srv cpu':>8}{'load':>6}"
     )
     for f in figures:
         covers = None if f.covered is None else f"{f.covered}/{f.started}"
@@ -387,9 +419,11 @@ def print_table(figures: list[Figures], args: argparse.Namespace) -> None:
             f"{f.scenario:<9}{f.server:<9}{f.runs:>5}{f.started:>8}{_num(f.on_pace * 100, '.0f', 7)}%"
             f"{_num(statistics.median(f.fps) if f.fps else None, '.1f', 8)}{_num(percentile(f.fps, 5), '.1f', 7)}"
             f"{_num(statistics.median(f.hall_fps) if f.hall_fps else None, '.1f', 9)}"
-            f"{_num(percentile(f.hall_fps, 5), '.1f', 8)}{_num(f.class_rate, '.1f', 8)}"
+            f"{_num(percentile(f.hall_fps, 5), '.1f', 8)}"
+            f"{_num(median(f.probe_fps), '.1f', 6)}{_num(median(f.probe_hall_fps), '.1f', 8)}"
+            f"{_num(f.class_rate, '.1f', 8)}"
             f"{covers or '—':>7}{_num(f.gaps, 'd', 5)}{_num(median(f.beside) if f.beside else None, '.1f', 9)}"
-            f"{_num(percentile(f.rest, 95) * 1000, '.1f', 9)}"
+            f"{_num(percentile(f.rest, 95) * 1000, '.1f', 9)}{_num(percentile(f.pages_rest, 95) * 1000, '.1f', 10)}"
             f"{_num(f.cpu, '.2f', 8)}{_num(f.load_cpu, '.0%', 6)}"
         )
         if f.late:
@@ -416,10 +450,13 @@ def print_table(figures: list[Figures], args: argparse.Namespace) -> None:
         print(f"  {f.scenario} S={f.runs}: " + ", ".join(parts))
     print(
         f"\non pace: runs at ≥ {HOLDS:.0%} of {args.pace:g} steps/s over the window (refused ones count as not); "
-        "fps: frames/s per student viewer (median, 5th percentile); hall: the lecturer's run's viewers; class/s, "
+        "fps: frames/s per student viewer (median, 5th percentile); hall: the lecturer's run's viewers; probe, "
+        f"pr hall: the median of the {PROBE_VIEWERS} viewers (students', hall's) in a load process at the server's "
+        "niceness; class/s, "
         "covers: the class view's frames per second and the runs with new losses in them; gaps: class frames not "
         "continuing a run's losses; beside/s: class frames per second on a student's page (median; its chart beside "
-        "the run); rest p95: the pages' REST answers (ms); srv cpu: cores, the server and its "
+        f"the run); rest p95: REST answers (ms) to {PROBE_PAGES} pages at the server's niceness; pages p95: to the "
+        "hall's pages, their own waits for the CPU at --load-nice included; srv cpu: cores, the server and its "
         "children; load: the busiest load process.\ntargets (issue 10): at S = 300, ≥ 95 % of runs on pace, fps "
         "median ≥ 25, class view ≥ 2 updates/s covering every run, REST p95 < 100 ms; the lecture scenario's hall "
         "≥ 25 frames/s beside 100 student runs."

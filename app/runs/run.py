@@ -86,6 +86,7 @@ class Run:
         self._seq = 0  # status-changing commands sent to its worker
         self._step_wanted = 0  # steps asked for by hand before a worker took it
         self._pausing = False  # paused by a command its worker has not yet said it holds to
+        self._pause_seq = 0  # that command's number
         self._watched = False
         self._stop_message: str | None = None  # why a stop came (an abandoned run's is said by the server)
         self._on_change: Callable[[], None] | None = None
@@ -157,13 +158,15 @@ class Run:
             else:
                 self._publish(status="paused")
             self._send("pause")
-            while self.placed and self.status in {"running", "queued"} and (left := deadline - time.monotonic()) > 0:
+            self._pause_seq = self._seq
+            while self._pausing and (left := deadline - time.monotonic()) > 0:
                 self._cond.wait(left)
 
     def resume(self) -> None:
         """Let a paused run go on at its pace (one that never had a worker waits for one again)."""
         with self._cond:
             self._require({"paused"}, "resume")
+            self._pausing = False
             self._publish(status="running" if self.placed else "queued")
             self._send("resume")
 
@@ -279,8 +282,11 @@ class Run:
             if report.status in ENDED:
                 message = (self._stop_message or report.message) if report.status == "stopped" else report.message
                 self._end(cast(RunStatus, report.status), message)
+            elif self._pausing and report.status == "paused" and report.seq >= self._pause_seq:
+                # Held, after the pause or a later command that leaves it paused (a step, a pace).
+                self._pausing = False
+                self._publish(status="paused")
             elif report.seq >= self._seq and report.status != self.status:  # not a report older than a command
-                self._pausing = self._pausing and report.status != "paused"
                 self._publish(status=cast(RunStatus, report.status))
             if report.thinned != self.now.thinned:
                 self._publish(thinned=report.thinned)
@@ -348,6 +354,7 @@ class Run:
         self._cond.notify_all()
 
     def _end(self, status: RunStatus, message: str | None = None) -> None:
+        self._pausing = False
         self._publish(status=status, message=message, ended_at=datetime.now(UTC))
         self._changed()
 
@@ -356,5 +363,7 @@ class Run:
             self._on_change()
 
     def _require(self, allowed: set[str], command: str) -> None:
-        if self.status not in allowed:
-            raise RunStateError(f"cannot {command} a run that is {self.status}")
+        # A run its worker is pausing takes the commands of a paused one: they reach the worker after the pause.
+        status = "paused" if self._pausing else self.status
+        if status not in allowed:
+            raise RunStateError(f"cannot {command} a run that is {status}")

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from app.web.class_models import MAX_NAME
 from app.web.classes import RoomDep
 from app.web.deps import TemplatesDep
 from app.web.pages import page_context
@@ -26,4 +27,5 @@ def class_view(room: RoomDep, request: Request, templates: TemplatesDep) -> HTML
 @router.get("/join/{code}", response_class=HTMLResponse, include_in_schema=False)
 def join(room: RoomDep, request: Request, templates: TemplatesDep) -> HTMLResponse:
     """The run page inside a class: Start runs the student's own run in it, the class's curves beside."""
-    return templates.TemplateResponse(request, "join.html", {**page_context(request), "class_code": room.code})
+    context = {**page_context(request), "class_code": room.code, "max_student_name": MAX_NAME}
+    return templates.TemplateResponse(request, "join.html", context)

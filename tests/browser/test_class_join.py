@@ -43,19 +43,32 @@ def room(server_url: str) -> dict[str, Any]:
     return {"code": made["code"], "client": client}
 
 
-def open_join(page: Page, server_url: str, code: str) -> str:
-    """The student's page, once it has joined; the student's id."""
+def open_join(page: Page, server_url: str, code: str, name: str = "Ana") -> str:
+    """The student's page, once it has joined (under `name`, when this browser has not joined yet); the student's
+    id."""
     page.goto(f"{server_url}/join/{code}")
-    page.wait_for_function("() => document.body.dataset.student")
+    form = page.locator("[data-class-name]")
+    page.wait_for_function("() => document.body.dataset.student || !document.querySelector('[data-class-name]').hidden")
+    if form.is_visible():
+        form.locator("input").fill(name)
+        form.locator("button").click()
+        page.wait_for_function("() => document.body.dataset.student")
     return str(page.evaluate("() => document.body.dataset.student"))
 
 
-def test_a_student_joins_once_and_the_class_fixes_what_it_fixes(
-    page: Page, server_url: str, room: dict[str, Any]
+def test_a_student_joins_once_under_their_name_and_the_class_fixes_what_it_fixes(
+    page: Page, server_url: str, room: dict[str, Any], start_run: StartRun
 ) -> None:
-    student = open_join(page, server_url, room["code"])
+    student = open_join(page, server_url, room["code"], name="  Ana Lovelace ")
+    expect(page.locator("[data-class-status]")).to_have_text(
+        "You are Ana Lovelace in this class: press Start to run your own experiment."
+    )
     assert open_join(page, server_url, room["code"]) == student, "a reload joined again as someone else"
+    expect(page.locator("[data-class-name]")).to_be_hidden()
     assert len([r for r in room["client"].get(room["code"])["runs"]]) == OTHERS
+    run_id = start_run(page, learning_rate="2e-6")
+    listed = next(run for run in room["client"].get(room["code"])["runs"] if run["id"] == run_id)
+    assert listed["student"] == student and listed["name"] == "Ana Lovelace", "the class view shows the name given"
     open_settings(page)
     page.wait_for_function("() => document.querySelector('#controls').dataset.classFixes !== undefined")
     fixed = page.evaluate(
@@ -178,3 +191,16 @@ def test_a_student_the_server_no_longer_knows_joins_anew_on_start(
     assert info["class_code"] == room["code"] and info["student"] not in (None, "gone")
     kept = json.loads(page.evaluate("(key) => localStorage.getItem(key)", key))
     assert kept["student"] == info["student"] and kept["student_token"] != "not-a-token"
+
+
+def test_a_student_who_presses_start_first_joins_as_the_next_student(
+    page: Page, server_url: str, room: dict[str, Any], start_run: StartRun
+) -> None:
+    """Without a name, Start joins the class itself, numbering the student; the page then says who they are."""
+    page.goto(f"{server_url}/join/{room['code']}")
+    expect(page.locator("[data-class-name]")).to_be_visible()
+    run_id = start_run(page, learning_rate="1e-6")
+    listed = next(run for run in room["client"].get(room["code"])["runs"] if run["id"] == run_id)
+    assert listed["name"] == f"Student {OTHERS + 1}"
+    expect(page.locator("[data-class-name]")).to_be_hidden()
+    page.wait_for_function("(student) => document.body.dataset.student === student", arg=listed["student"])

@@ -119,7 +119,7 @@ def test_waiting_runs_hold_no_training_slot(hold: str, wait_until: Callable[...,
         wait_until(lambda: all(run.history.count >= 1 for run in waiting), 10, "both to take a step")
         if hold == "paused":
             for run in waiting:
-                run.pause()
+                run.pause(wait=5)
         third = manager.create(config(steps=200, points=4))
         wait_until(lambda: third.status == "finished", 10, "the third run to finish beside them")
         for run in waiting:

@@ -132,6 +132,32 @@ def test_a_held_run_is_queued_saying_why_and_its_worker_told_in_order(
     assert run.status == "paused" and [c.name for c in sent] == ["hold", "admit", "pause"]
 
 
+def test_a_run_being_paused_takes_a_paused_runs_commands_and_ends_paused(
+    make_config: MakeConfig, make_run: MakeRun
+) -> None:
+    """Until its worker says it holds, a run being paused stays `running`, yet takes what a paused run takes (a
+    step, a resume) and refuses a second pause; the worker's word that it holds makes it `paused`, even when a
+    step followed the pause; a resume before that word leaves it running, whatever the word says later."""
+    run = make_run(make_config(**ENDLESS, pace=200), start=False)
+    sent: list[Command] = []
+    assert run.place(sent.append)
+    run.pause()
+    assert run.status == "running"
+    with pytest.raises(RunStateError, match="paused"):
+        run.pause()
+    run.step()
+    run.apply(StatusReport(run.id, "running", 1, None, 1e-4, False))  # a cost report from before it held
+    assert run.status == "running"
+    run.apply(StatusReport(run.id, "paused", 1, None, 1e-4, False))  # it holds (the step is yet to come)
+    assert run.status == "paused" and [(c.name, c.seq) for c in sent] == [("pause", 1), ("step", 2)]
+
+    run.resume()
+    run.pause()
+    run.resume()  # before the worker said it held: running, as it was
+    run.apply(StatusReport(run.id, "paused", 4, None, 1e-4, False))
+    assert run.status == "running"
+
+
 def test_step_while_paused_takes_exactly_one(make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil) -> None:
     """Each step command on a paused run records exactly one more step and stays paused."""
     run = make_run(make_config(**ENDLESS))

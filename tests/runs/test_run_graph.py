@@ -1,6 +1,5 @@
 """A run keeps the autograd graph of the steps that become frames, ready for the wire."""
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -79,8 +78,7 @@ def test_a_step_taken_by_hand_while_paused_is_captured(make_run: MakeRun, wait_u
     """The lecturer's single steps always carry their graph, so the stepper shows the step just taken."""
     run = make_run(RunConfig(engine="torch-autograd", points=16, seed=0, steps=100_000), detail_interval=60.0)
     wait_until(lambda: run.history.count > 3, what="a few steps")
-    run.pause()
-    time.sleep(0.2)  # the step in flight when the pause came ends; the worker then waits
+    run.pause(wait=5)
     for _ in range(3):
         before = run.history.count
         run.step()

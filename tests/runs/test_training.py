@@ -93,7 +93,7 @@ def test_paused_runs_cost_nothing(workers: Callable[..., Training], wait_until: 
     first, second = make("first", pace=30), make("second", pace=30)
     training.submit(first)
     wait_until(lambda: first.history.count > 0, 20, "the first run to step")
-    first.pause()
+    first.pause(wait=5)
     training.submit(second)
     wait_until(lambda: second.history.count > 0, 20, "the second run to start beside the paused one")
     stop_all(first, second)
@@ -133,10 +133,10 @@ def test_an_abandoned_run_ends_stopped_saying_why(how: str, wait_until: WaitUnti
         assert isinstance(left, Run) and isinstance(watched, Run) and isinstance(running, Run)
         wait_until(lambda: running.history.count > 0 and watched.history.count > 0, 20, "two runs to step")
         if how == "paused":
-            left.pause()
+            left.pause(wait=5)
         else:
             left.set_pace(None)  # a command (any steering counts): the wait starts now
-        watched.pause()
+        watched.pause(wait=5)
         watched.watch(True)
         assert manager.reap() == []  # not yet: it was just steered
         time.sleep(0.4)

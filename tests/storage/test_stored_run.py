@@ -135,7 +135,7 @@ def test_runs_going_at_shutdown_come_back_interrupted(restart: Restart, wait_unt
     paused = manager.create(tiny(steps=100_000, pace=200))
     assert isinstance(running, Run) and isinstance(paused, Run)
     wait_until(lambda: paused.history.count > 5, 10, "a few steps")
-    paused.pause()
+    paused.pause(wait=5)
     busy = manager.create(tiny(steps=1_000_000))  # the one run at full speed this server trains at once
     wait_until(lambda: busy.status == "running", 10, "the full-speed run to start")
     queued = manager.create(tiny(steps=100_000))  # another one waits for its turn

@@ -90,6 +90,7 @@ class Watched:
 
 
 WATCH_TIMEOUT = 30.0  # seconds: a socket that never ends fails its test instead of hanging the suite
+RUN_SECONDS = 5.0  # how long a run that must outlast its viewers' frames goes on at the measured rate
 
 
 def run_async(scenario: Coroutine[Any, Any, T]) -> T:
@@ -321,13 +322,14 @@ def test_viewer_that_never_reads_holds_back_neither_the_run_nor_other_viewers(
 ) -> None:
     """A viewer that never reads slows neither the run nor the other viewer, and later gets merged frames."""
     server = big_frame_server
-    steps = 100_000
     with httpx.Client(base_url=server.http, timeout=10) as client:
         baseline_id = rest.create(client, steps=20_000, points=2, seed=0)["id"]
         baseline = rest.wait_ended(client, baseline_id)
         assert baseline["status"] == "finished"
         baseline_seconds = (_moment(baseline["ended_at"]) - _moment(baseline["started_at"])).total_seconds()
         baseline_rate = 20_000 / baseline_seconds
+        # About RUN_SECONDS of steps at the rate this machine gives now, so a busy machine's run still ends in time.
+        steps = max(20_000, round(baseline_rate * RUN_SECONDS))
 
         run_id = rest.create(client, steps=steps, points=2, seed=0)["id"]
         assert client.post(f"/api/runs/{run_id}/pause", headers=rest.steering(run_id)).status_code == 200

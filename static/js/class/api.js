@@ -73,10 +73,25 @@ export function getClass(code) {
   return request("GET", classUrl(code));
 }
 
-/** This browser's student in the class: joined once, then the same on every visit. */
-export async function studentOf(code, name = null) {
+const names = new Map(); // code -> the name the student typed, for the join that Start may make
+
+/** The name to join the class under when this browser joins it (empty: the class numbers the student). */
+export function setStudentName(code, name) {
+  names.set(code, name.trim());
+}
+
+/** This browser's student in the class, if it has joined it (null: not yet). */
+export function savedStudent(code) {
   const saved = load(STUDENT + code);
-  if (saved) return JSON.parse(saved);
+  return saved ? JSON.parse(saved) : null;
+}
+
+/** This browser's student in the class: joined once (under the name typed, if any), then the same on every
+ * visit. */
+export async function studentOf(code) {
+  const saved = savedStudent(code);
+  if (saved) return saved;
+  const name = names.get(code);
   const student = await request("POST", classUrl(code, "join"), name ? { name } : {});
   keep(STUDENT + code, JSON.stringify(student));
   return student;

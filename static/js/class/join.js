@@ -1,10 +1,11 @@
 // A student's page inside a class (/join/{code}): joins the class once per browser (the student's token kept
-// per class), fills the settings sheet with the class's settings and makes those the class fixes read-only,
-// and draws every run of the class on a small chart beside the student's own, theirs drawn thick. Start
-// itself is main.js's: it makes the run in the class (class/api.js's createClassRun).
+// per class), under the name the student gives or, when they press Start first, as the next student; fills the
+// settings sheet with the class's settings and makes those the class fixes read-only, and draws every run of the
+// class on a small chart beside the student's own, theirs drawn thick. Start itself is main.js's: it makes the
+// run in the class (class/api.js's createClassRun).
 import { tokenFor } from "../tokens.js";
 import { fillForm } from "../views/form_fill.js";
-import { getClass, setFixedFields, studentOf } from "./api.js";
+import { getClass, savedStudent, setFixedFields, setStudentName, studentOf } from "./api.js";
 import { ClassChart } from "./chart.js";
 import { fieldLabel, valueText } from "./colours.js";
 import { ClassLegend } from "./legend.js";
@@ -15,6 +16,8 @@ const $ = (selector) => document.querySelector(selector);
 const code = document.body.dataset.classCode;
 const form = $("#controls");
 const status = $("[data-class-status]");
+const nameForm = $("[data-class-name]");
+const nameField = $("#class-student-name");
 const store = new ClassStore(code);
 let joined = false;
 
@@ -34,6 +37,8 @@ store.subscribe((state) => {
   // (the student's run joins the class's messages right after).
   const own = ownRun();
   if (own !== state.own) return store.apply({ type: ClassLocal.OWN, runId: own });
+  const student = own ? savedStudent(code) : null; // Start joins the class (anew, if the server forgot it)
+  if (student && student.student !== document.body.dataset.student) showJoined(student);
   status.hidden = Boolean(own && joined); // the chart's label says which curve is theirs; the room goes to it
   chart.update(state);
   legend.update(state, chart.colouring(state));
@@ -76,18 +81,43 @@ function applySettings(settings, free) {
   form.dataset.classFixes = fixed.join(" ");
 }
 
+/** Says who the student is in the class, once this browser has joined it (by the form, or by Start). */
+function showJoined(student) {
+  nameForm.hidden = true;
+  status.textContent = `You are ${student.name ?? "a student"} in this class: press Start to run your own experiment.`;
+  document.body.dataset.student = student.student;
+  joined = true;
+}
+
+function showFailure(error) {
+  status.textContent = error.status === 404 ? "There is no class with this code." : `Could not join the class: ${error.message}`;
+  status.dataset.failed = "";
+}
+
 async function join() {
   try {
-    const [cls, student] = await Promise.all([getClass(code), studentOf(code)]);
+    const cls = await getClass(code);
     applySettings(cls.settings ?? {}, cls.free);
-    status.textContent = `You are ${student.name ?? "a student"} in this class: press Start to run your own experiment.`;
-    document.body.dataset.student = student.student;
-    joined = true;
   } catch (error) {
-    status.textContent = error.status === 404 ? "There is no class with this code." : `Could not join the class: ${error.message}`;
-    status.dataset.failed = "";
+    return showFailure(error);
   }
+  const saved = savedStudent(code);
+  if (saved) return showJoined(saved);
+  // Not yet joined: the student may give the name the class view shows by their run, or press Start at once.
+  status.textContent = "Give your name, or press Start to join as the next student.";
+  nameForm.hidden = false;
 }
+
+nameField.addEventListener("input", () => setStudentName(code, nameField.value));
+nameForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  setStudentName(code, nameField.value);
+  try {
+    showJoined(await studentOf(code));
+  } catch (error) {
+    showFailure(error);
+  }
+});
 
 const socket = new ClassSocket(code, {
   onMessage: (msg) => store.apply(msg),
