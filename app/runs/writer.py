@@ -3,7 +3,7 @@
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from app.runs.history import GraphFramesState
 from app.runs.run import ENDED, Run
 from app.storage.frames import save_frames, save_shapes, thin_frames
 from app.storage.schema import CHUNK_STEPS
-from app.storage.store import ACTIVE, Batch, RunRecord, RunStore, interrupted_message
+from app.storage.store import ACTIVE, Batch, Chunk, RunRecord, RunStore, interrupted_message
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,15 @@ class _Tracked:
     row: tuple[Any, ...] = ()  # the changing fields as last written
     graph_values: object = None  # the graph values last written (compared by identity)
     frames: FramesMark = (0, 1, frozenset())
+
+
+@dataclass
+class _Rows:
+    """What one flush writes for all its runs together, one statement of each kind."""
+
+    new_chunks: list[Chunk] = field(default_factory=list)
+    grown_chunks: list[Chunk] = field(default_factory=list)  # stored before with fewer rows
+    changed: list[RunRecord] = field(default_factory=list)  # the runs whose row changed
 
 
 class Writer:
@@ -101,7 +110,12 @@ class Writer:
         if not tracked:
             return
         with self.store.batch() as batch:
-            written = [(item, self._write(batch, item)) for item in tracked]
+            # Every run's chunks and changed row go in one statement of each kind, after the rest of its news.
+            news = _Rows()
+            written = [(item, self._write(batch, item, news)) for item in tracked]
+            batch.add_chunks(news.new_chunks)
+            batch.replace_chunks(news.grown_chunks)
+            batch.update_runs(news.changed)
         # Only once committed: after a failed transaction, the next flush writes the same news again.
         with self._lock:
             for item, (after, ended) in written:
@@ -116,9 +130,10 @@ class Writer:
                     log.exception("could not read run %s back from the store", item.run.id)
 
     def _write(
-        self, batch: Batch, item: _Tracked
+        self, batch: Batch, item: _Tracked, news: _Rows
     ) -> tuple[tuple[bool, int, tuple[Any, ...], object, FramesMark], bool]:
-        """Write one run's news: what is then stored, and whether that is all of the run (it has ended)."""
+        """Write one run's news, its chunks and its changed row left in `news` for the flush to write with every
+        other run's: what is then stored, and whether that is all of the run (it has ended)."""
         run = item.run
         status: str = run.status  # read before `latest`: once ended, latest is final
         ended = status in ENDED  # a run the server stops is written `interrupted` as soon as it is told, but all of
@@ -155,14 +170,13 @@ class Writer:
             batch.save_run(record)
         history = run.history
         for start in range(item.written - item.written % CHUNK_STEPS, count, CHUNK_STEPS):
-            stop = min(start + CHUNK_STEPS, count)
-            rows = slice(start, stop)
-            batch.append_chunk(
-                run.id, start, history.loss[rows], history.params[rows], history.grads[rows], start < item.written
-            )
+            rows = slice(start, min(start + CHUNK_STEPS, count))
+            steps = (history.loss[rows], history.params[rows], history.grads[rows])
+            # A chunk stored before with fewer rows is rewritten, a new one added.
+            (news.grown_chunks if start < item.written else news.new_chunks).append((run.id, start, *steps))
         row = (status, message, started_at, ended_at, count, id(curve))
         if item.saved and row != item.row:
-            batch.update_run(record)
+            news.changed.append(record)
         if graph is not None and graph_values is not item.graph_values:
             batch.save_graph(run.id, graph, graph_values)
         written_frames = self._write_frames(batch, run.id, frames, item.frames)

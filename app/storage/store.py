@@ -1,7 +1,7 @@
 """Reads and writes runs in one database (SQLite by default, anything SQLAlchemy speaks by URL)."""
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,18 +9,38 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, inspect, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import URL, make_url
 
 from app.storage.records import ACTIVE, FLOAT, Details, RunRecord, Steps, interrupted_message
 from app.storage.schema import chunks, graph_frames, graph_shapes, graphs, metadata, runs
 
 # What other modules import from here, as before the records moved to records.py.
-__all__ = ["ACTIVE", "FLOAT", "Batch", "Details", "RunRecord", "RunStore", "Steps", "interrupted_message"]
+__all__ = ["ACTIVE", "FLOAT", "Batch", "Chunk", "Details", "RunRecord", "RunStore", "Steps", "interrupted_message"]
+
+
+# A run's steps start.. as the chunks table keeps them: the run's id, the first step, and its loss, params, grads.
+Chunk = tuple[str, int, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _blob(values: np.ndarray) -> bytes:
     return np.ascontiguousarray(values, dtype=FLOAT).tobytes()
+
+
+def _chunk_values(loss: np.ndarray, params: np.ndarray, grads: np.ndarray) -> dict[str, Any]:
+    return {"count": len(loss), "loss": _blob(loss), "params": _blob(params), "grads": _blob(grads)}
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -62,7 +82,13 @@ class Batch:
 
     def update_run(self, record: RunRecord) -> None:
         """Write what changes as a run goes: status, message, times, steps done, the last step, the curve."""
-        self.execute(update(runs).where(runs.c.id == record.id).values(**self._changing(record)))
+        self.update_runs([record])
+
+    def update_runs(self, records: Sequence[RunRecord]) -> None:
+        """update_run for many runs, in one statement (the driver runs its rows without going back to Python)."""
+        if records:
+            rows = [{"row_id": record.id, **self._changing(record)} for record in records]
+            self.execute(update(runs).where(runs.c.id == bindparam("row_id")), rows)
 
     @staticmethod
     def _changing(record: RunRecord) -> dict[str, Any]:
@@ -83,11 +109,24 @@ class Batch:
         self, run_id: str, start: int, loss: np.ndarray, params: np.ndarray, grads: np.ndarray, replace: bool
     ) -> None:
         """Store steps start.. as one chunk; `replace` rewrites a chunk stored before with fewer rows."""
-        values = {"count": len(loss), "loss": _blob(loss), "params": _blob(params), "grads": _blob(grads)}
+        chunk = (run_id, start, loss, params, grads)
         if replace:
-            self.execute(update(chunks).where(chunks.c.run_id == run_id, chunks.c.start == start).values(**values))
+            self.replace_chunks([chunk])
         else:
-            self.execute(insert(chunks).values(run_id=run_id, start=start, **values))
+            self.add_chunks([chunk])
+
+    def add_chunks(self, new: Sequence[Chunk]) -> None:
+        """Store chunks no run has stored before, in one statement."""
+        if new:
+            rows = [{"run_id": run_id, "start": start, **_chunk_values(*steps)} for run_id, start, *steps in new]
+            self.execute(insert(chunks), rows)
+
+    def replace_chunks(self, grown: Sequence[Chunk]) -> None:
+        """Rewrite chunks stored before with fewer rows, in one statement."""
+        if grown:
+            rows = [{"at_run": run_id, "at_start": start, **_chunk_values(*steps)} for run_id, start, *steps in grown]
+            where = (chunks.c.run_id == bindparam("at_run"), chunks.c.start == bindparam("at_start"))
+            self.execute(update(chunks).where(*where), rows)
 
     def save_graph(self, run_id: str, shape: dict[str, Any], values: dict[str, Any] | None) -> None:
         """Keep the run's latest autograd graph, replacing the one before."""

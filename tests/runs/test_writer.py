@@ -2,9 +2,11 @@
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import event
 
 from app.run_config import RunConfig
 from app.runs.run import Run
@@ -32,6 +34,52 @@ def assert_stored_history(store: RunStore, run: Run, count: int) -> None:
     assert stored.loss.tobytes() == history.loss[:count].tobytes()
     assert stored.params.tobytes() == history.params[:count].tobytes()
     assert stored.grads.tobytes() == history.grads[:count].tobytes()
+
+
+def writes_sent(store: RunStore) -> list[tuple[str, int]]:
+    """The INSERT and UPDATE statements sent to the database from now on, each with its number of rows."""
+    sent: list[tuple[str, int]] = []
+
+    def note(_connection: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
+        words = statement.split()
+        if words[0] in ("INSERT", "UPDATE"):
+            table = words[2] if words[0] == "INSERT" else words[1]
+            sent.append((f"{words[0]} {table}", len(parameters) if many else 1))
+
+    event.listen(store.engine, "before_cursor_execute", note)
+    return sent
+
+
+def test_runs_moving_together_are_written_in_one_statement_of_each_kind(
+    store: RunStore, make_config: MakeConfig, make_run: MakeRun, wait_until: WaitUntil, training: Training
+) -> None:
+    """A flush writes every run's changed row in one UPDATE, its grown chunks in another and its new ones in one
+    INSERT, whatever the number of runs; and each run is stored exactly."""
+    writer = Writer(store, interval=3600.0)  # flushed by hand only
+    runs = [make_run(make_config(steps=100_000, points=8, pace=100, seed=seed), start=False) for seed in range(10)]
+    for run in runs:
+        writer.watch(run)
+        training.submit(run)
+    wait_until(lambda: all(run.history.count > 3 for run in runs), 20, "every run to step")
+    first = writes_sent(store)
+    writer.sync()  # every run's row is new (an INSERT each); their first chunks go in one INSERT
+    assert first.count(("INSERT chunks", len(runs))) == 1 and ("INSERT runs", 1) in first
+    counts = [run.history.count for run in runs]
+    wait_until(lambda: all(run.history.count > done for run, done in zip(runs, counts, strict=True)), 20, "more steps")
+    second = writes_sent(store)
+    writer.sync()
+    assert [sent for sent in second if sent[0] in ("UPDATE runs", "UPDATE chunks")] == [
+        ("UPDATE chunks", len(runs)),
+        ("UPDATE runs", len(runs)),
+    ], "a statement per run is not batching"
+    for run in runs:
+        run.stop()
+    wait_until(lambda: all(run.ended for run in runs), 20, "the runs to end")
+    writer.close()
+    for run in runs:
+        row = store.load_run(run.id)
+        assert row is not None and (row.status, row.steps_done) == ("stopped", run.history.count)
+        assert_stored_history(store, run, run.history.count)
 
 
 def test_a_long_run_is_stored_exactly_in_few_writes(
