@@ -24,12 +24,35 @@ class StepRecord:
     curve: Array | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Where a run stands between two steps: the next step's index, the weights, and the gradients that piled up
+    in .grad (None: none kept, as with zero_grad)."""
+
+    step: int
+    params: tuple[float, ...]
+    grads: tuple[float, ...] | None = None
+
+
 # Draws a hand-derived backward pass: the step's record, its problem and config, and the engine's step code.
 HandGraph = Callable[["StepRecord", Problem, RunConfig, Sequence["CodeLine"]], tuple[Graph, BackwardTrace]]
 
 # An engine is a generator: send it True to have the next record carry the prediction curve.
 StepStream = Generator[StepRecord, bool | None, None]
 TrainFn = Callable[[RunConfig, Problem, Array], StepStream]
+# The same generator started where a run stands (engines that can be stepped in batches).
+ResumeFn = Callable[[RunConfig, Problem, Array, Weights], StepStream]
+# One step of many runs on the same data at once, a row each: each run's config and weights, and whether its
+# record carries the prediction curve on the given grid. The records equal the engine's own, bit for bit.
+StepManyFn = Callable[[Problem, Sequence[tuple[RunConfig, Weights, bool]], Array], list[StepRecord]]
+
+
+@dataclass(frozen=True)
+class Batching:
+    """How an engine steps many runs on the same data at once, and resumes one run alone (for a captured step)."""
+
+    step_many: StepManyFn
+    resume: ResumeFn
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,9 @@ class EngineSpec:
     drawing: Callable[[RunConfig, Problem, Array], Drawing] = make_drawing
     # The graph's leaf holding each weight, where it is not the weight's own name (torch.nn's a is 0.bias).
     leaves: dict[str, str] = field(default_factory=dict)
+    # Engines whose runs on the same data can take their plain steps together (one set of tensor operations for
+    # all of them: a class of paced runs costs a few per cent of what each stepped alone costs).
+    batching: Batching | None = None
 
     def names(self, config: RunConfig) -> tuple[str, ...]:
         """The names of the numbers this engine records for `config`."""

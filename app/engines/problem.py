@@ -49,6 +49,12 @@ def make_problem(config: RunConfig) -> Problem:
     return Problem(x=x.astype(config.dtype), y=y.astype(config.dtype), target=target)
 
 
+def data_key(config: RunConfig) -> tuple[object, ...]:
+    """What make_problem makes a run's data from: runs with equal keys train on equal x and y."""
+    noise_seed = config.initial_seed if config.noise > 0 else None
+    return (config.points, config.x_min, config.x_max, config.target, config.noise, noise_seed, config.dtype)
+
+
 def make_drawing(config: RunConfig, problem: Problem, grid: Array) -> Drawing:
     """The fit of y against x: the target on the grid and at most DATA_POINTS_DRAWN evenly spaced data points."""
     assert problem.target is not None

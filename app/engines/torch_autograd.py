@@ -2,20 +2,24 @@
 
 import torch
 
-from app.engines.base import EngineSpec, StepRecord, StepStream
+from app.engines.base import Batching, EngineSpec, StepRecord, StepStream, Weights
 from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
-from app.engines.torch_common import data_tensors, leaves, values
+from app.engines.torch_autograd_many import step_many
+from app.engines.torch_common import data_tensors, leaves, pile_up, values
 from app.run_config import RunConfig
 
 
-def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
-    """Yield one record per step: forward, loss.backward(), update under no_grad, gradients reset."""
+def train(config: RunConfig, problem: Problem, curve_x: Array, start: Weights | None = None) -> StepStream:
+    """Yield one record per step: forward, loss.backward(), update under no_grad, gradients reset. `start`: go on
+    from where a run stands instead of its first step."""
     x, y = data_tensors(problem)
-    a, b, c, d = leaves(initial_cubic(config), config)
+    start = start or Weights(0, initial_cubic(config))
+    a, b, c, d = leaves(start.params, config)
+    pile_up((a, b, c, d), start.grads)
     learning_rate = config.lr
     before = values((a, b, c, d))
     detail: bool | None = True
-    for t in range(config.steps):
+    for t in range(start.step, config.steps):
         # Forward pass: compute predicted y using operations on Tensors.
         y_pred = a + b * x + c * x**2 + d * x**3
         loss = (y_pred - y).pow(2).sum()
@@ -59,4 +63,5 @@ ENGINE = EngineSpec(
     initial_params=initial_cubic,
     predict=cubic,
     train=train,
+    batching=Batching(step_many=step_many, resume=train),
 )

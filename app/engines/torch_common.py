@@ -1,6 +1,6 @@
 """What the torch engines share: the dtype, the data as tensors, the cubic's leaves and reading them back."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import torch
 
@@ -23,6 +23,13 @@ def leaves(values: Iterable[float], config: RunConfig, names: Iterable[str] = CU
     tensors = [torch.tensor(v, dtype=DTYPES[config.dtype], requires_grad=True) for v in values]
     name_leaves(dict(zip(names, tensors, strict=True)))
     return tensors
+
+
+def pile_up(weights: Sequence[torch.Tensor], grads: Sequence[float] | None) -> None:
+    """Give each weight the gradient its earlier steps left in .grad (none: nothing kept, as after zero_grad)."""
+    if grads is not None:
+        for weight, grad in zip(weights, grads, strict=True):
+            weight.grad = torch.tensor(grad, dtype=weight.dtype)
 
 
 def values(tensors: Iterable[torch.Tensor | None]) -> tuple[float, ...]:

@@ -28,6 +28,10 @@ FAIR_LEAD = 0.02  # seconds of time used that one full-speed run may be ahead of
 CAPTURE_BURST = 0.05  # seconds of graph capture that may be spent at once after a quiet spell
 LATE = 1 / 30  # seconds past its due time after which a paced step counts as late (a frame's time)
 BEHIND = 0.005  # seconds the next paced step may be overdue before graphs wait for the steps to catch up
+# Seconds early a paced step may be taken to join other runs' steps in one batch (its pace still counts from its
+# start: the next one is due no earlier), and the most data points one batch holds (its tensors stay small).
+BATCH_AHEAD = 0.008
+BATCH_POINTS = 1_000_000
 
 
 @dataclass(order=True)
@@ -139,17 +143,66 @@ class Scheduler:
 
     def _step(self, entry: _Entry, now: float) -> None:
         trainer = entry.trainer
-        if not trainer.full_speed:
-            self._paced_steps += 1
-            self._late_steps += now - entry.key > LATE
         # Steps go before graphs: while another paced step is overdue, this one is taken without its graph.
         behind = bool(self._paced) and self._paced[0].key < now - BEHIND
         allowed = not behind and self._budget.allows(now, trainer.watched)
+        if trainer.batchable(allowed):
+            self._step_together([entry, *self._companions(trainer, now, behind)], now)
+            return
+        self._count(entry, now)
         self._gather(trainer.advance(allowed))
         if trainer.capture_time:
             self._budget.spend(trainer.capture_time)
+        self._refile(entry)
+
+    def _count(self, entry: _Entry, now: float) -> None:
+        if not entry.trainer.full_speed:
+            self._paced_steps += 1
+            self._late_steps += now - entry.key > LATE
+
+    def _refile(self, entry: _Entry) -> None:
+        trainer = entry.trainer
         used = entry.key + trainer.took if trainer.full_speed else 0.0
         self._file(trainer, used)
+
+    def _companions(self, first: Trainer, now: float, behind: bool) -> list[_Entry]:
+        """The paced runs due within BATCH_AHEAD whose next step can join `first`'s in one batch, taken off their
+        queue (a run whose step will capture a graph stays, to be stepped alone)."""
+        points = len(first.problem.x)
+        room = BATCH_POINTS // points - 1
+        joining: list[_Entry] = []
+        passed: list[_Entry] = []
+        while room > 0 and self._paced and self._paced[0].key <= now + BATCH_AHEAD:
+            entry = heapq.heappop(self._paced)
+            if not self._current(entry):
+                continue
+            other = entry.trainer
+            allowed = not behind and self._budget.allows(now, other.watched)
+            if other.batch_key == first.batch_key and other.batchable(allowed):
+                joining.append(entry)
+                room -= 1
+            else:
+                passed.append(entry)
+        for entry in passed:
+            heapq.heappush(self._paced, entry)
+        return joining
+
+    def _step_together(self, group: list[_Entry], now: float) -> None:
+        """One step of each run in `group`, taken in one batch by their engine; each run then goes on alone."""
+        trainers = [entry.trainer for entry in group]
+        first = trainers[0]
+        assert first.engine.batching is not None
+        cpu = time.thread_time()
+        try:
+            records = first.engine.batching.step_many(first.problem, [t.batch_row() for t in trainers], first.curve_x)
+        except Exception:  # a batch that fails: each run steps alone, and a run whose step fails ends failed
+            records = None
+        share = (time.thread_time() - cpu) / len(group)
+        for i, entry in enumerate(group):
+            self._count(entry, now)
+            batched = (records[i], share) if records is not None else None
+            self._gather(entry.trainer.advance(False, batched))
+            self._refile(entry)
 
     # Commands and reports.
 

@@ -6,8 +6,9 @@ from typing import Any, Literal
 import numpy as np
 
 from app.engines import ENGINES
-from app.engines.base import StepRecord, StepStream
+from app.engines.base import StepRecord, StepStream, Weights
 from app.engines.code import step_code
+from app.engines.problem import data_key
 from app.graph.capture import capture_step
 from app.graph.model import BackwardTrace, Graph, graph_shape, graph_values
 from app.run_config import RunConfig
@@ -18,6 +19,7 @@ COST_WEIGHT = 0.05  # how much one step's measured time moves the run's average 
 
 Turn = Literal["go", "single"]
 Report = Stepped | StatusReport  # what a step tells: the step, and a change of status
+BatchRow = tuple[RunConfig, Weights, bool]  # what a batched step takes of a run: config, weights, curve wanted
 # Commands whose effect the worker reports back (the web process shows a change of status once it is true).
 CONFIRMED = frozenset({"pause", "resume", "pace", "hold", "admit"})
 
@@ -33,6 +35,10 @@ class Trainer:
         grid = np.linspace(self.config.x_min, self.config.x_max, start.curve_points)
         self.curve_x = self.engine.drawing(self.config, self.problem, grid).grid
         self.detail_interval = start.detail_interval
+        # Runs with equal keys can take their plain steps together (None: this engine steps each run alone).
+        self.batch_key = (
+            (start.engine, data_key(self.config), start.curve_points) if self.engine.batching is not None else None
+        )
         self.watched = start.watched
         self.status = "paused" if start.paused else "running"
         self.seq = start.seq  # the run's commands applied so far
@@ -41,7 +47,9 @@ class Trainer:
         self.thinned = False  # whether the last frame-worthy step went without its graph (no time for it)
         self.capture_time = 0.0  # seconds the last step spent capturing its graph (0: none captured)
         self.took = 0.0  # seconds of CPU the last step took, its capture included
-        self._stream: StepStream | None = None
+        self._started = False
+        self._stream: StepStream | None = None  # the engine's generator, while it stands where the run does
+        self._weights: Weights | None = None  # where the run stands, for engines that take steps in batches
         self._t = 0
         self._want_detail: bool | None = None  # the first send must be None; the engine's first record has detail
         self._captured = True  # whether the last step carried its curve and graph (none yet: nothing to show)
@@ -114,17 +122,36 @@ class Trainer:
             return now
         return origin_time + (self._t - origin_step) / pace
 
+    def batchable(self, graph_allowed: bool) -> bool:
+        """Whether the next step may be taken together with other runs' of the same batch key: a running run's
+        step without a graph to capture."""
+        return (
+            self.batch_key is not None
+            and self._started
+            and not self._stop
+            and self.status == "running"
+            and not self._capturing("go", graph_allowed)
+        )
+
+    def batch_row(self) -> BatchRow:
+        """What the engine's step_many takes of this run for its next step."""
+        assert self._weights is not None
+        return self.config, self._weights, bool(self._want_detail)
+
     # One step.
 
-    def advance(self, graph_allowed: bool) -> list[Report]:
+    def advance(self, graph_allowed: bool, batched: tuple[StepRecord, float] | None = None) -> list[Report]:
         """Take the step that is due (or end the run): what to report. `graph_allowed`: whether there is time to
-        capture a graph if the step becomes a frame (a step taken by hand, or the last ones, always get one)."""
+        capture a graph if the step becomes a frame (a step taken by hand, or the last ones, always get one).
+        `batched`: the step already taken with other runs' (see `batchable`), and its share of their CPU time."""
         if self._stop:
             return self._end("stopped")
         reports: list[Report] = []
         now = time.monotonic()
-        if self._stream is None:
-            self._stream = self.engine.train(self.config, self.problem, self.curve_x)
+        if not self._started:
+            self._started = True
+            if self.engine.batching is not None:
+                self._weights = Weights(0, self.engine.initial_params(self.config))
             reports.append(self._report())  # started: the web process marks it running (or paused)
         turn: Turn = "go"
         if self.status == "paused":
@@ -135,7 +162,7 @@ class Trainer:
         elif self.config.pace is not None and (self._t == 0 or self._pace_origin[0] == 0.0):
             self._pace_origin = (now, self._t)
         try:
-            reports.extend(self._take(turn, graph_allowed, now))
+            reports.extend(self._take(turn, graph_allowed, now, batched))
         except Exception as error:  # an engine bug must end its run, never the worker
             reports.extend(self._end("failed", f"{type(error).__name__}: {error}"))
         if self._pausing_from is not None and self._captured and not self.ended:
@@ -143,26 +170,33 @@ class Trainer:
             reports.append(self._report())  # paused, after the step it holds on
         return reports
 
-    def _take(self, turn: Turn, graph_allowed: bool, now: float) -> list[Report]:
-        assert self._stream is not None
+    def _capturing(self, turn: Turn, graph_allowed: bool) -> bool:
+        """Whether the next step captures its graph: a frame's, when there is time, and always the first, the last
+        and one taken by hand."""
+        detail = self._want_detail
+        last = self._t + 1 >= self.config.steps
+        return detail is not False and (graph_allowed or turn == "single" or last or detail is None)
+
+    def _take(
+        self, turn: Turn, graph_allowed: bool, now: float, batched: tuple[StepRecord, float] | None
+    ) -> list[Report]:
         if turn == "single" and self._want_detail is False:
             self._want_detail = True  # a step taken by hand while paused is always shown, graph and all
-        last = self._t + 1 >= self.config.steps
         detail = self._want_detail
-        cpu = time.thread_time()  # the CPU the step takes, however busy the machine (wall time counts others too)
         graph: Graph | None = None
         trace: BackwardTrace | None = None
-        capturing = detail is not False and (graph_allowed or turn == "single" or last or detail is None)
-        if detail is False:
-            record = self._stream.send(False)
-        elif capturing:
-            record, graph, trace = capture_step(self._stream, detail)
-            if graph is None and self.engine.hand_graph is not None:
-                code = step_code(self.engine.train)
-                graph, trace = self.engine.hand_graph(record, self.problem, self.config, code)
-        else:  # a frame without its graph: the worker has no time to capture one now
-            record = self._stream.send(True)
-        took = self.took = time.thread_time() - cpu
+        capturing = self._capturing(turn, graph_allowed)
+        if batched is not None:
+            record, took = batched
+            capturing = False
+            if self._stream is not None:  # where the generator stands is no longer where the run does
+                self._stream.close()
+                self._stream = None
+        else:
+            cpu = time.thread_time()  # the CPU the step takes, however busy the machine (wall time counts others)
+            record, graph, trace = self._record(detail, capturing)
+            took = time.thread_time() - cpu
+        self.took = took
         self.thinned = detail is not False and not capturing
         # A paused run must hold on a step whose curve and graph were both taken.
         self._captured = detail is not False and capturing
@@ -180,13 +214,33 @@ class Trainer:
         if ran_away(record.loss, self._first_loss):
             return [stepped, *self._end("diverged", divergence_message(record, self._first_loss, self.config.lr))]
         self._t += 1
+        if self._weights is not None:
+            piled = record.grads if self.engine.stores_grads and not self.config.zero_grad else None
+            self._weights = Weights(self._t, record.updated, piled)
         if record.curve is not None:
             self._last_detail = now
         self._want_detail = now - self._last_detail >= self.detail_interval or self._t + 2 >= self.config.steps
         if self._t >= self.config.steps:
-            self._stream.close()
             return [stepped, *self._end("finished")]
         return [stepped]
+
+    def _record(self, detail: bool | None, capturing: bool) -> tuple[StepRecord, Graph | None, BackwardTrace | None]:
+        """Take one step with the engine's generator: its record, and its graph when `capturing`."""
+        send = detail
+        if self._stream is None:  # the first step, or the first alone after steps taken in batches
+            batching = self.engine.batching
+            if batching is not None and self._weights is not None:
+                self._stream = batching.resume(self.config, self.problem, self.curve_x, self._weights)
+            else:
+                self._stream = self.engine.train(self.config, self.problem, self.curve_x)
+            send = None  # a generator's first send; its record carries the curve
+        if not capturing:  # with its curve or not: a frame without its graph when there is no time for one
+            return self._stream.send(send), None, None
+        record, graph, trace = capture_step(self._stream, send)
+        if graph is None and self.engine.hand_graph is not None:
+            code = step_code(self.engine.train)
+            graph, trace = self.engine.hand_graph(record, self.problem, self.config, code)
+        return record, graph, trace
 
     def _stepped(self, record: StepRecord, graph: Graph | None, trace: BackwardTrace | None) -> Stepped:
         if graph is None:
