@@ -3,6 +3,8 @@
 from datetime import datetime
 from typing import cast
 
+import numpy as np
+
 from app.engines.base import StepRecord
 from app.graph.model import GraphNow
 from app.protocol import Frame, GraphShape, PresenterMessage, RunSummary, Series, Snapshot, StatusMessage
@@ -50,8 +52,16 @@ def summary(run: AnyRun) -> RunSummary:
     }
 
 
-def _curve(run: AnyRun) -> list[float]:
-    return run.curve.tolist() if run.curve is not None else []
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def curve_numbers(curve: np.ndarray | None) -> list[float]:
+    """A prediction curve at float32's precision (7 significant digits, more than a chart draws), numbers past
+    float32's range at its largest (off any chart, and never a null): a float32 array, which orjson writes with
+    float32's shortest digits, half the bytes and half the compression time of float64's in every frame."""
+    if curve is None:
+        return []
+    return cast("list[float]", np.clip(curve, -FLOAT32_MAX, FLOAT32_MAX).astype(np.float32))
 
 
 def snapshot(run: AnyRun, since: int, record: StepRecord | None, graph: GraphNow | None = None) -> Snapshot:
@@ -72,7 +82,7 @@ def snapshot(run: AnyRun, since: int, record: StepRecord | None, graph: GraphNow
         "loss": run.history.losses(since, upto),
         "step": upto - 1,
         **_weights(run, record),  # type: ignore[typeddict-item]
-        "curve": _curve(run),
+        "curve": curve_numbers(run.curve),
         "graph": shape,
         "graph_values": values,
         "presenter": run.presenter,
@@ -101,7 +111,7 @@ def frame(
         "loss": run.history.losses(start, record.step + 1),
         "step": record.step,
         **_weights(run, record),  # type: ignore[typeddict-item]
-        "curve": _curve(run),
+        "curve": curve_numbers(run.curve),
         "rate": rate,
         "graph_values": values if with_values else None,
         "thinned": run.thinned,

@@ -14,8 +14,8 @@ from app.runs.stored import AnyRun
 
 
 def dumps(message: object) -> str:
-    """A message as JSON text (orjson: fast, and never writes NaN as a bare token)."""
-    return orjson.dumps(message).decode()
+    """A message as JSON text (orjson: fast, and never writes NaN as a bare token; numpy arrays as lists)."""
+    return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
 class Encoded:
@@ -25,7 +25,7 @@ class Encoded:
     __slots__ = ("_text", "data", "frames")
 
     def __init__(self, message: object) -> None:
-        self.data = orjson.dumps(message)
+        self.data = orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY)
         self.frames: dict[Hashable, bytes] = {}
         self._text: str | None = None
 

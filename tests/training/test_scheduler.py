@@ -2,6 +2,7 @@
 every step equal to what each run's own generator gives."""
 
 import dataclasses
+import pickle
 import threading
 from collections.abc import Sequence
 
@@ -94,3 +95,24 @@ def test_paced_runs_on_the_same_data_step_together_and_exactly_as_alone(
     graphs = sum(len(b.graphs) for got in batches.values() for b in got)
     # First and last steps always capture; a share of time for graphs captures more of them, alone.
     assert graphs > 2 * RUNS if graph_share else graphs == 2 * RUNS
+
+
+def test_step_batches_cross_a_process_boundary_whole() -> None:
+    """A step batch pickled for a worker's pipe reads back equal, its record, arrays and graphs included."""
+    record = StepRecord(3, 1.5, (0.1, 0.2), (1.0, 2.0), (0.0, 0.1), np.linspace(0, 1, 5))
+    sent = StepBatch("r", np.array([1.5]), np.array([[0.1, 0.2]]), np.array([[1.0, 2.0]]), record, record.curve)
+    read = pickle.loads(pickle.dumps(sent))
+    assert read.run_id == "r" and read.graphs == ()
+    assert (read.last.step, read.last.loss, read.last.params, read.last.grads, read.last.updated) == (
+        3,
+        1.5,
+        (0.1, 0.2),
+        (1.0, 2.0),
+        (0.0, 0.1),
+    )
+    for got, expected in zip(
+        (read.loss, read.params, read.grads, read.curve, read.last.curve),
+        (sent.loss, sent.params, sent.grads, sent.curve, record.curve),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, expected)
