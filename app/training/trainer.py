@@ -44,6 +44,7 @@ class Trainer:
         self.seq = start.seq  # the run's commands applied so far
         self.ended = False
         self.cost: float | None = None  # seconds per step (without captures), a running average
+        self._plain_measured = False  # whether `cost` is a plain step's yet
         self.thinned = False  # whether the last frame-worthy step went without its graph (no time for it)
         self.capture_time = 0.0  # seconds the last step spent capturing its graph (0: none captured)
         self.took = 0.0  # seconds of CPU the last step took, its capture included
@@ -174,8 +175,9 @@ class Trainer:
         """Whether the next step captures its graph: a frame's, when there is time, and always the first, the last
         and one taken by hand."""
         detail = self._want_detail
-        last = self._t + 1 >= self.config.steps
-        return detail is not False and (graph_allowed or turn == "single" or last or detail is None)
+        if detail is False:
+            return False
+        return graph_allowed or detail is None or turn == "single" or self._t + 1 >= self.config.steps
 
     def _take(
         self, turn: Turn, graph_allowed: bool, now: float, batched: tuple[StepRecord, float] | None
@@ -202,9 +204,10 @@ class Trainer:
         self._captured = detail is not False and capturing
         self.capture_time = took if capturing else 0.0
         # The cost that admission counts is a plain step's (graphs have a budget of their own); until one is
-        # measured, a captured step's stands in for it.
-        if self.cost is None:
+        # measured, a captured step's stands in for it (an upper bound: the first plain step replaces it).
+        if self.cost is None or (not capturing and not self._plain_measured):
             self.cost = took
+            self._plain_measured = not capturing
         elif not capturing:
             self.cost += COST_WEIGHT * (took - self.cost)
         if not finite(record):  # never recorded: a step that is not a number shows nothing

@@ -7,7 +7,7 @@ import pytest
 
 from app.run_config import RunConfig
 from app.training.messages import Command, Start, StatusReport, Stepped
-from app.training.trainer import Trainer
+from app.training.trainer import COST_WEIGHT, Trainer
 
 
 def trainer(**fields: object) -> Trainer:
@@ -119,3 +119,18 @@ def test_the_run_ends_finished_after_its_last_step_with_its_cost_measured() -> N
         steps += [report.record.step for report in stepped(run.advance(True))]
     assert steps == [0, 1, 2, 3, 4] and run.status == "finished"
     assert run.report().cost is not None and run.report().cost > 0  # type: ignore[operator]
+
+
+def test_the_first_plain_step_replaces_the_captured_steps_stand_in_cost() -> None:
+    """A captured first step's cost stands in until a step without a graph is measured, which replaces it whole
+    (a graph costs several steps: averaging it away would keep the run asking too much for seconds)."""
+    run = trainer(engine="torch-autograd", steps=100)
+    run.advance(True)  # the first step, captured
+    captured_cost = run.cost
+    run.advance(False)  # a frame without its graph: a plain step
+    plain = run.took
+    assert run.cost == plain and captured_cost is not None and plain < captured_cost
+    run.advance(True)  # captured again: the cost stays a plain step's
+    assert run.cost == plain
+    run.advance(False)
+    assert run.cost == pytest.approx(plain + COST_WEIGHT * (run.took - plain))
