@@ -32,6 +32,7 @@ class Serialized(Encoded):
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        self.compress = True
         self.frames = {}
         self._text = None
 

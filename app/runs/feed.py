@@ -141,7 +141,8 @@ class Feed:
             start = self._sent
             # A run the server stopped reads `interrupted`, as the store keeps it, not `stopped`.
             shown: RunStatus | None = "interrupted" if interrupted is not None else None
-            frame = Encoded(messages.frame(self.run, start, record, rate, changed, graph, shown, fresh))
+            body = messages.frame(self.run, start, record, rate, changed, graph, shown, fresh)
+            frame = Encoded(body, shared=len(self.viewers) > 1)
             self._graph = graph
             self._record = record
             offers.append(lambda viewer: viewer.offer_frame(start, record, rate, frame))

@@ -184,7 +184,7 @@ class Training:
         measuring = {
             kind(run.config)
             for w in loads
-            for run in w.runs.values()
+            for run in list(w.runs.values())  # its reader thread removes the runs that end
             if run.status == "running" and not self.costs.known(run.config)  # a paused one measures nothing
         }
         # The runs held when a worker fell behind go on first, each on its own worker (its engine is there).

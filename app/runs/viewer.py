@@ -18,14 +18,22 @@ def dumps(message: object) -> str:
     return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
+# Bytes past which a message for one socket alone is compressed all the same (a frame with its graph's values).
+COMPRESS_ALONE = 8192
+
+
 class Encoded:
     """A message serialized once for every viewer: its JSON as UTF-8 bytes, as text, and as the transport frames
-    it (kept by the transport, one per way of framing, so each too is made once)."""
+    it (kept by the transport, one per way of framing, so each too is made once). `shared`: whether several
+    sockets get it. A small message for one socket goes out uncompressed (per-message deflate lets each message
+    choose): compressing a run's frame for its one viewer costs the event loop as much as the rest of the frame,
+    for a kilobyte saved, and a class of watched runs sends thousands a second."""
 
-    __slots__ = ("_text", "data", "frames")
+    __slots__ = ("_text", "compress", "data", "frames")
 
-    def __init__(self, message: object) -> None:
+    def __init__(self, message: object, shared: bool = True) -> None:
         self.data = orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY)
+        self.compress = shared or len(self.data) > COMPRESS_ALONE
         self.frames: dict[Hashable, bytes] = {}
         self._text: str | None = None
 

@@ -45,8 +45,10 @@ def framing(extensions: list[Any]) -> Hashable | None:
 
 
 def text_frame(message: Encoded, key: Hashable, extensions: list[Any]) -> bytes:
-    """The message as one final, unmasked text frame, framed as `key` says: made by the first socket that needs
-    it, then the same bytes for every socket with the same key."""
+    """The message as one final, unmasked text frame, framed as `key` says (or plain, if the message is not to be
+    compressed): made by the first socket that needs it, then the same bytes for every socket with the same key."""
+    if not message.compress:
+        key, extensions = PLAIN, []
     frame = message.frames.get(key)
     if frame is None:
         frame = message.frames[key] = Frame(Opcode.TEXT, message.data).serialize(mask=False, extensions=extensions)

@@ -349,6 +349,28 @@ def test_a_viewer_that_keeps_up_is_written_to_straight_from_the_publisher(driver
         assert losses_received(sent) == run.history.losses(0, 12)
         assert [(m["type"], m["final"]) for m in rest] == [("status", True)]
     assert all(a is b for a, b in zip(sockets[0].sent[1:], sockets[1].sent[1:], strict=True))
+    assert all(message.compress for message in sockets[0].sent[1:]), "two viewers share each frame: compressed"
+
+
+def test_a_frame_for_one_viewer_is_marked_to_go_uncompressed(driver: Driver) -> None:
+    """A run watched by one viewer (a student's own run) has its small frames sent plain; when a second viewer
+    joins, its frames are shared and compressed again."""
+    run = driver.run
+
+    async def scenario() -> tuple[Socket, Socket]:
+        feed = Feed(run, NEVER)
+        alone, joining = Socket(), Socket()
+        feed.join(since=0, write_now=alone.write_now)
+        driver.steps(3)
+        feed.publish()
+        feed.join(since=0, write_now=joining.write_now)
+        driver.steps(3)
+        feed.publish()
+        return alone, joining
+
+    alone, joining = asyncio.run(scenario())
+    assert [message.compress for message in alone.sent] == [True, False, True]  # snapshot, alone, shared
+    assert joining.sent[-1] is alone.sent[-1]
 
 
 def test_a_viewer_that_falls_behind_waits_merges_and_catches_up_in_order(driver: Driver) -> None:

@@ -22,7 +22,7 @@ from websockets.protocol import State
 from websockets.streams import StreamReader
 
 from app.config import Settings
-from app.runs.viewer import Encoded
+from app.runs.viewer import COMPRESS_ALONE, Encoded
 from app.web.socket_writer import PLAIN, SocketWriter, framing, text_frame
 
 WaitUntil = Callable[..., None]
@@ -186,20 +186,43 @@ def read_compressed(port: int, path: str) -> tuple[str, list[tuple[int, bytes]]]
                 return head.decode(), frames
 
 
-def test_compressed_frames_are_a_fraction_of_the_json_and_each_inflates_alone(server: Any) -> None:
-    """Offered per-message deflate, the server takes it without context takeover; every message arrives as one
-    compressed text frame that a fresh decompressor inflates to protocol JSON, far smaller than the JSON."""
+def inflated(first: int, body: bytes) -> bytes:
+    """A message's payload as JSON bytes: inflated by a fresh decompressor when RSV1 says it is compressed."""
+    return zlib.decompressobj(-12).decompress(body + b"\x00\x00\xff\xff") if first & 0x40 else body
+
+
+def test_a_lone_viewers_small_frames_come_plain_and_the_rest_compressed(server: Any) -> None:
+    """Offered per-message deflate, the server takes it without context takeover. A run's frames for its one
+    viewer, small, come as plain text frames (RSV1 clear: per message, compression is the sender's choice); the
+    snapshot and the final status come compressed, each inflating alone, far smaller than their JSON."""
     run_id = start_run(server, steps=300, pace=600)
     head, frames = read_compressed(server.port, f"/ws/runs/{run_id}")
     assert head.startswith("HTTP/1.1 101") and "server_no_context_takeover" in head
     texts = [(first, body) for first, body in frames if first & 0x0F == 0x1]
-    assert len(texts) >= 5 and all(first == 0b1100_0001 for first, _ in texts)
-    inflated = [zlib.decompressobj(-12).decompress(body + b"\x00\x00\xff\xff") for _, body in texts]
-    received = [json.loads(data) for data in inflated]
+    received = [json.loads(inflated(first, body)) for first, body in texts]
     assert [m["type"] for m in received[:2]] == ["snapshot", "frame"] and received[-1]["final"] is True
     with httpx.Client(timeout=10) as client:
         assert losses(received) == client.get(f"{server.http}/api/runs/{run_id}/history").json()["loss"]
-    assert sum(len(body) for _, body in texts) < sum(len(data) for data in inflated) / 2
+    kinds = {message["type"]: first for message, (first, _) in zip(received, texts, strict=True)}
+    assert kinds == {"snapshot": 0b1100_0001, "frame": 0b1000_0001, "status": 0b1100_0001}
+    small = [len(body) for (first, body), m in zip(texts, received, strict=True) if m["type"] == "frame"]
+    assert len(small) >= 5 and max(small) <= COMPRESS_ALONE
+    snapshot_first, snapshot_body = texts[0]
+    assert len(snapshot_body) < len(inflated(snapshot_first, snapshot_body)) / 2
+
+
+def test_only_messages_for_one_socket_that_are_small_go_plain() -> None:
+    """Compressed: a message several sockets share, or one larger than COMPRESS_ALONE; plain: a small one for one
+    socket. Either way the frame reads back as the JSON."""
+    extension = deflate()
+    key = framing([extension])
+    small = {"type": "frame", "loss": [0.5] * 10}
+    large = {"type": "frame", "curve": [1 / (i + 1) for i in range(2000)]}
+    for body, shared, compressed in [(small, True, True), (small, False, False), (large, False, True)]:
+        message = Encoded(body, shared=shared)
+        first, data = payload(text_frame(message, key, [extension]))
+        assert bool(first & 0x40) == compressed
+        assert inflated(first, data) == message.data
 
 
 class GoneTransport:
