@@ -23,7 +23,7 @@ class FeedFailed(RuntimeError):
 
 
 RATE_WINDOW = 1.0  # seconds of progress that the steps-per-second figure averages over
-SLICE = 100  # viewers offered a message between two turns of the event loop
+SLICE = 250  # viewers offered a message between two turns of the event loop (a few milliseconds of writes)
 LARGE_SNAPSHOT = 20_000  # losses in a snapshot that is built in a thread (~2 ms of work on this machine)
 
 
