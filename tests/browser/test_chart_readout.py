@@ -129,7 +129,8 @@ def test_the_fit_and_gradient_charts_read_out_what_they_draw(page: Page, server_
     assert abs(found["x"] - 1.0) < 0.05 and found["weights"] == info["params"]
     a, b, c, d = (info["params"][name] for name in "abcd")
     x = found["x"]
-    assert found["model"] == pytest.approx(a + b * x + c * x**2 + d * x**3, rel=1e-9)
+    # The curve travels at float32's precision (docs/protocol.md): within float32's rounding of the model's value.
+    assert found["model"] == pytest.approx(a + b * x + c * x**2 + d * x**3, rel=2**-23)
     assert found["loss"] == history["loss"][STEPS - 1]
     expect(page.locator("#fit-chart .chart-readout")).to_contain_text("model")
 

@@ -268,8 +268,10 @@ def test_a_dynamic_net_replays_each_step_with_the_shape_its_graph_had(
     frames = api.get(f"/api/runs/{run_id}/export")["graph_frames"]
     assert len({frame["signature"] for frame in frames}) >= 2
     open_replay(page, server_url, run_id)
+    # Which steps were captured depends on the machine's timing: seek five kept graphs, then one of another shape.
+    other = next(frame for frame in frames if frame["signature"] != frames[1]["signature"])
     seen = set()
-    for frame in frames[1:7]:
+    for frame in [*frames[1:6], other]:
         seek(page, frame["step"])
         answer = api.get(f"/api/runs/{run_id}/graph?step={frame['step']}")
         assert answer["values"] == frame and answer["shape"]["signature"] == frame["signature"]
