@@ -147,8 +147,10 @@ class Scheduler:
         behind = bool(self._paced) and self._paced[0].key < now - BEHIND
         allowed = not behind and self._budget.allows(now, trainer.watched)
         if trainer.batchable(allowed):
-            self._step_together([entry, *self._companions(trainer, now, behind)], now)
-            return
+            companions = self._companions(trainer, now, behind)
+            if companions:  # alone, a run steps with its own generator: quicker than a batch of one
+                self._step_together([entry, *companions], now)
+                return
         self._count(entry, now)
         self._gather(trainer.advance(allowed))
         if trainer.capture_time:

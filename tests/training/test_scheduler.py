@@ -116,3 +116,15 @@ def test_step_batches_cross_a_process_boundary_whole() -> None:
         strict=True,
     ):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_a_run_alone_steps_with_its_own_generator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full-speed run with no other run to join takes no batch of one (slower than its generator), and its
+    steps are its generator's."""
+    sizes: list[int] = []
+    monkeypatch.setitem(ENGINES, "torch-autograd-counted", counted_engine(sizes))
+    config = RunConfig(engine="torch-autograd", steps=STEPS, seed=1)
+    batches, ended = train_together([config], 0.0)
+    assert ended == ["finished"] and sizes == []
+    expected = list(TORCH_AUTOGRAD.train(config, TORCH_AUTOGRAD.make_problem(config), np.zeros(1)))
+    np.testing.assert_array_equal(np.concatenate([b.loss for b in batches["r0"]]), [r.loss for r in expected])
