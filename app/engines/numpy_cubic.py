@@ -2,20 +2,23 @@
 
 import numpy as np
 
-from app.engines.base import EngineSpec, StepRecord, StepStream
+from app.engines.base import Batching, EngineSpec, StepRecord, StepStream, Weights
+from app.engines.numpy_cubic_many import step_many
 from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
 from app.graph.hand_graph import hand_graph
 from app.run_config import RunConfig
 
 
-def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
-    """Yield one record per step of plain gradient descent, exactly as the lecture writes it."""
+def train(config: RunConfig, problem: Problem, curve_x: Array, start: Weights | None = None) -> StepStream:
+    """Yield one record per step of plain gradient descent, exactly as the lecture writes it. `start`: go on from
+    where a run stands instead of its first step."""
     x, y = problem.x, problem.y
-    a, b, c, d = (np.dtype(config.dtype).type(w) for w in initial_cubic(config))
+    start = start or Weights(0, initial_cubic(config))
+    a, b, c, d = (np.dtype(config.dtype).type(w) for w in start.params)
     learning_rate = config.lr
     scale = 1.0 if config.reduction == "sum" else 1.0 / x.size
     detail: bool | None = True
-    for t in range(config.steps):
+    for t in range(start.step, config.steps):
         # Forward pass: compute predicted y = a + b x + c x^2 + d x^3
         y_pred = a + b * x + c * x**2 + d * x**3
 
@@ -56,4 +59,5 @@ ENGINE = EngineSpec(
     train=train,
     stores_grads=False,
     hand_graph=hand_graph,
+    batching=Batching(step_many=step_many, resume=train),
 )

@@ -1,17 +1,14 @@
 """The torch-autograd step for many runs on the same data at once: the engine's own operations, one row a run."""
 
-from collections.abc import Sequence
-
-import numpy as np
 import torch
 
-from app.engines.base import StepRecord, Weights
-from app.engines.problem import Array, Problem, cubic
+from app.engines.base import StepRecord
+from app.engines.many import Rows, cubic_records
+from app.engines.problem import Array, Problem
 from app.engines.torch_common import DTYPES, data_tensors
-from app.run_config import RunConfig
 
 
-def step_many(problem: Problem, rows: Sequence[tuple[RunConfig, Weights, bool]], curve_x: Array) -> list[StepRecord]:
+def step_many(problem: Problem, rows: Rows, curve_x: Array) -> list[StepRecord]:
     """One step of every row's run, as torch_autograd.train takes it: each weight a column (one row a run) that
     broadcasts over x as the scalar weight does, every row's loss summed for one backward pass (each row's gradient
     is its own loss's), and the update under no_grad. Element by element and row by row the operations are the
@@ -39,27 +36,4 @@ def step_many(problem: Problem, rows: Sequence[tuple[RunConfig, Weights, bool]],
         learning_rate = torch.tensor([[config.lr] for config in configs], dtype=dtype)
         updated = params - learning_rate * grads
 
-    before, after = params.tolist(), updated.tolist()
-    curves = _curves(after, [want for _, _, want in rows], curve_x)
-    losses, gradients = loss.tolist(), grads.tolist()
-    return [
-        StepRecord(
-            step=weights.step,
-            loss=losses[i],
-            params=tuple(before[i]),
-            grads=tuple(gradients[i]),
-            updated=tuple(after[i]),
-            curve=curves.get(i),
-        )
-        for i, (_, weights, _) in enumerate(rows)
-    ]
-
-
-def _curves(after: list[list[float]], wanted: list[bool], curve_x: Array) -> dict[int, Array]:
-    """The prediction curves of the rows that want one, computed together (the same operations as `cubic`)."""
-    rows = [i for i, want in enumerate(wanted) if want]
-    if not rows:
-        return {}
-    columns = np.array([after[i] for i in rows], dtype=np.float64).T[:, :, None]  # (4, rows, 1)
-    curves = cubic(tuple(columns), curve_x)
-    return {i: curves[k] for k, i in enumerate(rows)}
+    return cubic_records(rows, params.tolist(), loss.tolist(), grads.tolist(), updated.tolist(), curve_x)
