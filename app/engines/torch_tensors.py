@@ -2,22 +2,25 @@
 
 import torch
 
-from app.engines.base import EngineSpec, StepRecord, StepStream
+from app.engines.base import Batching, EngineSpec, StepRecord, StepStream, Weights
 from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
 from app.engines.torch_common import DTYPES, data_tensors, values
+from app.engines.torch_tensors_many import step_many
 from app.graph.hand_graph import hand_graph
 from app.run_config import RunConfig
 
 
-def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
-    """Yield one record per step of the numpy code written with torch tensors instead of arrays."""
+def train(config: RunConfig, problem: Problem, curve_x: Array, start: Weights | None = None) -> StepStream:
+    """Yield one record per step of the numpy code written with torch tensors instead of arrays. `start`: go on
+    from where a run stands instead of its first step."""
     x, y = data_tensors(problem)
-    a, b, c, d = (torch.tensor(w, dtype=DTYPES[config.dtype]) for w in initial_cubic(config))
+    start = start or Weights(0, initial_cubic(config))
+    a, b, c, d = (torch.tensor(w, dtype=DTYPES[config.dtype]) for w in start.params)
     learning_rate = config.lr
     n = x.numel()
     before = values((a, b, c, d))
     detail: bool | None = True
-    for t in range(config.steps):
+    for t in range(start.step, config.steps):
         # Forward pass: compute predicted y
         y_pred = a + b * x + c * x**2 + d * x**3
 
@@ -61,4 +64,5 @@ ENGINE = EngineSpec(
     train=train,
     stores_grads=False,
     hand_graph=hand_graph,
+    batching=Batching(step_many=step_many, resume=train),
 )

@@ -1,5 +1,5 @@
-"""The engines' batched steps (numpy, torch-autograd) against each engine's own generator: every record equal, bit for
-bit."""
+"""The engines' batched steps (numpy, torch-tensors, torch-autograd) against each engine's own generator: every
+record equal, bit for bit."""
 
 import dataclasses
 
@@ -21,9 +21,10 @@ def numbers(record: StepRecord) -> np.ndarray:
     return np.array((record.step, record.loss, *record.params, *record.grads, *record.updated))
 
 
-def test_the_lectures_numpy_and_autograd_engines_step_in_batches() -> None:
-    """The engines a class starts with by default (numpy) and the lecture's autograd one take batched steps."""
-    assert {"numpy", "torch-autograd"} <= set(BATCHED)
+def test_the_lectures_numpy_tensors_and_autograd_engines_step_in_batches() -> None:
+    """The engines a class starts with by default (numpy), and the lecture's tensors and autograd ones that follow
+    it, take batched steps."""
+    assert {"numpy", "torch-tensors", "torch-autograd"} <= set(BATCHED)
 
 
 def configs(engine: str, dtype: str) -> list[RunConfig]:
