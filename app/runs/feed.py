@@ -84,7 +84,11 @@ class Feed:
                 # Fixed deadlines: the time spent fanning a frame out does not stretch the interval after it.
                 due = max(due + self.interval, loop.time())
                 await asyncio.sleep(due - loop.time())
-                await self._publish_in_slices()
+                if not await self._publish_in_slices() and await self._news_before(due + self.interval):
+                    # Nothing was new at the tick (a paced run's steps arrive with a busy machine's jitter): the
+                    # frame goes out as its step arrives, not a whole interval later, so a run paced at the frame
+                    # rate gets a frame for each of its steps.
+                    await self._publish_in_slices()
         except Exception as error:
             self.fail(error)
         finally:
@@ -106,12 +110,37 @@ class Feed:
             for viewer in list(self.viewers):
                 deliver(viewer)
 
-    async def _publish_in_slices(self) -> None:
+    async def _news_before(self, deadline: float) -> bool:
+        """Wait for the run's next steps or status, until the loop's time `deadline`; whether they came."""
+        if not isinstance(self.run, Run):  # a stored run has no news
+            return False
+        loop = asyncio.get_running_loop()
+        arrived: asyncio.Future[bool] = loop.create_future()
+
+        def wake(news: bool) -> None:
+            if not arrived.done():
+                arrived.set_result(news)
+
+        self.run.on_news(functools.partial(loop.call_soon_threadsafe, wake, True))
+        timer = loop.call_at(deadline, wake, False)
+        try:
+            if self.run.status != self._status or self._has_steps():  # came before the callback was in place
+                return True
+            return await arrived
+        finally:
+            timer.cancel()
+            self.run.on_news(None)
+
+    def _has_steps(self) -> bool:
+        record = self.run.latest
+        return record is not None and record.step + 1 > self._sent
+
+    async def _publish_in_slices(self) -> bool:
         """Offer every viewer what is new, a slice of viewers at a time: between slices the event loop serves
-        others (with a thousand viewers, one frame's writes take milliseconds)."""
+        others (with a thousand viewers, one frame's writes take milliseconds). Whether anything was new."""
         deliver = self._news()
         if deliver is None:
-            return
+            return False
         viewers = list(self.viewers)
         for start in range(0, len(viewers), SLICE):
             if start:
@@ -123,6 +152,7 @@ class Feed:
                     raise
             for viewer in viewers[start : start + SLICE]:
                 deliver(viewer)
+        return True
 
     def _news(self, interrupted: str | None = None) -> Callable[[Viewer], None] | None:
         """What is new since the last frame (one frame with the new losses, the lecturer's view, a change of

@@ -90,6 +90,7 @@ class Run:
         self._watched = False
         self._stop_message: str | None = None  # why a stop came (an abandoned run's is said by the server)
         self._on_change: Callable[[], None] | None = None
+        self._on_news: Callable[[], object] | None = None  # once, at the next steps or status (a waiting feed)
 
     # What readers see: one consistent state.
 
@@ -219,6 +220,11 @@ class Run:
         run's status changes or it asks for a worker."""
         self._on_change = callback
 
+    def on_news(self, callback: Callable[[], object] | None) -> None:
+        """Call `callback` once (in the thread that reads the worker: it must not block) when the run's next steps
+        or status arrive; None: not any more."""
+        self._on_news = callback
+
     def place(self, steer: Steer) -> bool:
         """A worker takes the run: it is running (or stays paused) from now on. False if it ended meanwhile."""
         with self._cond:
@@ -303,6 +309,7 @@ class Run:
         self.history.extend(steps.loss, steps.params, steps.grads)  # before `now`: `latest`'s steps are recorded
         now = self.now
         self.now = replace(now, latest=steps.last, curve=steps.curve if steps.curve is not None else now.curve)
+        self._news()
 
     def _keep_graph(self, graph: Graphed) -> None:
         if graph.shape is not None:
@@ -352,6 +359,12 @@ class Run:
     def _publish(self, **changes: Any) -> None:
         self.now = replace(self.now, **changes)
         self._cond.notify_all()
+        self._news()
+
+    def _news(self) -> None:
+        callback, self._on_news = self._on_news, None
+        if callback is not None:
+            callback()
 
     def _end(self, status: RunStatus, message: str | None = None) -> None:
         self._pausing = False

@@ -635,3 +635,38 @@ def test_a_feed_that_cannot_make_a_frame_ends_its_viewers_streams_with_the_error
     assert len(errors) == 2 and all(run.id in str(error) for error in errors)
     logged = [record for record in caplog.records if record.name == "app.runs.feed"]
     assert len(logged) == 1 and run.id in logged[0].getMessage() and logged[0].exc_info is not None
+
+
+def test_a_step_that_arrives_after_an_empty_tick_is_framed_as_it_arrives(driver: Driver) -> None:
+    """A tick that finds nothing new waits for the run's next step and frames it when it lands, not a whole
+    interval later: a run paced at the frame rate, whose steps arrive with jitter, gets a frame for each step."""
+    run = driver.run
+    driver.steps(1)
+    feed = Feed(run, interval=2.0)  # ticks at 2 s and 4 s; the step lands at 2.5 s
+
+    async def scenario() -> tuple[list[Message], list[float], float]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        viewer = feed.join(0)
+        received: list[Message] = []
+        times: list[float] = []
+
+        async def land_step() -> float:
+            await asyncio.sleep(2.5)
+            sent = loop.time() - started
+            await asyncio.to_thread(driver.steps, 1)  # from another thread, as the worker's reader reports it
+            return sent
+
+        landing = asyncio.create_task(land_step())
+        async for message in viewer.messages():
+            received.append(json.loads(message.data))
+            times.append(loop.time() - started)
+            if len(received) == 2:
+                break
+        feed.leave(viewer)
+        return received, times, await landing
+
+    received, times, landed = asyncio.run(scenario())
+    assert [m["type"] for m in received] == ["snapshot", "frame"]
+    assert received[1]["from"] == 1 and received[1]["step"] == 1
+    assert landed <= times[1] < 4.0, "the frame waited for the next tick"
