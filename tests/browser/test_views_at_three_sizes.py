@@ -40,6 +40,32 @@ def page_width(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
+# Each visible button of a panel that lies over one of its drawings (a chart's canvas or the graph's svg), or
+# outside the panel's box (cut off by it): "panel: button text".
+COVERED_CONTROLS = """() => {
+  const seen = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 ? r : null; };
+  const meet = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const found = [];
+  for (const panel of document.querySelectorAll(".board > .panel")) {
+    const box = seen(panel);
+    if (!box) continue;
+    const drawings = [...panel.querySelectorAll("canvas, svg.graph-svg")].map(seen).filter(Boolean);
+    for (const button of panel.querySelectorAll("button")) {
+      const r = seen(button);
+      if (!r || button.closest("svg, .graph-inspector, .u-legend")) continue;
+      const cut = r.bottom > box.bottom + 1 || r.right > box.right + 1;
+      if (cut || drawings.some((d) => meet(r, d))) found.push(`${panel.id}: ${button.textContent.trim()}`);
+    }
+  }
+  return found;
+}"""
+
+
+def covered_controls(page: Page) -> list[str]:
+    """The panels' buttons that sit over a drawing or are cut off by their panel."""
+    return list(page.evaluate(COVERED_CONTROLS))
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_each_view_fits_the_width_and_keeps_the_run_in_the_first_screen(
     browser: Browser,
@@ -67,6 +93,7 @@ def test_each_view_fits_the_width_and_keeps_the_run_in_the_first_screen(
         expect(page.locator("#fit-chart")).to_be_in_viewport()
         assert page_width(page) <= width
         shoot(page, f"{size}-running")
+        assert covered_controls(page) == []
         if present:  # keys 1 to 4 are presenter mode's
             page.keyboard.press("4")
             expect(page.locator("#graph")).to_have_class(re.compile(r"\benlarged\b"))

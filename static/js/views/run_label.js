@@ -30,6 +30,9 @@ export function describeListedRun(run) {
  * refreshed with every frame, and rewriting a text node makes the browser lay the page out again.
  */
 export function showKey(element, text) {
-  if (element.textContent !== text) element.textContent = text;
+  if (element.textContent !== text) {
+    element.textContent = text;
+    element.title = text; // whole, where a narrow panel cuts the key short
+  }
   element.hidden = text === "";
 }
