@@ -306,7 +306,11 @@ class Run:
     def _stepped(self, steps: StepBatch) -> None:
         for graph in steps.graphs:
             self._keep_graph(graph)
-        self.history.extend(steps.loss, steps.params, steps.grads)  # before `now`: `latest`'s steps are recorded
+        # Before `now`: `latest`'s steps are recorded.
+        if steps.loss is None:
+            self.history.append(steps.last)
+        else:
+            self.history.extend(*steps.columns())
         now = self.now
         self.now = replace(now, latest=steps.last, curve=steps.curve if steps.curve is not None else now.curve)
         self._news()

@@ -63,12 +63,14 @@ class Graphed:
 @dataclass(frozen=True, slots=True)
 class StepBatch:
     """A run's steps since its last batch, as columns (a full-speed run takes thousands a second: one message, and
-    one copy into the run's history, for all of them), with the last step whole and the graphs captured."""
+    one copy into the run's history, for all of them), with the last step whole and the graphs captured. A batch
+    of one step (a paced run's) has no columns: its `last` is all of it, and goes between processes in a sixth of
+    the time three arrays take."""
 
     run_id: str
-    loss: np.ndarray  # (n,)
-    params: np.ndarray  # (n, weights): the weights each step started from
-    grads: np.ndarray  # (n, weights)
+    loss: np.ndarray | None  # (n,); None: one step, `last`
+    params: np.ndarray | None  # (n, weights): the weights each step started from
+    grads: np.ndarray | None  # (n, weights)
     last: StepRecord  # the last step, its weights after the update and its curve (if it has one) included
     curve: np.ndarray | None  # the newest prediction curve among the steps (None: none carried one)
     graphs: tuple[Graphed, ...] = ()
@@ -78,16 +80,26 @@ class StepBatch:
         way (its fields by name, read back one by one in Python) takes a third longer each way."""
         return StepBatch, (self.run_id, self.loss, self.params, self.grads, self.last, self.curve, self.graphs)
 
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The steps' losses (n,), weights and gradients (n, weights), one row a step."""
+        if self.loss is None or self.params is None or self.grads is None:
+            last = self.last
+            return np.array([last.loss]), np.array([last.params]), np.array([last.grads])
+        return self.loss, self.params, self.grads
+
 
 def batch(steps: Sequence[Stepped]) -> StepBatch:
     """One run's steps (in order, at least one) as one batch."""
-    records = [step.record for step in steps]
-    curve = next((record.curve for record in reversed(records) if record.curve is not None), None)
     graphs = tuple(
         Graphed(step.record.step, step.signature, step.shape, step.values)
         for step in steps
         if step.signature is not None and step.values is not None
     )
+    if len(steps) == 1:
+        record = steps[0].record
+        return StepBatch(steps[0].run_id, None, None, None, record, record.curve, graphs)
+    records = [step.record for step in steps]
+    curve = next((record.curve for record in reversed(records) if record.curve is not None), None)
     return StepBatch(
         steps[0].run_id,
         np.array([record.loss for record in records], dtype=np.float64),

@@ -14,7 +14,7 @@ from app.engines.base import Batching, StepRecord, Weights
 from app.engines.problem import Array, Problem
 from app.run_config import RunConfig
 from app.training.channel import queue_pair
-from app.training.messages import Shutdown, Start, StatusReport, StepBatch
+from app.training.messages import Shutdown, Start, StatusReport, StepBatch, Stepped, batch
 from app.training.scheduler import serve
 
 RUNS = 16
@@ -87,9 +87,9 @@ def test_paced_runs_on_the_same_data_step_together_and_exactly_as_alone(
     for i, config in enumerate(configs):
         expected = list(TORCH_AUTOGRAD.train(config, TORCH_AUTOGRAD.make_problem(config), np.zeros(1)))
         got = batches[f"r{i}"]
-        np.testing.assert_array_equal(np.concatenate([b.loss for b in got]), [r.loss for r in expected])
-        np.testing.assert_array_equal(np.concatenate([b.params for b in got]), [r.params for r in expected])
-        np.testing.assert_array_equal(np.concatenate([b.grads for b in got]), [r.grads for r in expected])
+        np.testing.assert_array_equal(np.concatenate([b.columns()[0] for b in got]), [r.loss for r in expected])
+        np.testing.assert_array_equal(np.concatenate([b.columns()[1] for b in got]), [r.params for r in expected])
+        np.testing.assert_array_equal(np.concatenate([b.columns()[2] for b in got]), [r.grads for r in expected])
         assert got[-1].last.updated == expected[-1].updated
     assert max(sizes) > RUNS // 2, f"batch sizes: {sorted(set(sizes))}"
     graphs = sum(len(b.graphs) for got in batches.values() for b in got)
@@ -118,6 +118,18 @@ def test_step_batches_cross_a_process_boundary_whole() -> None:
         np.testing.assert_array_equal(got, expected)
 
 
+def test_a_batch_of_one_step_carries_its_record_alone_and_gives_the_same_columns() -> None:
+    """A paced run's batch of one step goes as its record alone (no arrays to pickle), and reads back as the
+    columns a batch of several steps has."""
+    records = [StepRecord(i, 1.5 + i, (0.1 * i, 0.2), (1.0, 2.0 * i), (0.0, 0.1), None) for i in range(3)]
+    alone = batch([Stepped("r", records[0])])
+    assert alone.loss is None and alone.params is None and alone.grads is None
+    read = pickle.loads(pickle.dumps(alone))
+    several = batch([Stepped("r", record) for record in records])
+    for got, expected in zip(read.columns(), several.columns(), strict=True):
+        np.testing.assert_array_equal(got, expected[:1])
+
+
 def test_a_run_alone_steps_with_its_own_generator(monkeypatch: pytest.MonkeyPatch) -> None:
     """A full-speed run with no other run to join takes no batch of one (slower than its generator), and its
     steps are its generator's."""
@@ -127,4 +139,4 @@ def test_a_run_alone_steps_with_its_own_generator(monkeypatch: pytest.MonkeyPatc
     batches, ended = train_together([config], 0.0)
     assert ended == ["finished"] and sizes == []
     expected = list(TORCH_AUTOGRAD.train(config, TORCH_AUTOGRAD.make_problem(config), np.zeros(1)))
-    np.testing.assert_array_equal(np.concatenate([b.loss for b in batches["r0"]]), [r.loss for r in expected])
+    np.testing.assert_array_equal(np.concatenate([b.columns()[0] for b in batches["r0"]]), [r.loss for r in expected])
