@@ -52,9 +52,11 @@ def test_offline_page_draws_a_run_live(
     page.goto(server_url)
     run_id = start_run(page, steps=3000, pace=600)
 
-    # Both charts draw again and again as frames arrive, and what they report having drawn grows.
-    points = wait_for_attribute_above(page, "#loss-chart", "data-points", 0)
-    wait_for_attribute_above(page, "#loss-chart", "data-points", points)
+    # Both charts draw again and again as frames arrive, and the steps they report having drawn grow (the loss
+    # chart's drawn points stop growing at about two a pixel, soon in a run of 600 steps/s).
+    wait_for_attribute_above(page, "#loss-chart", "data-points", 0)
+    losses = wait_for_attribute_above(page, "#loss-chart", "data-losses", 0)
+    wait_for_attribute_above(page, "#loss-chart", "data-losses", losses)
     fit_step = wait_for_attribute_above(page, "#fit-chart", "data-step", 0)
     wait_for_attribute_above(page, "#fit-chart", "data-step", fit_step)
     assert number_attribute(page.locator("#fit-chart"), "data-points") > 500  # the data's dots, and lines
