@@ -21,8 +21,10 @@ kind, runs, repeats, frozen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), s
 if kind == "web":
     import app.main
 else:
-    import app.training.warm
-if frozen:
+    import app.training.warm  # freezes what the fork server holds, as it does for the workers
+gc.unfreeze()
+if frozen:  # as app/__main__.py and app/training/warm.py do
+    gc.collect()
     gc.freeze()
 from app.run_config import RunConfig
 from app.training.messages import Start
