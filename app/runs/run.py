@@ -221,8 +221,8 @@ class Run:
         self._on_change = callback
 
     def on_news(self, callback: Callable[[], object] | None) -> None:
-        """Call `callback` once (in the thread that reads the worker: it must not block) when the run's next steps
-        or status arrive; None: not any more."""
+        """Call `callback` once (in the thread that brings them, the worker's reader or a command's: it must not
+        block) when the run's next steps or status arrive; None: not any more."""
         self._on_news = callback
 
     def place(self, steer: Steer) -> bool:
