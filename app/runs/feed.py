@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from app.engines.base import StepRecord
 from app.graph.model import GraphNow
 from app.runs import messages
+from app.runs.pacing import FramePacing
 from app.runs.run import ENDED, Run, RunStatus
 from app.runs.stored import AnyRun
 from app.runs.viewer import Encoded, Viewer, WriteNow
@@ -30,9 +31,11 @@ LARGE_SNAPSHOT = 20_000  # losses in a snapshot that is built in a thread (~2 ms
 class Feed:
     """Turns a run's progress into frames for its viewers, while it has any."""
 
-    def __init__(self, run: AnyRun, interval: float) -> None:
+    def __init__(self, run: AnyRun, interval: float, pacing: FramePacing | None = None) -> None:
+        """`pacing`, shared by a hub's feeds, stretches the interval of a feed of few viewers when the loop lags."""
         self.run = run
         self.interval = interval
+        self._pacing = pacing
         self.viewers: set[Viewer] = set()
         self._record: StepRecord | None = None  # the step the last frame ended on
         self._status = run.status
@@ -81,10 +84,14 @@ class Feed:
         due = loop.time()
         try:
             while self.viewers and self._status not in ENDED:
+                pacing = self._pacing
+                interval = self.interval if pacing is None else pacing.interval_for(len(self.viewers))
                 # Fixed deadlines: the time spent fanning a frame out does not stretch the interval after it.
-                due = max(due + self.interval, loop.time())
+                due = max(due + interval, loop.time())
                 await asyncio.sleep(due - loop.time())
-                if not await self._publish_in_slices() and await self._news_before(due + self.interval):
+                if pacing is not None:
+                    pacing.woke(loop.time() - due)
+                if not await self._publish_in_slices() and await self._news_before(due + interval):
                     # Nothing was new at the tick (a paced run's steps arrive with a busy machine's jitter): the
                     # frame goes out as its step arrives, not a whole interval later, so a run paced at the frame
                     # rate gets a frame for each of its steps.
@@ -222,6 +229,7 @@ class Hub:
 
     def __init__(self, frame_rate: float) -> None:
         self.interval = 1.0 / frame_rate
+        self.pacing = FramePacing(self.interval)
         self._feeds: dict[str, Feed] = {}
         self._interrupting: asyncio.Future[None] | None = None
 
@@ -257,7 +265,7 @@ class Hub:
         """A viewer of `run` for the duration of the block; `write_now` sends straight to its socket."""
         feed = self._feeds.get(run.id)
         if feed is None:
-            feed = self._feeds[run.id] = Feed(run, self.interval)
+            feed = self._feeds[run.id] = Feed(run, self.interval, self.pacing)
             if isinstance(run, Run):
                 run.watch(True)  # its worker captures its graphs as often as frames go out
         viewer = feed.join(since, write_now)

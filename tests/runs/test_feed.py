@@ -13,6 +13,7 @@ from app.engines.base import StepStream
 from app.run_config import RunConfig
 from app.runs import messages
 from app.runs.feed import SLICE, Feed, FeedFailed, Hub
+from app.runs.pacing import CROWD, MAX_STRETCH, FramePacing
 from app.runs.run import Run, RunStatus
 from app.runs.viewer import Encoded, Viewer
 from app.storage.records import interrupted_message
@@ -311,6 +312,45 @@ def test_hub_ticks_frames_of_a_live_run_and_forgets_the_feed(make_config: MakeCo
     frames = [m for m in received if m["type"] == "frame"]
     assert 1 <= len(frames) <= elapsed * 20 + 2
     assert received[-1]["status"] == "finished" and received[-1]["final"] is True
+
+
+class PinnedLag(FramePacing):
+    """A loop that lags by `lag` seconds, whatever its ticks measure."""
+
+    def __init__(self, interval: float, lag: float) -> None:
+        super().__init__(interval)
+        self.lag = lag
+
+    def woke(self, late: float) -> None:
+        """Measures nothing: the lag stays pinned."""
+
+
+def test_a_lagging_loop_frames_a_run_of_few_viewers_less_often_and_a_crowds_at_the_frame_rate(
+    make_config: MakeConfig, make_run: MakeRun
+) -> None:
+    """With the loop far behind, a run with one viewer gets at most a frame per MAX_STRETCH intervals, a run with a
+    crowd of viewers the frame rate; both lose none of their losses."""
+    alone, watched = make_run(make_config(steps=120, pace=200)), make_run(make_config(steps=120, pace=200, seed=1))
+    hub = Hub(frame_rate=20)
+    hub.pacing = PinnedLag(hub.interval, lag=10.0)
+
+    async def follow(run: Run) -> list[Message]:
+        async with hub.subscribe(run) as viewer:
+            return await drain(viewer)
+
+    async def scenario() -> tuple[list[Message], list[list[Message]], float]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        single, *crowd = await asyncio.gather(follow(alone), *(follow(watched) for _ in range(CROWD)))
+        return single, crowd, loop.time() - started
+
+    single, crowd, elapsed = asyncio.run(scenario())
+    assert hub.pacing.interval_for(1) == MAX_STRETCH * hub.interval
+    assert hub.pacing.interval_for(CROWD) == hub.interval
+    assert losses_received(single) == alone.history.losses(0, 120)
+    assert all(losses_received(received) == watched.history.losses(0, 120) for received in crowd)
+    frames = [m for m in single if m["type"] == "frame"]
+    assert 1 <= len(frames) <= elapsed * 20 / MAX_STRETCH + 2
 
 
 class Socket:
