@@ -1,6 +1,6 @@
 """The numpy engine's hand-derived backward pass drawn as a graph of the lecture's equations.
 
-There is no autograd to hook: the lecture derives dL/dŷ = 2(ŷ − y), then ∂L/∂a = Σ dL/dŷ, ∂L/∂b = Σ dL/dŷ·x, ...
+There is no autograd to hook: the lecture derives dL/dŷ = 2(ŷ − y) (2(ŷ − y)/n under the mean), then ∂L/∂a = Σ dL/dŷ, ∂L/∂b = Σ dL/dŷ·x, ...
 by hand. This module lays those equations out as the same Graph and BackwardTrace the autograd engines give,
 evaluated at the weights a step used, so a student sees the three engines compute the same numbers.
 """
@@ -42,10 +42,13 @@ def hand_graph(
     grad_y_pred = 2.0 * (y_pred - y) * scale
     sums = {name: float((grad_y_pred * x**power).sum()) for name, power in TERMS}
 
-    loss_text = "L = Σ (ŷ − y)²" if config.reduction == "sum" else "L = mean (ŷ − y)²"
+    summed = config.reduction == "sum"
+    loss_text = "L = Σ (ŷ − y)²" if summed else "L = (1/n) Σ (ŷ − y)²"
+    grad_text = "dL/dŷ = 2(ŷ − y)" if summed else "dL/dŷ = 2(ŷ − y)/n"
     nodes = [
         _node("n0", "HandLoss", "op", loss_text, TensorSummary.of(record.loss), line("loss")),
-        _node("n1", "HandGradYPred", "op", "dL/dŷ = 2(ŷ − y)", TensorSummary.of(y_pred), line("grad_y_pred")),
+        # What the equation computes is dL/dŷ itself, one number a point: its value, and the gradient it passes on.
+        _node("n1", "HandGradYPred", "op", grad_text, TensorSummary.of(grad_y_pred), line("grad_y_pred")),
     ]
     edges = [GraphEdge("n0", "n1", 0)]
     order = ["n0", "n1"]

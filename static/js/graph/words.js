@@ -29,7 +29,7 @@ const DERIVATIVES = {
   LegendrePolynomial3Backward: "the custom Function's backward: d P3(z)/dz = 1.5·(5z² − 1)",
   // numpy and torch-tensors: no autograd, the lecture's equations written out by hand (docs/protocol.md).
   HandLoss: "no backward of its own: dL/dL = 1 starts the chain rule written out by hand",
-  HandGradYPred: "by hand: dL/dŷ = 2(ŷ − y), one number per data point",
+  HandGradYPred: "by hand: dL/dŷ = 2(ŷ − y) (divided by n for the mean), one number per data point",
   HandGradSum: "by hand: ∂L/∂w = Σ dL/dŷ · ∂ŷ/∂w, the chain rule summed over the points",
   Parameter: "a weight updated by hand, w −= η·∂L/∂w: there is no .grad to accumulate into",
 };
