@@ -94,6 +94,17 @@ def default_learning_rate(engine: EngineName, reduction: Reduction, optimizer: O
     return DEFAULT_LEARNING_RATE[reduction] * scale
 
 
+# Where an engine's own source differs from the lecture's defaults, a field left out takes the engine's value:
+# lecture-net is the lecture's network, whose slide uses MSELoss() (the mean); dynamic-net is the tutorial's script,
+# which runs 30000 steps.
+ENGINE_DEFAULTS: dict[str, dict[str, object]] = {"lecture-net": {"reduction": "mean"}, "dynamic-net": {"steps": 30000}}
+
+
+def engine_defaults(engine: object) -> dict[str, object]:
+    """Every field's default for `engine` where it differs from the lecture's (the field's own default)."""
+    return ENGINE_DEFAULTS.get(engine, {}) if isinstance(engine, str) else {}
+
+
 def default_layers() -> list[int | Activation]:
     """One hidden layer of 16 units with tanh: small, and smooth enough to bend into sin(x)."""
     return [16, "tanh"]
@@ -131,14 +142,20 @@ class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [ZERO_GRAD_RULE]})
 
     engine: EngineName = Field("numpy", description="Which implementation trains the cubic.")
-    steps: Whole = Field(2000, gt=0, le=MAX_STEPS, description="Gradient descent steps to take.")
+    steps: Whole = Field(
+        2000, gt=0, le=MAX_STEPS, description="Gradient descent steps to take (dynamic-net: the tutorial's 30000)."
+    )
     # An optional field's bounds go inside its Annotated type: beside a union with null, pydantic would write them
     # as keys no JSON schema reader knows.
     learning_rate: Annotated[float, Field(gt=0), NUMBER_ONLY] | None = Field(
         None,
         description="Step size η; absent means the tutorial's: 1e-6 for the summed loss, 2e-3 for the mean.",
     )
-    reduction: Reduction = Field("sum", description="Squared error summed (the lecture's code) or averaged.")
+    reduction: Reduction = Field(
+        "sum",
+        description="Squared error summed (the lecture's code) or averaged (lecture-net's default: its slide's "
+        "MSELoss()).",
+    )
     seed: Annotated[int, Field(ge=0, le=MAX_SEED), WHOLE_ONLY] | None = Field(
         None, description="Seed of the initial weights; drawn and recorded when absent."
     )
@@ -179,11 +196,14 @@ class RunConfig(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _ignore_unused(cls, data: object) -> object:
-        # Left out before validation: the fields keep their defaults inside (nothing reads them) and dump as null.
+    def _engine_fields(cls, data: object) -> object:
+        # Fields the engine does not read are left out before validation: they keep their defaults inside (nothing
+        # reads them) and dump as null.
         if isinstance(data, dict):
-            unused = unused_fields(data.get("engine", cls.model_fields["engine"].default))
-            return {name: value for name, value in data.items() if name not in unused}
+            engine = data.get("engine", cls.model_fields["engine"].default)
+            unused = unused_fields(engine)
+            kept = {name: value for name, value in data.items() if name not in unused}
+            return {**engine_defaults(engine), **kept}  # a field left out takes the engine's own default
         return data
 
     @field_serializer("target")

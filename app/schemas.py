@@ -1,7 +1,7 @@
 """REST response models (the request model is app.run_config.RunConfig)."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -39,6 +39,12 @@ class EngineInfo(BaseModel):
         default_factory=dict,
         description="The graph leaf (its label) holding each weight whose leaf is not named after it: torch.nn's "
         "a is the leaf 0.bias, b, c and d the leaf 0.weight. A weight not listed is the leaf of its own name.",
+    )
+    defaults: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The config fields this engine defaults to its own value when they are left out, where that "
+        "differs from the field's default: lecture-net's reduction (mean, as its slide's MSELoss()), dynamic-net's "
+        "steps (the tutorial's 30000).",
     )
 
 

@@ -1,6 +1,7 @@
 """RunConfig: the lecture's defaults, filled seed and learning rate, and validation naming the field."""
 
 import math
+import typing
 from typing import Any
 
 import pytest
@@ -8,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.run_config import RunConfig
+from app.run_config import ENGINE_DEFAULTS, EngineName, RunConfig, default_learning_rate, engine_defaults
 
 FEW = settings(max_examples=40, deadline=None)
 
@@ -35,6 +36,29 @@ def test_defaults_are_the_lecture() -> None:
 def test_mean_reduction_defaults_to_the_same_step_size() -> None:
     """reduction='mean' without a learning rate gets 2e-3: the lecture's 1e-6 times its 2000 points."""
     assert RunConfig(reduction="mean").learning_rate == pytest.approx(2e-3, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("engine", "field", "own"), [("lecture-net", "reduction", "mean"), ("dynamic-net", "steps", 30000)]
+)
+def test_an_engine_whose_source_differs_from_the_lecture_fills_a_left_out_field_its_own_way(
+    engine: str, field: str, own: object
+) -> None:
+    """lecture-net's slide uses MSELoss() (the mean), the tutorial's dynamic net runs 30000 steps: left out, the field
+    takes that value (and the rate follows the reduction); given, the field is kept; every other engine keeps the
+    field's own default; a dumped config reads back the same."""
+    config = RunConfig.model_validate({"engine": engine})
+    assert getattr(config, field) == own
+    assert config.lr == default_learning_rate(config.engine, config.reduction, config.optimizer)
+    given = RunConfig.model_validate({"engine": engine, field: RunConfig.model_fields[field].default})
+    assert getattr(given, field) == RunConfig.model_fields[field].default
+    assert RunConfig.model_validate(config.model_dump()) == config
+    assert engine_defaults(engine) == {field: own}
+    others = [name for name in typing.get_args(EngineName) if name not in ENGINE_DEFAULTS]
+    assert others and all(engine_defaults(name) == {} for name in others)
+    for name in others:
+        other = RunConfig.model_validate({"engine": name})
+        assert (other.reduction, other.steps) == ("sum", 2000)
 
 
 def test_explicit_learning_rate_is_kept() -> None:

@@ -69,7 +69,8 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
 
 ENGINE = EngineSpec(
     name="torch-optim",
-    description="torch.optim steps the Linear model: SGD, SGD with momentum, RMSprop (the tutorial's) or Adam.",
+    description="torch.optim steps the Linear model: SGD by default, SGD with momentum, Adam, or RMSprop (the "
+    "tutorial's optim example).",
     param_names=CUBIC_PARAMS,
     initial_params=initial_cubic,
     predict=cubic,

@@ -1,8 +1,9 @@
 """The numpy engine's hand-derived backward pass drawn as a graph of the lecture's equations.
 
-There is no autograd to hook: the lecture derives dL/dŷ = 2(ŷ − y) (2(ŷ − y)/n under the mean), then ∂L/∂a = Σ dL/dŷ, ∂L/∂b = Σ dL/dŷ·x, ...
-by hand. This module lays those equations out as the same Graph and BackwardTrace the autograd engines give,
-evaluated at the weights a step used, so a student sees the three engines compute the same numbers.
+There is no autograd to hook: the lecture derives dL/dŷ = 2(ŷ − y) (2(ŷ − y)/n under the mean), then
+∂L/∂a = Σ dL/dŷ, ∂L/∂b = Σ dL/dŷ·x, ... by hand. This module lays those equations out as the same Graph and
+BackwardTrace the autograd engines give, evaluated at the weights a step used, so a student sees the three engines
+compute the same numbers.
 """
 
 from collections.abc import Sequence

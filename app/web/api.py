@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.engines import ENGINES
 from app.engines.code import CodeLine, step_code
 from app.formula import PRESETS
-from app.run_config import Pace, RunConfig
+from app.run_config import Pace, RunConfig, engine_defaults
 from app.runs import messages
 from app.runs.manager import ClientLimitError, ConfigError
 from app.runs.run import RunStateError
@@ -117,6 +117,7 @@ def engine_infos() -> list[EngineInfo]:
                 for line in step_code(spec.train, spec.param_names)
             ],
             leaves=spec.leaves,
+            defaults=engine_defaults(name),
         )
         for name, spec in ENGINES.items()
     ]

@@ -15,6 +15,7 @@ from app.run_config import (
     Reduction,
     RunConfig,
     default_learning_rate,
+    engine_defaults,
 )
 from app.schemas import Health
 from app.web.deps import TemplatesDep
@@ -61,6 +62,7 @@ def page_context(request: Request) -> dict[str, object]:
         "engines": list(ENGINES.values()),
         # call_default_factory: `layers` has a factory (a fresh list per config), not a plain default.
         "defaults": {name: field.get_default(call_default_factory=True) for name, field in defaults.items()},
+        "engine_defaults": engine_defaults,
         "learning_rates": DEFAULT_LEARNING_RATE,
         "learning_rate_table": learning_rate_table(),
         "layer_rules": layer_rules(),

@@ -1,6 +1,7 @@
 // A run's config in the page's address (`/#config=<JSON>`), so a link can mean "start the same run yourself":
 // opening it fills the form and starts nothing. Only the fields that differ from the server's defaults go in,
 // which keeps the link short enough for a QR code or a chat message.
+import { findEngine } from "./engines.js";
 import { twinConfig } from "./run_config.js";
 
 const PARAM = "config";
@@ -11,12 +12,14 @@ function same(a, b) {
 
 /**
  * The fields of a run's `config` (every field filled in by the server) that someone would have to type to get
- * the same run: those that differ from `defaults` and that its engine reads. A learning rate the server picked
- * is left out (twinConfig), and so is the seed only when the defaults name the same one.
+ * the same run: those that differ from `defaults` (or from its engine's own, `engines[].defaults`) and that its
+ * engine reads. A learning rate the server picked is left out (twinConfig), and so is the seed only when the
+ * defaults name the same one.
  */
 export function sharedConfig(config, defaults, { engines, rates }) {
   const wanted = twinConfig(config, {}, { engines, rates });
-  return Object.fromEntries(Object.entries(wanted).filter(([name, value]) => !same(value, defaults?.[name])));
+  const own = { ...defaults, ...findEngine(engines, config.engine)?.defaults }; // dynamic-net's 30000 steps, ...
+  return Object.fromEntries(Object.entries(wanted).filter(([name, value]) => !same(value, own[name])));
 }
 
 /** The page's absolute address that fills the form with `config` (see sharedConfig). */

@@ -90,6 +90,51 @@ def test_a_config_link_fills_the_form_and_starts_nothing(page: Page, api: AppCli
     assert len(api.get("/api/runs")) == before
 
 
+def test_the_form_takes_each_engines_own_defaults_and_keeps_what_the_user_set(page: Page, server_url: str) -> None:
+    """Choosing dynamic-net shows the tutorial's 30000 steps, lecture-net its slide's mean; back on numpy, the
+    lecture's 2000 and sum; a number of steps the user typed stays whatever the engine."""
+    page.goto(server_url)
+    open_settings(page)
+    steps, mean = page.locator("#steps"), page.locator("input[name=reduction][value=mean]")
+    expect(steps).to_have_value("2000")
+    page.select_option("#engine", "dynamic-net")
+    expect(steps).to_have_value("30000")
+    page.select_option("#engine", "lecture-net")
+    expect(steps).to_have_value("2000")
+    expect(mean).to_be_checked()
+    page.select_option("#engine", "numpy")
+    expect(page.locator("input[name=reduction][value=sum]")).to_be_checked()
+    steps.fill("500")
+    page.select_option("#engine", "dynamic-net")
+    expect(steps).to_have_value("500")
+
+
+@pytest.mark.parametrize("steps", [2000, 30000])
+def test_a_config_link_to_a_dynamic_net_run_gives_its_steps_back(
+    page: Page, api: AppClient, server_url: str, steps: int
+) -> None:
+    """The link leaves out what the engine's own default gives (30000 steps), and keeps 2000, which it does not."""
+    run = api.post("/api/runs", {"engine": "dynamic-net", "steps": steps, "pace": 1, "points": 20})
+    api.post(f"/api/runs/{run['id']}/stop")
+    page.goto(f"{server_url}/#run={run['id']}")
+    expect(page.locator("#status")).to_have_attribute("data-status", "stopped", timeout=15_000)
+    # The engines' defaults may reach the page after the run: the link follows them.
+    page.wait_for_function(
+        """(named) => {
+          const href = document.querySelector("[data-share-config]").href;
+          const shared = JSON.parse(new URLSearchParams(new URL(href).hash.slice(1)).get("config"));
+          return ("steps" in shared) === named;
+        }""",
+        arg=steps != 30000,
+    )
+    href = page.locator("[data-share-config]").get_attribute("href") or ""
+    page.goto(href)
+    page.reload()
+    open_settings(page)
+    expect(page.locator("#engine")).to_have_value("dynamic-net")
+    expect(page.locator("#steps")).to_have_value(str(steps))
+
+
 def test_run_list_filters_and_follows(page: Page, api: AppClient, server_url: str) -> None:
     numpy_run = finished_run(api, engine="numpy")
     torch_run = finished_run(api, engine="torch-tensors")

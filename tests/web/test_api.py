@@ -14,7 +14,7 @@ import pytest
 
 from app.config import Settings
 from app.engines import ENGINES
-from app.run_config import EngineName, RunConfig
+from app.run_config import ENGINE_DEFAULTS, EngineName, RunConfig
 
 if TYPE_CHECKING:
     from tests.conftest import RestRuns
@@ -238,6 +238,7 @@ def test_health_engines_docs_and_openapi(client: httpx.Client) -> None:
     assert engines["dynamic-net"]["param_names"] == ["a", "b", "c", "d", "e"]
     assert all(engine["description"] and engine["model"] and engine["code"] for engine in engines.values())
     assert engines["numpy"]["stores_grads"] is False and engines["torch-autograd"]["stores_grads"] is True
+    assert {name: engine["defaults"] for name, engine in engines.items() if engine["defaults"]} == ENGINE_DEFAULTS
     docs = client.get("/docs")
     assert docs.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
     schema = client.get("/openapi.json").json()

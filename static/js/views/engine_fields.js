@@ -12,6 +12,7 @@ export class EngineFields {
   #layers;
   #rates; // engine -> reduction -> optimizer -> η, the server's default (app/run_config.py)
   #wantsZeroGrad; // the user's last choice, kept while an engine without .grad forces the box on
+  #engine; // the engine the form named last: the fields may still hold its defaults
 
   /** `onSelect(engine)` is told each engine the form names, the first one too. */
   constructor(form, onSelect) {
@@ -67,8 +68,34 @@ export class EngineFields {
       ? "Untick to make the common mistake: backward() adds to .grad, so gradients pile up step after step."
       : `${name} computes fresh gradients every step and keeps none in .grad: there is nothing to forget to zero.`;
 
+    if (this.#engine !== undefined && this.#engine !== name) this.#followDefaults(this.#engine, name);
+    this.#engine = name;
     this.#showDefaultRate();
     this.#onSelect(name);
+  }
+
+  /**
+   * The fields an engine fills in its own way when they are left out (lecture-net's mean, its slide's MSELoss();
+   * dynamic-net's 30000 steps, the tutorial's), over the form's own defaults.
+   */
+  #defaultsOf(name) {
+    const option = [...this.#form.elements.engine.options].find((o) => o.value === name);
+    const reduction = [...this.#form.elements.reduction].find((radio) => radio.defaultChecked)?.value;
+    return { steps: this.#form.elements.steps.defaultValue, reduction, ...JSON.parse(option?.dataset.defaults || "{}") };
+  }
+
+  /** A field still at the last engine's default takes the new engine's; one the user set stays as it is. */
+  #followDefaults(from, to) {
+    const before = this.#defaultsOf(from);
+    const after = this.#defaultsOf(to);
+    const { steps } = this.#form.elements;
+    if (steps.value.trim() === String(before.steps)) steps.value = String(after.steps);
+    const checked = this.#form.querySelector("[name=reduction]:checked");
+    if (checked?.value !== before.reduction || after.reduction === before.reduction) return;
+    const radio = [...this.#form.elements.reduction].find((r) => r.value === after.reduction);
+    if (!radio) return;
+    radio.checked = true;
+    this.#reductionChanged(radio.value); // a typed rate keeps its step size, as when the user switches
   }
 
   /**

@@ -20,7 +20,7 @@ export class ShareBox {
   #parts;
   #configLink;
   #state = null;
-  #shown = { runId: undefined, config: undefined };
+  #shown = { runId: undefined, config: undefined, engines: undefined };
   #requestDraw = oncePerFrame(() => this.#draw());
 
   /** @param {(run: object) => string} configLink the address that fills the form with `run`'s config */
@@ -73,10 +73,12 @@ export class ShareBox {
         shareLink(runId).then((link) => link && runId === this.#shown.runId && this.#showLink(link));
       } else this.#showLink({ url: "", others: [], warning: null });
     }
-    // The config arrives with the run's first RunInfo or snapshot, a moment after the id.
+    // The config arrives with the run's first RunInfo or snapshot, a moment after the id; the engines (what each
+    // reads, its own defaults), which decide what the link leaves out, may arrive after both.
     const config = run?.config ?? null;
-    if (config !== this.#shown.config) {
-      this.#shown.config = config;
+    const engines = this.#state?.engines ?? null;
+    if (config !== this.#shown.config || engines !== this.#shown.engines) {
+      Object.assign(this.#shown, { config, engines });
       const href = config ? this.#configLink(run) : "";
       this.#parts.config.hidden = !config;
       if (config) this.#parts.config.href = href;
