@@ -143,7 +143,11 @@ class RunConfig(BaseModel):
 
     engine: EngineName = Field("numpy", description="Which implementation trains the cubic.")
     steps: Whole = Field(
-        2000, gt=0, le=MAX_STEPS, description="Gradient descent steps to take (dynamic-net: the tutorial's 30000)."
+        2000,
+        gt=0,
+        le=MAX_STEPS,
+        description="Gradient descent steps to take (left out for dynamic-net: the tutorial's 30000, or the "
+        "server's max_steps if lower).",
     )
     # An optional field's bounds go inside its Annotated type: beside a union with null, pydantic would write them
     # as keys no JSON schema reader knows.
@@ -200,10 +204,8 @@ class RunConfig(BaseModel):
         # Fields the engine does not read are left out before validation: they keep their defaults inside (nothing
         # reads them) and dump as null.
         if isinstance(data, dict):
-            engine = data.get("engine", cls.model_fields["engine"].default)
-            unused = unused_fields(engine)
-            kept = {name: value for name, value in data.items() if name not in unused}
-            return {**engine_defaults(engine), **kept}  # a field left out takes the engine's own default
+            unused = unused_fields(data.get("engine", cls.model_fields["engine"].default))
+            return {name: value for name, value in data.items() if name not in unused}
         return data
 
     @field_serializer("target")
@@ -257,6 +259,11 @@ class RunConfig(BaseModel):
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Self:
+        for name, value in engine_defaults(self.engine).items():
+            if name not in self.model_fields_set:
+                # Left out: the engine's own default, still counted as not sent (so a server whose max_steps is
+                # lower takes its most rather than refusing a field nobody typed: RunManager.check_limits).
+                self.__dict__[name] = value
         if self.seed is None:
             self.seed = secrets.randbelow(2**31)
         if self.learning_rate is None:

@@ -124,8 +124,11 @@ class RunManager:
 
     def check_limits(self, config: RunConfig) -> None:
         """Raise ConfigError, naming the field, if the config asks for more than this server allows (a new run
-        and an imported one alike)."""
+        and an imported one alike). Steps the engine chose itself, not sent (dynamic-net's 30000), are brought down
+        to the server's max_steps instead: nobody asked for more."""
         limits = self.settings
+        if config.steps > limits.max_steps and "steps" not in config.model_fields_set:
+            config.steps = limits.max_steps
         if config.steps > limits.max_steps:
             raise ConfigError("steps", f"steps must be at most {limits.max_steps} (the server's max_steps)")
         if config.points > limits.max_points:

@@ -129,3 +129,20 @@ def test_waiting_runs_hold_no_training_slot(hold: str, wait_until: Callable[...,
         wait_until(lambda: all(run.status == "finished" for run in waiting), 20, "the waiting runs to finish")
     finally:
         manager.shutdown()
+
+
+def test_steps_the_engine_chose_itself_are_brought_within_the_limit_and_steps_asked_for_are_refused(
+    manager: RunManager,
+) -> None:
+    """dynamic-net left to its own 30000 steps runs the server's most (500 here) rather than refusing a field nobody
+    sent; 30000 steps asked for are refused naming steps."""
+    chosen = RunConfig.model_validate({"engine": "dynamic-net", "seed": 0, "points": 20})
+    assert chosen.steps == 30000
+    run = manager.create(chosen)
+    try:
+        assert run.config.steps == manager.settings.max_steps == 500
+    finally:
+        run.stop()
+    with pytest.raises(ConfigError) as caught:
+        manager.create(RunConfig.model_validate({"engine": "dynamic-net", "seed": 0, "points": 20, "steps": 30000}))
+    assert caught.value.field == "steps"
