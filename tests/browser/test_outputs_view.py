@@ -40,10 +40,11 @@ def test_lecture_net_draws_predictions_against_targets(page: Page, server_url: s
     page.goto(server_url)
     open_settings(page)
     page.select_option("#engine", "lecture-net")
-    # Its data comes from the seed: no formula to type, and its own default rate.
+    # Its data comes from the seed: no formula to type; its slide's loss (the mean) and its own default rate.
     expect(page.locator("#target")).to_be_hidden()
     expect(page.locator("#controls [data-pairs-hint]")).to_be_visible()
-    expect(page.locator("#learning_rate")).to_have_attribute("placeholder", "1.25e-4")
+    expect(page.locator("input[name=reduction][value=mean]")).to_be_checked()
+    expect(page.locator("#learning_rate")).to_have_attribute("placeholder", "0.25")
     page.fill("#steps", "400")
     page.fill("#pace", "1000")
     page.fill("#seed", "5")
