@@ -114,7 +114,7 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
 
 ENGINE = EngineSpec(
     name="lecture-net",
-    description="the lecture's Sequential(Linear(2, 3), Sigmoid(), Linear(3, 2)) learning a 2-in, 2-out data set.",
+    description="the lecture's Sequential(Linear(2, 3), Sigmoid(), Linear(3, 2)) and MSELoss() on 2-in, 2-out data.",
     param_names=(),
     initial_params=initial_norms,
     train=train,

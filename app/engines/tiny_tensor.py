@@ -1,7 +1,7 @@
 """The lecture's Tensor made real in numpy: overloaded operators cache their inputs, backward() walks them back."""
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
@@ -21,6 +21,7 @@ _tracing = threading.local()  # per thread, like torch's function modes: other r
 
 # Our op names as torch calls the nodes of its graph, so a captured graph can be compared with torch's own.
 TORCH_NAMES = {op: f"{op.capitalize()}Backward0" for op in ("add", "sub", "mul", "div", "neg", "pow", "sum", "mean")}
+ALPHA = {"alpha": 1.0}  # what torch's add and sub keep: the multiplier of their second input
 
 
 def _as_data(value: ArrayLike, like: Data | None = None) -> Data:
@@ -48,6 +49,7 @@ class Tensor:
         op: str = "",
         saved_tensors: tuple["Tensor", ...] = (),
         grad_fns: tuple[GradFn, ...] = (),
+        saved: Mapping[str, "Tensor | float"] | None = None,
     ) -> None:
         self.data = _as_data(data)
         self.grad: Data | None = None
@@ -57,6 +59,9 @@ class Tensor:
         self.op = op
         self.saved_tensors = saved_tensors
         self.grad_fns = grad_fns  # one local derivative per input: the gradient of the output → that input's
+        # What torch's node for the op keeps for its backward, under torch's names (`_saved_self` is "self"): only
+        # what a gradient that is needed reads, where saved_tensors, as on the lecture's slide, caches every input.
+        self.saved = dict(saved or {})
         if op:
             made: Made | None = getattr(_tracing, "made", None)
             if made is not None:
@@ -84,27 +89,33 @@ class Tensor:
 
     def __add__(self, other: Operand) -> "Tensor":
         o = self._other(other)
-        return Tensor(self.data + o.data, op="add", saved_tensors=(self, o), grad_fns=(lambda g: g, lambda g: g))
+        fns = (lambda g: g, lambda g: g)
+        return Tensor(self.data + o.data, op="add", saved_tensors=(self, o), grad_fns=fns, saved=ALPHA)
 
     def __sub__(self, other: Operand) -> "Tensor":
         o = self._other(other)
-        return Tensor(self.data - o.data, op="sub", saved_tensors=(self, o), grad_fns=(lambda g: g, lambda g: -g))
+        fns = (lambda g: g, lambda g: -g)
+        return Tensor(self.data - o.data, op="sub", saved_tensors=(self, o), grad_fns=fns, saved=ALPHA)
 
     def __mul__(self, other: Operand) -> "Tensor":
         o = self._other(other)
         fns = (lambda g: g * o.data, lambda g: g * self.data)
-        return Tensor(self.data * o.data, op="mul", saved_tensors=(self, o), grad_fns=fns)
+        # Each input's gradient reads the other input: kept only for an input whose gradient is needed.
+        saved = {**({"other": o} if self.requires_grad else {}), **({"self": self} if o.requires_grad else {})}
+        return Tensor(self.data * o.data, op="mul", saved_tensors=(self, o), grad_fns=fns, saved=saved)
 
     def __truediv__(self, other: Operand) -> "Tensor":
         o = self._other(other)
         fns = (lambda g: g / o.data, lambda g: -g * self.data / o.data**2)
-        return Tensor(self.data / o.data, op="div", saved_tensors=(self, o), grad_fns=fns)
+        saved = {"other": o, **({"self": self} if o.requires_grad else {})}
+        return Tensor(self.data / o.data, op="div", saved_tensors=(self, o), grad_fns=fns, saved=saved)
 
     def __pow__(self, exponent: float) -> "Tensor":
         k = float(exponent)
         # d(a^k)/da = k·a^(k-1); torch makes k = 0 a zero gradient rather than 0·a^-1 (nan at a = 0).
         fns = (lambda g: g * k * self.data ** (k - 1) if k else np.zeros_like(g),)
-        return Tensor(self.data**exponent, op="pow", saved_tensors=(self,), grad_fns=fns)
+        saved: dict[str, Tensor | float] = {"exponent": k, "self": self}
+        return Tensor(self.data**exponent, op="pow", saved_tensors=(self,), grad_fns=fns, saved=saved)
 
     def __neg__(self) -> "Tensor":
         return Tensor(-self.data, op="neg", saved_tensors=(self,), grad_fns=(lambda g: -g,))
@@ -133,7 +144,8 @@ class Tensor:
     def mean(self) -> "Tensor":
         """The mean of every element, a 0-d tensor."""
         fns = (lambda g: np.broadcast_to(g / self.data.size, self.shape),)
-        return Tensor(self.data.mean(), op="mean", saved_tensors=(self,), grad_fns=fns)
+        saved = {"self_sym_numel": float(self.data.size)}
+        return Tensor(self.data.mean(), op="mean", saved_tensors=(self,), grad_fns=fns, saved=saved)
 
     def backward(self, grad: ArrayLike | None = None) -> None:
         """Add d(self)/dt, times `grad` (1 for a scalar), to the .grad of every tensor t below that requires it."""

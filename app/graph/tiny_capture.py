@@ -26,14 +26,25 @@ def torch_name(tensor: Tensor) -> str:
     return TORCH_NAMES.get(tensor.op, tensor.op) if tensor.saved_tensors else "AccumulateGrad"
 
 
+SUPERSCRIPTS = str.maketrans("0123456789.-", "⁰¹²³⁴⁵⁶⁷⁸⁹·⁻")
+
+
 def constant_label(tensor: Tensor) -> str:
-    """Its name (x, y), the number a Python literal became, or the op that made it from named inputs: pow(x)."""
+    """Its name (x, y), the number a Python literal became, a power of a named input as written (x², x³, as torch's
+    graph labels them), or the op that made it from named inputs: mul(x, y)."""
     if tensor.name:
         return tensor.name
     if not tensor.op and tensor.data.size == 1:
         return f"{tensor.item():g}"
     named = [t.name for t in tensor.saved_tensors if t.name]
+    exponent = tensor.saved.get("exponent")
+    if tensor.op == "pow" and named and isinstance(exponent, float):
+        return named[0] + f"{exponent:g}".translate(SUPERSCRIPTS)
     return f"{tensor.op}({', '.join(named)})" if tensor.op and named else "constant"
+
+
+def _summary(value: Tensor | float) -> TensorSummary:
+    return TensorSummary.of(value.data if isinstance(value, Tensor) else value)
 
 
 class TinyCapture:
@@ -107,7 +118,7 @@ def walk(
         node = queue.popleft()
         source = ids[id(node)]
         if node.saved_tensors:
-            saved = {f"saved_tensors[{i}]": TensorSummary.of(t.data) for i, t in enumerate(node.saved_tensors)}
+            saved = {f"_saved_{key}": _summary(value) for key, value in sorted(node.saved.items())}
             name = torch_name(node)
             forward = TensorSummary.of(node.data)
             nodes.append(GraphNode(source, name, "op", op_label(name), saved, forward, line_of(node)))

@@ -9,6 +9,8 @@ import pytest
 import torch
 
 from app.engines.tiny_tensor import Tensor, graph
+from app.graph.tiny_capture import torch_name
+from app.graph.torch_nodes import node_name, saved_values
 
 # The same expression runs on both kinds of tensor: that is the point of overloaded operators.
 Fn = Callable[..., Any]
@@ -285,3 +287,31 @@ def test_a_constant_made_of_constants_is_one_node() -> None:
     expected = [("leaf", "", "b"), ("constant", "add", ""), ("op", "mul", ""), ("op", "sum", "")]
     assert [(n.kind, n.op, n.name) for n in nodes] == expected
     assert edges == [(0, 2), (1, 2), (2, 3)]
+
+
+EXPRESSIONS: dict[str, Fn] = {
+    **BINARY,
+    "pow": lambda a, b: (a * b) ** 3,
+    "neg": lambda a, b: -(a * b),
+    "sum": lambda a, b: (a * b).sum(),
+    "mean": lambda a, b: (a * b).mean(),
+}
+
+
+@pytest.mark.parametrize("needs", [(True, True), (True, False), (False, True)], ids=["both", "first", "second"])
+@pytest.mark.parametrize("op", EXPRESSIONS)
+def test_each_op_keeps_for_backward_what_torchs_node_keeps(op: str, needs: tuple[bool, bool]) -> None:
+    """For every op, whichever inputs need a gradient, the output's node is torch's, and its `saved` holds what
+    torch's node saved (its `_saved_*` values, sizes aside), under the same names and with the same numbers."""
+
+    arrays = [random((5,), seed=1, positive=True), random((5,), seed=2, positive=True)]
+    ours = [Tensor(a.copy(), requires_grad=need) for a, need in zip(arrays, needs, strict=True)]
+    theirs = [torch.tensor(a, dtype=torch.float64, requires_grad=need) for a, need in zip(arrays, needs, strict=True)]
+    out, expected = EXPRESSIONS[op](*ours), EXPRESSIONS[op](*theirs)
+    assert expected.grad_fn is not None
+    assert torch_name(out) == node_name(expected.grad_fn)
+    reference = saved_values(expected.grad_fn)
+    assert sorted(f"_saved_{key}" for key in out.saved) == sorted(reference)
+    for key, value in out.saved.items():
+        data = value.data if isinstance(value, Tensor) else np.asarray(value)
+        np.testing.assert_allclose(data, reference[f"_saved_{key}"].values, rtol=RTOL)

@@ -27,14 +27,24 @@ def captured(name: str, steps: int = 3, zero_grad: bool = True) -> list[tuple[tu
 
 
 def test_tiny_graph_is_the_torch_autograd_graph() -> None:
-    """Same node names (4 AccumulateGrad, 3 MulBackward0, ...), same edges, even the same ids and labels."""
+    """Same node names (4 AccumulateGrad, 3 MulBackward0, ...), same edges, even the same ids and labels (x² and x³,
+    not two alike); each node keeps for its backward what torch's keeps, under torch's names and with its numbers
+    (PowBackward0 its input and exponent, MulBackward0 only the constant its weight's gradient reads)."""
     for (_, tiny, _), (_, torch_graph, _) in zip(captured("tiny-autograd"), captured("torch-autograd"), strict=True):
         assert Counter(n.name for n in tiny.nodes) == Counter(n.name for n in torch_graph.nodes)
         assert len(tiny.edges) == len(torch_graph.edges) == 16
         assert [(n.id, n.name) for n in tiny.nodes] == [(n.id, n.name) for n in torch_graph.nodes]
         assert [e.key for e in tiny.edges] == [e.key for e in torch_graph.edges]
         assert sorted(n.label for n in tiny.nodes if n.kind == "leaf") == ["a", "b", "c", "d"]
-        assert sorted(n.label for n in tiny.nodes if n.kind == "constant") == ["pow(x)", "pow(x)", "x", "y"]
+        assert [n.label for n in tiny.nodes] == [n.label for n in torch_graph.nodes]
+        assert sorted(n.label for n in tiny.nodes if n.kind == "constant") == ["x", "x²", "x³", "y"]
+        for mine, theirs in zip(tiny.nodes, torch_graph.nodes, strict=True):
+            assert list(mine.saved) == list(theirs.saved), mine.id
+            for key, value in mine.saved.items():
+                assert value.shape == theirs.saved[key].shape
+                assert value.values == pytest.approx(theirs.saved[key].values, rel=1e-12), (mine.id, key)
+        tensors = sum(1 for n in tiny.nodes for v in n.saved.values() if v.shape)
+        assert tensors == 4  # PowBackward0's input and each MulBackward0's x, x², x³: not every input of every op
 
 
 @pytest.mark.parametrize("zero_grad", [True, False])
