@@ -59,6 +59,13 @@ class RunSummary(TypedDict):
     student: str | None
 
 
+class GradNorms(TypedDict):
+    """The gradient's length at some steps: every step, or an even sample of a long run's."""
+
+    steps: list[int]
+    norms: list[float | None]
+
+
 class Snapshot(TypedDict):
     """The first message of every socket: all a viewer needs to draw the run as it stands."""
 
@@ -73,6 +80,7 @@ class Snapshot(TypedDict):
     step: int
     params: dict[str, float]
     grads: dict[str, float]
+    grad_norms: GradNorms
     curve: list[float]
     graph: GraphShape | None
     graph_values: GraphValues | None

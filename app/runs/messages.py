@@ -7,9 +7,10 @@ import numpy as np
 
 from app.engines.base import StepRecord
 from app.graph.model import GraphNow
-from app.protocol import Frame, GraphShape, PresenterMessage, RunSummary, Series, Snapshot, StatusMessage
+from app.protocol import Frame, GradNorms, GraphShape, PresenterMessage, RunSummary, Series, Snapshot, StatusMessage
+from app.runs.history import History
 from app.runs.run import RunStatus
-from app.runs.stored import AnyRun  # a live run or a stored one: both are read the same way
+from app.runs.stored import AnyRun, StoredHistory  # a live run or a stored one: both are read the same way
 from app.storage.records import interrupted_message
 
 
@@ -66,6 +67,27 @@ def curve_numbers(curve: np.ndarray | None) -> list[float]:
     return cast("list[float]", clipped.astype(np.float32))
 
 
+GRAD_NORM_POINTS = 1000  # the most steps a snapshot's gradient lengths cover: a chart's width, not a long run's all
+
+
+def grad_norms(history: History | StoredHistory, start: int, stop: int, points: int = GRAD_NORM_POINTS) -> GradNorms:
+    """The gradient's length (the hypot of every gradient the run records: a network's are norms per tensor) at
+    steps start..stop-1, every step or at most `points` of them evenly with the last one; null where not finite."""
+    if stop <= start:
+        return {"steps": [], "norms": []}
+    wanted = np.unique(np.append(np.arange(start, stop, -(-(stop - start) // points)), stop - 1))
+    rows, first = [], start
+    for chunk in history.column("grads", start, stop):  # only the wanted rows of each chunk are measured
+        inside = wanted[(wanted >= first) & (wanted < first + len(chunk))]
+        rows.append(np.abs(chunk[inside - first]))
+        first += len(chunk)
+    picked = np.concatenate(rows) if rows else np.empty((0, 0))
+    with np.errstate(over="ignore"):  # a length past float64's range is sent as null
+        lengths = np.hypot.reduce(picked, axis=1) if picked.size else np.zeros(len(picked))
+    norms: list[float | None] = [float(v) if np.isfinite(v) else None for v in lengths]
+    return {"steps": wanted[: len(norms)].tolist(), "norms": norms}
+
+
 def snapshot(run: AnyRun, since: int, record: StepRecord | None, graph: GraphNow | None = None) -> Snapshot:
     """Everything to draw the run as of `record`, with the losses from step `since` on, and `graph` (by default
     the run's latest)."""
@@ -84,6 +106,7 @@ def snapshot(run: AnyRun, since: int, record: StepRecord | None, graph: GraphNow
         "loss": run.history.losses(since, upto),
         "step": upto - 1,
         **_weights(run, record),  # type: ignore[typeddict-item]
+        "grad_norms": grad_norms(run.history, since, upto),
         "curve": curve_numbers(run.curve),
         "graph": shape,
         "graph_values": values,

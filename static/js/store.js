@@ -169,6 +169,7 @@ function applyToRun(state, msg) {
       });
       setStatus(state, msg.run.status, msg.run.message);
       placeLosses(state, msg.loss_from, msg.loss);
+      placeGradNorms(state, msg.grad_norms);
       sampleGradNorm(state);
       return true;
     case MessageType.FRAME:
@@ -213,6 +214,22 @@ function placeLosses(state, from, values) {
   const losses = state.losses;
   losses.length = Math.min(losses.length, from);
   for (const value of values) losses.push(value); // not push(...values): a snapshot may hold 1e5 of them
+}
+
+/**
+ * The gradient's length at the steps the snapshot covers (every step, or a sample of a long run's): what the run
+ * did before the page joined it, or while a reconnecting page was away. Samples from before those steps stay.
+ */
+function placeGradNorms(state, sampled) {
+  if (!sampled?.steps?.length) return;
+  const { steps, norms } = state.gradNorms;
+  let keep = steps.length;
+  while (keep > 0 && steps[keep - 1] >= sampled.steps[0]) keep -= 1;
+  steps.length = norms.length = keep;
+  for (let i = 0; i < sampled.steps.length; i += 1) {
+    steps.push(sampled.steps[i]);
+    norms.push(sampled.norms[i] ?? NaN); // not finite: a gap in the chart, as a zero is
+  }
 }
 
 /**

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 import urllib.error
 from typing import TYPE_CHECKING
 
@@ -198,3 +199,30 @@ def test_data_fields_reach_the_run_and_a_bad_target_is_marked(
     expect(page.locator("#target-error")).to_be_hidden()
     expect(page.locator("#fit [data-key-target]")).to_have_text(bell)
     expect(page.locator("#headline [data-target]")).to_have_text(bell)
+
+
+@pytest.mark.parametrize("paused", [False, True], ids=["ended", "paused"])
+def test_a_run_opened_after_its_steps_shows_the_gradients_length_at_every_step_so_far(
+    page: Page, server_url: str, api: AppClient, paused: bool
+) -> None:
+    """Opened once it has ended, or while paused, a run's gradient-length chart holds every step it took (from the
+    snapshot, not only the frames this page saw), each the hypot of that step's recorded gradients."""
+    config = {"engine": "torch-autograd", "steps": 300, "points": 50, "seed": 3, "pace": 200 if paused else None}
+    run = api.post("/api/runs", config)
+    wanted = "paused" if paused else "finished"
+    for _ in range(300):  # the steps are taken before the page opens
+        info = api.get(f"/api/runs/{run['id']}")
+        if info["status"] == wanted:
+            break
+        if paused and info["steps_done"] >= 30:
+            api.post(f"/api/runs/{run['id']}/pause")
+        time.sleep(0.05)
+    assert info["status"] == wanted, info
+    page.goto(f"{server_url}/#run={run['id']}")
+    expect(page.locator("#status")).to_have_attribute("data-status", "paused" if paused else "finished")
+    done = api.get(f"/api/runs/{run['id']}")["steps_done"]
+    history = api.get(f"/api/runs/{run['id']}/history")
+    chart = page.locator("#grad-norm-chart")
+    expect(chart).to_have_attribute("data-samples", str(done))
+    last = math.hypot(*(history["grads"][name][done - 1] for name in "abcd"))
+    assert float(chart.get_attribute("data-last") or "nan") == pytest.approx(last, rel=1e-12)

@@ -100,3 +100,8 @@ export function createPlot(container, options, { onDraw, onResize = () => {}, on
   }).observe(container);
   return plot;
 }
+
+/** The last step a run will reach, so its line grows across a fixed axis (the loss's, the gradient's length). */
+export function lastStep({ run, losses }) {
+  return Math.max(1, (run?.config?.steps ?? 0) - 1, losses.length - 1);
+}

@@ -1,10 +1,11 @@
-// The gradient's length at each frame received, on a log scale: falling as a run converges, growing when
-// zero_grad is off and .grad piles up. Frames sample the steps (~30 a second), so this is a sample, and says so.
+// The gradient's length on a log scale: falling as a run converges, growing when zero_grad is off and .grad piles
+// up. The snapshot brings the steps taken before the page joined (every one, or an even sample of a long run's),
+// then each frame received adds its step: frames sample the steps (~30 a second), so this is a sample, and says so.
 import uPlot from "/static/vendor/uplot/uPlot.esm.js";
 import { oncePerFrame } from "./animation_frame.js";
 import { modelOf } from "../engines.js";
 import { formatCount, formatValue } from "../format.js";
-import { axis, createPlot, cssVar, logAxis } from "./chart.js";
+import { axis, createPlot, cssVar, lastStep, logAxis } from "./chart.js";
 import { ChartReadout, WeightsAt, nearestIndex, weightsLine } from "./chart_readout.js";
 
 /** A log axis needs positive values: a zero gradient leaves a gap rather than breaking the scale. */
@@ -16,7 +17,8 @@ export class GradNormChart {
   #container;
   #plot;
   #state = null;
-  #drawn = { a: 0, b: 0 }; // how many samples of each run the last setData held
+  #drawn = { a: 0, b: 0 }; // how many samples of each run the last setData held, and the axis's end
+  #lastStep = 1; // the x axis ends at the longer run's last step, as the loss chart's does
   #readout;
   #weights;
   #requestDraw = oncePerFrame(() => this.#draw());
@@ -34,7 +36,7 @@ export class GradNormChart {
     this.#plot = createPlot(
       container,
       {
-        scales: { x: { time: false }, y: { distr: 3 } },
+        scales: { x: { time: false, range: () => [0, this.#lastStep] }, y: { distr: 3 } },
         axes: [axis(container, "step"), logAxis(container, "norm")],
         series: [
           {},
@@ -55,6 +57,7 @@ export class GradNormChart {
   reset() {
     this.#state = null;
     this.#drawn = { a: 0, b: 0 };
+    this.#lastStep = 1;
     this.#plot.setData([[], [], []]);
     this.#container.dataset.samples = 0;
   }
@@ -64,8 +67,9 @@ export class GradNormChart {
     if (!state) return;
     const a = state.gradNorms;
     const b = state.compare?.gradNorms ?? { steps: [], norms: [] };
-    const drawn = { a: a.steps.length, b: b.steps.length };
-    if (drawn.a === this.#drawn.a && drawn.b === this.#drawn.b) return;
+    this.#lastStep = Math.max(lastStep(state), state.compare ? lastStep(state.compare) : 1);
+    const drawn = { a: a.steps.length, b: b.steps.length, lastStep: this.#lastStep };
+    if (Object.keys(drawn).every((key) => drawn[key] === this.#drawn[key])) return;
     this.#drawn = drawn;
     // The two runs' frames fall on different steps; uPlot.join lines them up on one x.
     this.#plot.setData(uPlot.join([[a.steps, positive(a.norms)], [b.steps, positive(b.norms)]]));

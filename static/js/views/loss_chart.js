@@ -5,14 +5,9 @@ import { decimateMinMax } from "../decimate.js";
 import { oncePerFrame } from "./animation_frame.js";
 import { modelOf } from "../engines.js";
 import { formatCount, formatValue } from "../format.js";
-import { axis, createPlot, cssVar, logAxis } from "./chart.js";
+import { axis, createPlot, cssVar, lastStep, logAxis } from "./chart.js";
 import { ChartReadout, WeightsAt, range, weightsLine } from "./chart_readout.js";
 import { describeRun, showKey } from "./run_label.js";
-
-/** The last step a run will reach, so its line grows across a fixed axis. */
-function lastStep({ run, losses }) {
-  return Math.max(1, (run?.config?.steps ?? 0) - 1, losses.length - 1);
-}
 
 export class LossChart {
   #container;
