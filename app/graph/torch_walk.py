@@ -171,7 +171,19 @@ def _node(node_id: str, node: Node, leaves_before: int, notes: ForwardNotes, use
     fresh = made is not None and made.output._version == made.version  # not overwritten in place since
     forward = notes.summarize(made.output) if made is not None and fresh else None
     line = made.line if made is not None else user_line
-    return GraphNode(node_id, name, "op", op_label(name), saved_values(node, notes.summarize), forward, line)
+    return GraphNode(node_id, name, "op", _label(node, name), saved_values(node, notes.summarize), forward, line)
+
+
+# torch's codes for a loss's reduction, as its nodes save them (`_saved_reduction`).
+REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
+
+
+def _label(node: Node, name: str) -> str:
+    """An op's short label; MSELoss's says its reduction, a sum or the mean: the loss is not the same number."""
+    if name == "MseLossBackward0":
+        reduction = REDUCTIONS.get(getattr(node, "_saved_reduction", -1))
+        return f"MSE loss ({reduction})" if reduction else "MSE loss"
+    return op_label(name)
 
 
 def _matches(value: Input, child: Node | None) -> bool:

@@ -3,10 +3,16 @@ forward's notes add to it (the node each output came from, the labels of constan
 
 from collections import deque
 
+import numpy as np
+import pytest
 import torch
 
+from app.engines import ENGINES
+from app.engines.problem import make_problem
+from app.graph.capture import capture_step
 from app.graph.torch_nodes import Node, node_name
 from app.graph.torch_walk import ForwardNotes, name_leaves, walk_graph
+from app.run_config import RunConfig
 
 
 def torch_order(root: Node) -> list[str]:
@@ -80,3 +86,15 @@ def test_a_summary_is_made_once_per_tensor_version_and_cleared() -> None:
     assert notes.made(made.grad_fn) is not None
     notes.clear()
     assert notes.made(made.grad_fn) is None and notes.summarize(value) is not again
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_an_mse_loss_node_says_its_reduction(reduction: str) -> None:
+    """torch-nn's loss node reads "MSE loss (sum)" under the tutorial's sum and "MSE loss (mean)" under the mean:
+    the two are different numbers, and the graph must not call both the mean squared error."""
+    config = RunConfig.model_validate({"engine": "torch-nn", "steps": 2, "points": 20, "reduction": reduction})
+    stream = ENGINES["torch-nn"].train(config, make_problem(config), np.linspace(-1.0, 1.0, 5))
+    _, graph, _ = capture_step(stream, None)
+    assert graph is not None
+    losses = [node for node in graph.nodes if node.name == "MseLossBackward0"]
+    assert [node.label for node in losses] == [f"MSE loss ({reduction})"]

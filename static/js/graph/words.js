@@ -52,7 +52,7 @@ export function friendlyName(node) {
   if (node.kind !== "op" || isHandMade(node)) return node.label; // a hand-made node's label is its equation
   const op = opOf(node.name);
   if (SHORT[op]) return SHORT[op];
-  if (op === "MseLoss") return "MSE loss";
+  if (op === "MseLoss") return node.label.startsWith("MSE loss") ? node.label : "MSE loss"; // "MSE loss (sum)"
   if (op === "LegendrePolynomial3") return "Legendre P3";
   if (op === "Addmm") return "addmm";
   return op.toLowerCase();
