@@ -20,6 +20,11 @@ class CodeLineInfo(BaseModel):
         description='The weights this line updates, by name ([] for none); "all" for every weight of the run '
         "(an optimizer's step, a loop over the model's parameters), whose names may depend on its config.",
     )
+    when: dict[str, str | bool] | None = Field(
+        None,
+        description='The config this line runs under, e.g. {"zero_grad": true} or {"reduction": "mean"}: a run whose '
+        "config differs skips it; null: every run runs it. The source's `if config...` line itself is not listed.",
+    )
 
 
 class EngineInfo(BaseModel):

@@ -5,7 +5,7 @@ import functools
 import inspect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import CodeType
 from typing import Literal
 
@@ -28,6 +28,9 @@ PHASE_OF_COMMENT: tuple[tuple[str, Phase], ...] = (
 RECORDING = re.compile(r"^\s*(grads|after|before|curve) = ")
 LOOP = re.compile(r"^\s*for t in range\(")
 YIELD = re.compile(r"^\s*detail = yield ")
+# A switch the app needs where the lecture has one line (zero_grad, the reduction): `if config.zero_grad:` or
+# `if config.reduction == "mean":`, a block without `else`. Its lines are shown only where the run takes them.
+SWITCH = re.compile(r'^(\s*)if config\.(\w+)(?:\s*==\s*"(\w+)")?\s*:\s*(?:#.*)?$')
 # How the lecture's loops change a weight: in place by name (`a -= ...`, `a.data -= ...`), through a loop
 # variable over the model's parameters (`for param in model.parameters(): param -= ...`), or by an optimizer.
 IN_PLACE = re.compile(r"^\s*(\w+)(?:\.data)?\s*[-+*/]=")
@@ -35,14 +38,24 @@ OVER_PARAMETERS = re.compile(r"^\s*for (\w+) in .*parameters\(\)\s*:")
 OPTIMIZER_STEP = re.compile(r"\.step\(\)")
 
 
+# When a line runs: the config field and the value it must have (True for a boolean switch such as zero_grad).
+When = tuple[str, str | bool]
+
+
 @dataclass(frozen=True)
 class CodeLine:
-    """One source line of the step, its phase, the weights it updates (names, or ALL) and its line in the file."""
+    """One source line of the step, its phase, the weights it updates (names, or ALL), its line in the file, and
+    the config it runs under (None: always), its text dedented out of the `if config...` that switches it."""
 
     text: str
     phase: Phase
     updates: tuple[str, ...] | Literal["all"] = ()
     number: int = 0
+    when: When | None = None
+
+    def runs_under(self, config: object) -> bool:
+        """Whether a run of this config runs the line (reads the field off the config)."""
+        return self.when is None or getattr(config, self.when[0], None) == self.when[1]
 
 
 def step_code(train: TrainFn | CodeType, param_names: Sequence[str] = ()) -> list[CodeLine]:
@@ -65,8 +78,23 @@ def _step_code(code: CodeType, param_names: tuple[str, ...]) -> tuple[CodeLine, 
     lines: list[CodeLine] = []
     phase: Phase = "forward"
     loop_variable: str | None = None  # the name a loop over the parameters gives each weight
+    switch: tuple[int, When] | None = None  # the `if config...` block the lines are in: its indent, its condition
     for offset, raw in enumerate(body):
+        width = len(raw) - len(raw.lstrip())
+        if switch is not None and raw.strip() and width <= switch[0]:
+            if raw.strip().startswith(("else", "elif")):
+                raise ValueError(f"line {first + start + offset}: a config switch in a step has no else")
+            switch = None
+        opened = SWITCH.match(raw)
+        if opened:
+            if switch is not None:
+                raise ValueError(f"line {first + start + offset}: config switches in a step are not nested")
+            field, value = opened.group(2), opened.group(3)
+            switch = (width, (field, value if value is not None else True))
+            continue  # not shown: the page shows the lines the run takes, as if written without the switch
         text = raw[indent:]
+        if switch is not None:
+            text = text.removeprefix("    ")
         comment = text.strip()
         if comment.startswith("#"):
             phase = next((p for pattern, p in PHASE_OF_COMMENT if re.search(pattern, comment, re.I)), phase)
@@ -80,8 +108,23 @@ def _step_code(code: CodeType, param_names: tuple[str, ...]) -> tuple[CodeLine, 
                 updates = ALL
             elif target is not None and target.group(1) in param_names:
                 updates = (target.group(1),)
-        lines.append(CodeLine(text, kind, updates, first + start + offset))
-    return tuple(lines)
+        lines.append(CodeLine(text, kind, updates, first + start + offset, switch[1] if switch else None))
+    return _with_their_switch(lines)
+
+
+def _with_their_switch(lines: list[CodeLine]) -> tuple[CodeLine, ...]:
+    """The comment right above a switched block goes with it ("# Zero the gradients" is not shown where nothing is
+    zeroed); a blank line that ends a block does not."""
+    tied = list(lines)
+    for i, line in enumerate(tied):
+        following = next((other for other in tied[i + 1 :] if other.text.strip()), None)
+        if not line.text.strip() and line.when is not None and (following is None or following.when != line.when):
+            tied[i] = replace(line, when=None)
+    for i in range(len(tied) - 2, -1, -1):  # upwards, so a comment of several lines goes whole
+        line, below = tied[i], tied[i + 1]
+        if line.when is None and line.text.strip().startswith("#") and below.when is not None:
+            tied[i] = replace(line, when=below.when)
+    return tuple(tied)
 
 
 @functools.cache

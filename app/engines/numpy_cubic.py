@@ -16,17 +16,20 @@ def train(config: RunConfig, problem: Problem, curve_x: Array, start: Weights | 
     start = start or Weights(0, initial_cubic(config))
     a, b, c, d = (np.dtype(config.dtype).type(w) for w in start.params)
     learning_rate = config.lr
-    scale = 1.0 if config.reduction == "sum" else 1.0 / x.size
     detail: bool | None = True
     for t in range(start.step, config.steps):
         # Forward pass: compute predicted y = a + b x + c x^2 + d x^3
         y_pred = a + b * x + c * x**2 + d * x**3
 
         # Compute loss
-        loss = np.square(y_pred - y).sum() * scale
+        loss = np.square(y_pred - y).sum()
+        if config.reduction == "mean":  # the slides' mean: the loss and its gradient divided by the point count
+            loss = loss / x.size
 
         # Backprop to compute gradients of a, b, c, d with respect to loss
-        grad_y_pred = 2.0 * (y_pred - y) * scale
+        grad_y_pred = 2.0 * (y_pred - y)
+        if config.reduction == "mean":
+            grad_y_pred = grad_y_pred / x.size
         grad_a = grad_y_pred.sum()
         grad_b = (grad_y_pred * x).sum()
         grad_c = (grad_y_pred * x**2).sum()

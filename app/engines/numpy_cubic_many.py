@@ -16,12 +16,15 @@ def step_many(problem: Problem, rows: Rows, curve_x: Array) -> list[StepRecord]:
     x, y = problem.x, problem.y
     params = np.array([weights.params for _, weights, _ in rows], dtype=dtype)
     a, b, c, d = (params[:, i : i + 1] for i in range(4))
-    scale = np.array([[1.0 if config.reduction == "sum" else 1.0 / x.size] for config in configs])
+    mean = np.array([[config.reduction == "mean"] for config in configs])
     learning_rate = np.array([[config.lr] for config in configs], dtype=dtype)
 
     y_pred = a + b * x + c * x**2 + d * x**3
-    loss = np.square(y_pred - y).sum(axis=1, keepdims=True) * scale.astype(dtype)
-    grad_y_pred = 2.0 * (y_pred - y) * scale.astype(dtype)
+    loss = np.square(y_pred - y).sum(axis=1, keepdims=True)
+    grad_y_pred = 2.0 * (y_pred - y)
+    if mean.any():  # the rows of runs on the mean: divided by the point count, as the engine does
+        loss = np.where(mean, loss / x.size, loss)
+        grad_y_pred = np.where(mean, grad_y_pred / x.size, grad_y_pred)
     grads = np.concatenate(
         [
             grad_y_pred.sum(axis=1, keepdims=True),

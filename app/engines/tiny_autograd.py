@@ -22,8 +22,9 @@ def train(config: RunConfig, problem: Problem, curve_x: Array) -> StepStream:
         y_pred = a + b * x + c * x**2 + d * x**3
 
         # Compute loss using operations on Tensors.
-        squared = (y_pred - y).pow(2)
-        loss = squared.sum() if config.reduction == "sum" else squared.mean()
+        loss = (y_pred - y).pow(2).sum()
+        if config.reduction == "mean":  # the slides' mean: divided by the point count
+            loss = loss / x.numel()
 
         # Use autograd to compute the backward pass: it adds dloss/da to a.grad, ... dloss/dd to d.grad.
         loss.backward()

@@ -72,6 +72,10 @@ class Tensor:
         """The data's shape."""
         return self.data.shape
 
+    def numel(self) -> int:
+        """How many elements the data holds, as torch's numel()."""
+        return int(self.data.size)
+
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
         return float(self.data)

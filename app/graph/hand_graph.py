@@ -38,9 +38,8 @@ def hand_graph(
         return first_assigning(code, name)
 
     x, y = problem.x.astype(np.float64), problem.y.astype(np.float64)
-    scale = 1.0 if config.reduction == "sum" else 1.0 / x.size
     y_pred = cubic(record.params, x)
-    grad_y_pred = 2.0 * (y_pred - y) * scale
+    grad_y_pred = 2.0 * (y_pred - y) if config.reduction == "sum" else 2.0 * (y_pred - y) / x.size
     sums = {name: float((grad_y_pred * x**power).sum()) for name, power in TERMS}
 
     summed = config.reduction == "sum"

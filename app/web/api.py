@@ -113,7 +113,12 @@ def engine_infos() -> list[EngineInfo]:
             stores_grads=spec.stores_grads,
             inputs=spec.inputs,
             code=[
-                CodeLineInfo(text=line.text, phase=line.phase, updates=code_updates(line))
+                CodeLineInfo(
+                    text=line.text,
+                    phase=line.phase,
+                    updates=code_updates(line),
+                    when=dict([line.when]) if line.when else None,
+                )
                 for line in step_code(spec.train, spec.param_names)
             ],
             leaves=spec.leaves,

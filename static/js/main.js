@@ -92,7 +92,7 @@ const views = [
     async pace(pace) {
       store.apply({ type: Local.RUN_INFO, run: await setPace(store.state.runId, pace) });
     },
-    select: (engine) => store.apply({ type: Local.SELECT_ENGINE, engine }),
+    select: (engine, choice) => store.apply({ type: Local.SELECT_ENGINE, engine, choice }),
   }),
   new FitChart($("#fit")),
   new LossChart($("#loss"), { fetchRow: getHistoryRow }),

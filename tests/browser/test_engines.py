@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 import urllib.error
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -32,7 +31,18 @@ new MutationObserver(() => {
 
 
 def shown_code(page: Page) -> list[str]:
-    return page.locator("#code [data-code-lines] code").all_inner_texts()
+    """The lines of the code panel on screen."""
+    return page.locator("#code [data-code-lines] li:not([hidden]) code").all_inner_texts()
+
+
+def lines_run(engine: dict[str, Any], **config: object) -> list[str]:
+    """The server's lines of the engine's step that a run of `config` takes: not those that only copy numbers out
+    for the page, nor those whose `when` the config does not meet."""
+    return [
+        line["text"]
+        for line in engine["code"]
+        if line["phase"] != "record" and all(config.get(k) == v for k, v in (line["when"] or {}).items())
+    ]
 
 
 def test_each_engine_shows_its_own_code_and_a_step_sweeps_through_its_phases(
@@ -49,13 +59,25 @@ def test_each_engine_shows_its_own_code_and_a_step_sweeps_through_its_phases(
         page.select_option("#engine", name)
         expect(code).to_have_attribute("data-engine", name)
         expect(code.locator("[data-code-lines]")).to_contain_text(telltale)
-        assert shown_code(page) == [line["text"] for line in engines[name]["code"]]
+        assert shown_code(page) == lines_run(engines[name], zero_grad=True, reduction="sum")
         expect(page.locator("#engine-model")).to_have_text(engines[name]["model"])
     expect(code.locator("[data-code-lines]")).not_to_contain_text("grad_y_pred")
     expect(page.locator("#optimizer")).to_be_visible()  # torch-optim's own option
-    # Lines that only copy numbers out for the page are marked as such.
-    record = code.locator(".code-line.phase-record").first
-    expect(record).to_have_attribute("title", re.compile("only copies numbers out for this page", re.I))
+
+    # The lines the run would take, as the form sets it: no `if config...`, no lines that copy numbers out; the
+    # zeroing goes with zero_grad off, the division by n comes with the mean.
+    page.select_option("#engine", "torch-autograd")
+    autograd = engines["torch-autograd"]
+    assert shown_code(page) == lines_run(autograd, zero_grad=True, reduction="sum")
+    assert not any("config" in line or "values(" in line for line in shown_code(page))
+    assert "a.grad = None" in " ".join(shown_code(page)) and "loss / x.numel()" not in " ".join(shown_code(page))
+    page.uncheck("#zero_grad")
+    page.check("input[name=reduction][value=mean]")
+    expect(code).to_have_attribute("data-reduction", "mean")
+    assert shown_code(page) == lines_run(autograd, zero_grad=False, reduction="mean")
+    assert "a.grad = None" not in " ".join(shown_code(page)) and "loss = loss / x.numel()" in shown_code(page)
+    page.check("#zero_grad")
+    page.check("input[name=reduction][value=sum]")
 
     page.select_option("#engine", "torch-function")
     expect(page.locator("#optimizer")).to_be_hidden()

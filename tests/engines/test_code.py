@@ -44,3 +44,76 @@ def test_a_generator_that_is_no_engine_has_no_step_lines() -> None:
         yield 1
 
     assert line_index(stream.__code__) == {}
+
+
+def switched(config: RunConfig):  # type: ignore[no-untyped-def]
+    """A step with both kinds of switch, as the engines write them."""
+    loss = 0.0
+    for t in range(config.steps):
+        # Compute loss
+        loss = float(t) * 2.0
+        if config.reduction == "mean":  # the mean
+            loss = loss / 10
+
+        # Zero the gradients
+        if config.zero_grad:
+            loss = loss * 1.0
+
+        print(loss)
+        detail = yield loss  # noqa: F841
+
+
+def nested(config: RunConfig):  # type: ignore[no-untyped-def]
+    """A switch inside a switch: not a shape the code panel shows."""
+    for t in range(config.steps):
+        if config.zero_grad:  # noqa: SIM102
+            if config.reduction == "mean":
+                pass
+        detail = yield t  # noqa: F841
+
+
+def with_else(config: RunConfig):  # type: ignore[no-untyped-def]
+    """A switch with an else: not a shape the code panel shows."""
+    for t in range(config.steps):
+        if config.zero_grad:
+            pass
+        else:
+            pass
+        detail = yield t  # noqa: F841
+
+
+def test_a_config_switch_is_not_shown_and_its_lines_say_when_they_run() -> None:
+    """`if config.reduction == "mean":` and `if config.zero_grad:` are left out; the lines under them come out
+    dedented, each with the config it runs under, the comment above a switched block with it; the rest run always."""
+    code = step_code(switched)
+    assert [(line.text, line.when) for line in code] == [
+        ("# Compute loss", None),
+        ("loss = float(t) * 2.0", None),
+        ("loss = loss / 10", ("reduction", "mean")),
+        ("", None),
+        ("# Zero the gradients", ("zero_grad", True)),
+        ("loss = loss * 1.0", ("zero_grad", True)),
+        ("", None),
+        ("print(loss)", None),
+    ]
+    on_mean = RunConfig(reduction="mean", engine="torch-autograd", zero_grad=False)
+    assert [line.text for line in code if line.runs_under(on_mean)] == [
+        "# Compute loss",
+        "loss = float(t) * 2.0",
+        "loss = loss / 10",
+        "",
+        "",
+        "print(loss)",
+    ]
+
+
+@pytest.mark.parametrize("train", [nested, with_else], ids=["nested", "else"])
+def test_a_switch_the_code_panel_cannot_show_is_refused(train) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="config switch"):
+        step_code(train)
+
+
+@pytest.mark.parametrize("name", sorted(ENGINES))
+def test_no_engine_shows_a_config_test(name: str) -> None:
+    """Every engine's step, as the page shows it, holds no `config.` test: each switch is a `when`."""
+    assert not [line.text for line in step_code(ENGINES[name].train) if "config." in line.text]

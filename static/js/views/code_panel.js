@@ -1,5 +1,7 @@
 // One step of the shown engine's training loop, as the server read it from the engine's own source: each
-// line tagged with its phase, and, as frames arrive, the phases of a step marked one after the other.
+// line tagged with its phase, and, as frames arrive, the phases of a step marked one after the other. Only the
+// lines the run takes are shown: a line the server marks `when` (zeroing under zero_grad, the division under the
+// mean) is there only for a config that runs it, and lines that only copy numbers out for the page never are.
 import { findEngine } from "../engines.js";
 import { Phase } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
@@ -13,6 +15,17 @@ const PHASE_LABELS = {
   [Phase.ZERO]: "zero grads",
   [Phase.RECORD]: "record",
 };
+
+/** Whether a run of `config` runs the line: its `when` ({zero_grad: true}, {reduction: "mean"}) all holds. */
+function runs({ when }, config) {
+  return !when || Object.entries(when).every(([field, value]) => config[field] === value);
+}
+
+/** The config whose lines are shown: the followed run's, else the form's (a new run's), else the defaults. */
+function shownConfig(state, engine, following) {
+  if (following) return state.run.config;
+  return { zero_grad: true, reduction: "sum", ...engine.defaults, ...state.formChoice };
+}
 
 /** The phases a step goes through, in the order the loop runs them (torch.optim zeroes before backward). */
 function phaseOrder(code) {
@@ -33,6 +46,8 @@ export class CodePanel {
   #sweep;
   #state = null;
   #shown = null; // the EngineInfo whose lines are on screen
+  #items = []; // [line, its element] of each line on screen (record lines are not)
+  #variant = ""; // the switches the shown lines were picked for
   #sweepStep = null; // the step of the followed run last swept, so a redraw without a new frame sweeps nothing
   #requestDraw = oncePerFrame(() => this.#draw());
 
@@ -69,6 +84,7 @@ export class CodePanel {
     if (engine !== this.#shown) this.#show(engine);
     if (!engine) return;
     const following = state.run?.config?.engine === engine.name;
+    this.#showVariant(shownConfig(state, engine, following));
     this.#source.textContent = following ? "— the followed run" : "— press Start to run it";
     this.#sweepNote.textContent = following
       ? "As each frame arrives, the phases of one step light up in turn; a paused run keeps its last step marked."
@@ -98,8 +114,13 @@ export class CodePanel {
       return;
     }
     let previous = null;
-    for (const [index, { text, phase }] of engine.code.entries()) {
+    this.#items = [];
+    this.#variant = "";
+    for (const [index, line] of engine.code.entries()) {
+      const { text, phase } = line;
+      if (phase === Phase.RECORD) continue; // copies numbers out for this page: not part of the lecture's step
       const item = document.createElement("li");
+      this.#items.push([line, item]);
       const blank = text.trim() === "";
       item.className = `code-line phase-${phase}${blank ? " blank" : ""}`;
       item.dataset.phase = phase;
@@ -114,11 +135,10 @@ export class CodePanel {
       const code = document.createElement("code");
       code.textContent = text;
       item.append(tag, code);
-      if (phase === Phase.RECORD) item.title = "Only copies numbers out for this page: not part of the step.";
       this.#lines.append(item);
       if (!blank) previous = phase;
     }
-    const present = [...phaseOrder(engine.code), Phase.RECORD].filter((p) => engine.code.some((l) => l.phase === p));
+    const present = phaseOrder(engine.code);
     for (const phase of present) {
       const chip = document.createElement("li");
       chip.className = `phase-chip phase-${phase}`;
@@ -127,6 +147,15 @@ export class CodePanel {
       this.#key.append(chip);
     }
     this.#sweep.setPhases(phaseOrder(engine.code));
+  }
+
+  /** Shows the lines a run of `config` runs, hides the others (its zero_grad and reduction decide). */
+  #showVariant(config) {
+    const variant = JSON.stringify([config.zero_grad, config.reduction]);
+    if (variant === this.#variant) return;
+    this.#variant = variant;
+    for (const [line, item] of this.#items) item.hidden = !runs(line, config);
+    Object.assign(this.#container.dataset, { zeroGrad: config.zero_grad, reduction: config.reduction });
   }
 
   /** The sweep's marks: the phase being run, and those this step has already been through. */

@@ -80,7 +80,7 @@ export class Controls {
       const { command } = button.dataset;
       button.addEventListener("click", () => this.#perform(() => this.#actions.command(command)));
     }
-    this.#engineFields = new EngineFields(form, (engine) => this.#actions.select(engine));
+    this.#engineFields = new EngineFields(form, (engine, choice) => this.#actions.select(engine, choice));
     this.#targetPresets = form.querySelector("[data-target-presets]");
     this.#targetPresets?.addEventListener("change", () => {
       if (this.#targetPresets.value) form.elements.target.value = this.#targetPresets.value;

@@ -14,7 +14,10 @@ export class EngineFields {
   #wantsZeroGrad; // the user's last choice, kept while an engine without .grad forces the box on
   #engine; // the engine the form named last: the fields may still hold its defaults
 
-  /** `onSelect(engine)` is told each engine the form names, the first one too. */
+  /**
+   * `onSelect(engine, { zero_grad, reduction })` is told each engine the form names, the first one too, and each
+   * change of the two switches that decide which lines of its step run.
+   */
   constructor(form, onSelect) {
     this.#form = form;
     this.#onSelect = onSelect;
@@ -26,6 +29,7 @@ export class EngineFields {
     optimizer.addEventListener("change", () => this.#showDefaultRate());
     zeroGrad.addEventListener("change", () => {
       this.#wantsZeroGrad = zeroGrad.checked;
+      this.#announce();
     });
     for (const radio of form.elements.reduction) {
       radio.addEventListener("change", () => this.#reductionChanged(radio.value));
@@ -71,7 +75,12 @@ export class EngineFields {
     if (this.#engine !== undefined && this.#engine !== name) this.#followDefaults(this.#engine, name);
     this.#engine = name;
     this.#showDefaultRate();
-    this.#onSelect(name);
+    this.#announce();
+  }
+
+  #announce() {
+    const { reduction } = this.#choice();
+    this.#onSelect(this.#form.elements.engine.value, { zero_grad: this.#form.elements.zero_grad.checked, reduction });
   }
 
   /**
@@ -132,6 +141,7 @@ export class EngineFields {
    */
   #reductionChanged(reduction) {
     this.#showDefaultRate();
+    this.#announce();
     const input = this.#form.elements.learning_rate;
     const choice = this.#choice();
     const sum = this.#defaultRate({ ...choice, reduction: "sum" });
