@@ -67,6 +67,8 @@ def test_each_engine_shows_its_own_code_and_a_step_sweeps_through_its_phases(
     # The lines the run would take, as the form sets it: no `if config...`, no lines that copy numbers out; the
     # zeroing goes with zero_grad off, the division by n comes with the mean.
     page.select_option("#engine", "torch-autograd")
+    expect(code).to_have_attribute("data-engine", "torch-autograd")
+    expect(code).to_have_attribute("data-reduction", "sum")
     autograd = engines["torch-autograd"]
     assert shown_code(page) == lines_run(autograd, zero_grad=True, reduction="sum")
     assert not any("config" in line or "values(" in line for line in shown_code(page))
