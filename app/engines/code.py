@@ -53,10 +53,6 @@ class CodeLine:
     number: int = 0
     when: When | None = None
 
-    def runs_under(self, config: object) -> bool:
-        """Whether a run of this config runs the line (reads the field off the config)."""
-        return self.when is None or getattr(config, self.when[0], None) == self.when[1]
-
 
 def step_code(train: TrainFn | CodeType, param_names: Sequence[str] = ()) -> list[CodeLine]:
     """The body of the engine's training loop, read from its source, up to where it yields the record.
