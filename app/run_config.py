@@ -188,6 +188,11 @@ class RunConfig(BaseModel):
         True,
         description="Reset the gradients after every update; off, they pile up across steps (the common mistake).",
     )
+    no_grad: StrictBool = Field(
+        True,
+        description="Update the weights inside torch.no_grad() (torch-autograd); off, autograd tracks the update and "
+        "PyTorch refuses it: an in-place change of a leaf that requires grad ends the run failed, with its error.",
+    )
     layers: list[Width | Activation] = Field(
         default_factory=default_layers,
         max_length=8,

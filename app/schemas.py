@@ -25,6 +25,12 @@ class CodeLineInfo(BaseModel):
         description='The config this line runs under, e.g. {"zero_grad": true} or {"reduction": "mean"}: a run whose '
         "config differs skips it; null: every run runs it. The source's `if config...` line itself is not listed.",
     )
+    inside: dict[str, str | bool] | None = Field(
+        None,
+        description='The switched `with` block this line is in, e.g. {"no_grad": true} inside `with torch.no_grad():`: '
+        "a run whose config differs leaves the `with` out (that line carries the same `when`) and runs this line "
+        "one level out, four spaces less indented; null: in no such block.",
+    )
 
 
 class EngineInfo(BaseModel):
@@ -36,6 +42,9 @@ class EngineInfo(BaseModel):
     param_names: list[str]
     inputs: int = Field(description="1: y = target(x) on the x range; 2: (x1, x2) -> (y1, y2) drawn from the seed.")
     stores_grads: bool = Field(description="Gradients live in .grad between steps, so zero_grad=false piles them up.")
+    no_grad_switch: bool = Field(
+        False, description="A run may leave torch.no_grad() out of its update (no_grad=false): PyTorch then refuses it."
+    )
     code: list[CodeLineInfo] = Field(
         description="The body of the engine's training loop, from its own source. A graph node's `line` is an "
         "index into this list: the line that built it."

@@ -57,6 +57,7 @@ class Batching:
 
     step_many: StepManyFn
     resume: ResumeFn
+    takes: Callable[[RunConfig], bool] = lambda config: True  # which runs it can batch (the others step alone)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class EngineSpec:
     predict: Callable[[tuple[float, ...], Array], Array] | None = None
     model: str = "y = a + b x + c x² + d x³"  # the model as the lecture writes it
     stores_grads: bool = True  # whether gradients live in .grad between steps (and so can pile up)
+    no_grad_switch: bool = False  # whether a run may leave torch.no_grad() out of its update (config.no_grad)
     # Engines whose weights depend on the config (networks) name them per config, and report each layer's norm.
     names_for: Callable[[RunConfig], tuple[str, ...]] | None = None
     # Engines with data of their own shape (several inputs and outputs) make and draw it themselves.

@@ -31,6 +31,10 @@ YIELD = re.compile(r"^\s*detail = yield ")
 # A switch the app needs where the lecture has one line (zero_grad, the reduction): `if config.zero_grad:` or
 # `if config.reduction == "mean":`, a block without `else`. Its lines are shown only where the run takes them.
 SWITCH = re.compile(r'^(\s*)if config\.(\w+)(?:\s*==\s*"(\w+)")?\s*:\s*(?:#.*)?$')
+# A context the lecture always enters, and a run may leave out (no_grad): `with torch.no_grad() if config.no_grad
+# else torch.enable_grad():`. Shown as `with torch.no_grad():` where the run enters it; elsewhere its block is
+# shown one level out, as the code would be written without it.
+WITH_SWITCH = re.compile(r"^(\s*)with (.+?) if config\.(\w+) else [\w.]+\(\)\s*:\s*(?:#.*)?$")
 # How the lecture's loops change a weight: in place by name (`a -= ...`, `a.data -= ...`), through a loop
 # variable over the model's parameters (`for param in model.parameters(): param -= ...`), or by an optimizer.
 IN_PLACE = re.compile(r"^\s*(\w+)(?:\.data)?\s*[-+*/]=")
@@ -44,14 +48,16 @@ When = tuple[str, str | bool]
 
 @dataclass(frozen=True)
 class CodeLine:
-    """One source line of the step, its phase, the weights it updates (names, or ALL), its line in the file, and
-    the config it runs under (None: always), its text dedented out of the `if config...` that switches it."""
+    """One source line of the step, its phase, the weights it updates (names, or ALL), its line in the file, the
+    config it runs under (None: always), its text dedented out of the `if config...` that switches it, and the
+    switched `with` it is inside (None: none), out of which it is shown one level less indented."""
 
     text: str
     phase: Phase
     updates: tuple[str, ...] | Literal["all"] = ()
     number: int = 0
     when: When | None = None
+    inside: When | None = None
 
 
 def step_code(train: TrainFn | CodeType, param_names: Sequence[str] = ()) -> list[CodeLine]:
@@ -75,12 +81,23 @@ def _step_code(code: CodeType, param_names: tuple[str, ...]) -> tuple[CodeLine, 
     phase: Phase = "forward"
     loop_variable: str | None = None  # the name a loop over the parameters gives each weight
     switch: tuple[int, When] | None = None  # the `if config...` block the lines are in: its indent, its condition
+    context: tuple[int, When] | None = None  # the switched `with` block the lines are in
     for offset, raw in enumerate(body):
         width = len(raw) - len(raw.lstrip())
         if switch is not None and raw.strip() and width <= switch[0]:
             if raw.strip().startswith(("else", "elif")):
                 raise ValueError(f"line {first + start + offset}: a config switch in a step has no else")
             switch = None
+        if context is not None and raw.strip() and width <= context[0]:
+            context = None
+        entered = WITH_SWITCH.match(raw)
+        if entered:
+            if switch is not None or context is not None:
+                raise ValueError(f"line {first + start + offset}: config switches in a step are not nested")
+            context = (width, (entered.group(3), True))
+            line = CodeLine(f"{raw[indent:width]}with {entered.group(2)}:", phase, number=first + start + offset)
+            lines.append(replace(line, when=context[1]))
+            continue
         opened = SWITCH.match(raw)
         if opened:
             if switch is not None:
@@ -104,13 +121,15 @@ def _step_code(code: CodeType, param_names: tuple[str, ...]) -> tuple[CodeLine, 
                 updates = ALL
             elif target is not None and target.group(1) in param_names:
                 updates = (target.group(1),)
-        lines.append(CodeLine(text, kind, updates, first + start + offset, switch[1] if switch else None))
+        when, inside = switch[1] if switch else None, context[1] if context else None
+        lines.append(CodeLine(text, kind, updates, first + start + offset, when, inside))
     return _with_their_switch(lines)
 
 
 def _with_their_switch(lines: list[CodeLine]) -> tuple[CodeLine, ...]:
-    """The comment right above a switched block goes with it ("# Zero the gradients" is not shown where nothing is
-    zeroed); a blank line that ends a block does not."""
+    """The comment right above a switched `if` block goes with it ("# Zero the gradients" is not shown where nothing
+    is zeroed); a blank line that ends a block does not. The comment above a switched `with` says why it is there,
+    and stays."""
     tied = list(lines)
     for i, line in enumerate(tied):
         following = next((other for other in tied[i + 1 :] if other.text.strip()), None)
@@ -118,7 +137,8 @@ def _with_their_switch(lines: list[CodeLine]) -> tuple[CodeLine, ...]:
             tied[i] = replace(line, when=None)
     for i in range(len(tied) - 2, -1, -1):  # upwards, so a comment of several lines goes whole
         line, below = tied[i], tied[i + 1]
-        if line.when is None and line.text.strip().startswith("#") and below.when is not None:
+        switched_if = below.when is not None and not below.text.lstrip().startswith("with ")
+        if line.when is None and line.text.strip().startswith("#") and switched_if:
             tied[i] = replace(line, when=below.when)
     return tuple(tied)
 

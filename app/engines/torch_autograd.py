@@ -29,8 +29,9 @@ def train(config: RunConfig, problem: Problem, curve_x: Array, start: Weights | 
         # Use autograd to compute the backward pass.
         loss.backward()
 
-        # Manually update weights using gradient descent, outside of autograd's tracking.
-        with torch.no_grad():
+        # Manually update weights using gradient descent. Wrap in torch.no_grad() because weights have
+        # requires_grad=True, but we don't need to track this in autograd.
+        with torch.no_grad() if config.no_grad else torch.enable_grad():
             grads = values((a.grad, b.grad, c.grad, d.grad))
             a -= learning_rate * a.grad
             b -= learning_rate * b.grad
@@ -63,5 +64,6 @@ ENGINE = EngineSpec(
     initial_params=initial_cubic,
     predict=cubic,
     train=train,
-    batching=Batching(step_many=step_many, resume=train),
+    no_grad_switch=True,
+    batching=Batching(step_many=step_many, resume=train, takes=lambda config: config.no_grad),
 )

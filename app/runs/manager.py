@@ -13,6 +13,7 @@ import numpy as np
 from app.config import Settings
 from app.engines import ENGINES
 from app.engines.cost import step_work
+from app.engines.switches import refused_switch
 from app.formula import FormulaError, compile_formula
 from app.run_config import RunConfig, unused_fields
 from app.runs.read_back import read_back
@@ -81,12 +82,9 @@ class RunManager:
         limits = self.settings
         engine = ENGINES[config.engine]
         self.check_limits(config)
-        if not config.zero_grad and not engine.stores_grads:
-            raise ConfigError(
-                "zero_grad",
-                f"the {engine.name} engine computes fresh gradients every step, so there are none to forget to "
-                "zero; pick an engine with autograd to see gradients pile up",
-            )
+        refused = refused_switch(config)
+        if refused is not None:
+            raise ConfigError(*refused)
         with self._lock:
             going = [run for run in self._runs.values() if not run.ended]
             mine = sum(isinstance(run, Run) and run.client == client for run in going) if client else 0

@@ -8,6 +8,7 @@ import numpy as np
 from app.engines import ENGINES
 from app.engines.base import StepRecord, StepStream, Weights
 from app.engines.code import step_code
+from app.engines.mistakes import failure_message
 from app.engines.problem import data_key
 from app.graph.capture import capture_step
 from app.graph.model import BackwardTrace, Graph, graph_shape, graph_values
@@ -37,7 +38,9 @@ class Trainer:
         self.detail_interval = start.detail_interval
         # Runs with equal keys can take their plain steps together (None: this engine steps each run alone).
         self.batch_key = (
-            (start.engine, data_key(self.config), start.curve_points) if self.engine.batching is not None else None
+            (start.engine, data_key(self.config), start.curve_points)
+            if self.engine.batching is not None and self.engine.batching.takes(self.config)
+            else None
         )
         self.watched = start.watched
         self.status = "paused" if start.paused else "running"
@@ -165,7 +168,7 @@ class Trainer:
         try:
             reports.extend(self._take(turn, graph_allowed, now, batched))
         except Exception as error:  # an engine bug must end its run, never the worker
-            reports.extend(self._end("failed", f"{type(error).__name__}: {error}"))
+            reports.extend(self._end("failed", failure_message(error)))
         if self._pausing_from is not None and self._captured and not self.ended:
             self._pausing_from = None
             reports.append(self._report())  # paused, after the step it holds on

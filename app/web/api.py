@@ -111,6 +111,7 @@ def engine_infos() -> list[EngineInfo]:
             model=spec.model,
             param_names=list(spec.names(RunConfig(engine=name))),
             stores_grads=spec.stores_grads,
+            no_grad_switch=spec.no_grad_switch,
             inputs=spec.inputs,
             code=[
                 CodeLineInfo(
@@ -118,6 +119,7 @@ def engine_infos() -> list[EngineInfo]:
                     phase=line.phase,
                     updates=code_updates(line),
                     when=dict([line.when]) if line.when else None,
+                    inside=dict([line.inside]) if line.inside else None,
                 )
                 for line in step_code(spec.train, spec.param_names)
             ],

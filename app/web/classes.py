@@ -13,7 +13,7 @@ from starlette.requests import HTTPConnection
 from app.classes.answers import ClassAnswers
 from app.classes.registry import ClassFullError, ClassRegistry, Classroom
 from app.classes.rules import RuleError, class_settings, free_fields, student_config, validation_locations
-from app.engines import ENGINES
+from app.engines.switches import refused_switch
 from app.run_config import RunConfig
 from app.runs.manager import ClientLimitError, ConfigError
 from app.schemas import CreatedRun
@@ -130,8 +130,9 @@ def create_class(
         manager.check_limits(config)
     except ConfigError as error:
         raise _located(("settings", error.field or ""), str(error), "limit") from None
-    if not config.zero_grad and not ENGINES[config.engine].stores_grads:
-        raise _located(("settings", "zero_grad"), f"the {config.engine} engine keeps no gradients to forget", "limit")
+    refused = refused_switch(config)
+    if refused is not None:
+        raise _located(("settings", refused[0]), refused[1], "limit")
     try:
         free = free_fields(body.free)
     except RuleError as error:

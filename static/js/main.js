@@ -50,6 +50,8 @@ const store = new Store();
 const classCode = document.body.dataset.classCode ?? null;
 // The server's η by engine, reduction and optimizer (app/web/pages.py): a twin run must not inherit a default.
 const rates = JSON.parse(document.querySelector("[data-learning-rates]").textContent);
+// The server's defaults (app/web/pages.py): a config link names only what differs from them.
+const runDefaults = JSON.parse(document.querySelector("[data-run-defaults]").textContent);
 let socket = null;
 let compareSocket = null;
 
@@ -99,7 +101,7 @@ const views = [
   new WeightsPanel($("#weights"), link),
   new GradNormChart($("#grad-norm-chart"), { fetchRow: getHistoryRow }),
   new GraphPanel($("#graph"), shownGraph), // the latest graph, or the replayed step's
-  new CodePanel($("#code"), link),
+  new CodePanel($("#code"), { onLink: link, defaults: runDefaults }),
   // After the graph panel: the boxes it draws in a frame are lit in the same frame.
   new LinkedViews({ code: $("#code"), weights: $("#weights"), graph: $("[data-graph-svg]"), select: shownGraph, onLink: link }),
   new ComparePanel($("#compare"), {
@@ -118,8 +120,6 @@ const views = [
 ];
 
 // ---- The classroom: share the followed run, take it away, bring one back, list every run. ----
-// The server's defaults (app/web/pages.py): a config link names only what differs from them.
-const runDefaults = JSON.parse($("[data-run-defaults]").textContent);
 views.push(
   new ShareBox($("[data-share]"), (run) =>
     configLink(sharedConfig(run.config, runDefaults, { engines: store.state.engines, rates })),

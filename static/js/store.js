@@ -10,7 +10,7 @@ export const Local = Object.freeze({
   RUN_INFO: "run-info", // { run }: a RunInfo answered by the REST API
   CONNECTION: "connection", // { state }: the socket's state, one of protocol.js's Connection
   ENGINES: "engines", // { engines }: GET /api/engines, with each engine's model and code
-  SELECT_ENGINE: "select-engine", // { engine, choice }: the engine the form now names, its zero_grad and reduction
+  SELECT_ENGINE: "select-engine", // { engine, choice }: the engine the form names, its zero_grad, no_grad, reduction
   TARGETS: "targets", // { targets }: GET /api/targets, the target presets (none on an older server)
   RUNS: "runs", // { runs }: GET /api/runs, the runs one could compare with
   COMPARE_JOIN: "compare-join", // { runId }: follow this run beside the first (null: compare with none)
@@ -55,7 +55,7 @@ function emptyPage() {
     ...emptyRun(null),
     engines: [], // EngineInfo, in the server's order
     selectedEngine: null, // what the form names
-    formChoice: null, // {zero_grad, reduction} as the form sets them: which lines of the step a new run would run
+    formChoice: null, // {zero_grad, no_grad, reduction} as the form sets them: the lines of the step a new run runs
     codeEngine: null, // the engine whose code is shown: the last one chosen, or the followed run's
     targets: [], // [{name, formula}]: the target presets
     runs: [], // RunInfo of every run the server remembers

@@ -37,11 +37,17 @@ def shown_code(page: Page) -> list[str]:
 
 def lines_run(engine: dict[str, Any], **config: object) -> list[str]:
     """The server's lines of the engine's step that a run of `config` takes: not those that only copy numbers out
-    for the page, nor those whose `when` the config does not meet."""
+    for the page, nor those whose `when` the config does not meet; a line inside a `with` the config leaves out
+    is four spaces further out."""
+    config = {"no_grad": True, **config}
+
+    def holds(condition: dict[str, object] | None) -> bool:
+        return all(config.get(k) == v for k, v in (condition or {}).items())
+
     return [
-        line["text"]
+        line["text"] if holds(line["inside"]) else line["text"].removeprefix("    ")
         for line in engine["code"]
-        if line["phase"] != "record" and all(config.get(k) == v for k, v in (line["when"] or {}).items())
+        if line["phase"] != "record" and holds(line["when"])
     ]
 
 
@@ -187,6 +193,38 @@ def test_zero_grad_is_disabled_where_no_grad_is_kept_and_the_servers_refusal_is_
     expect(page.locator("#zero_grad-error")).to_have_text(problem["msg"])
     expect(box).to_have_attribute("aria-invalid", "true")
     assert "#run=" not in page.url
+
+
+def test_an_update_without_no_grad_is_shown_and_ends_in_pytorchs_own_refusal(
+    page: Page, start_run: StartRun, server_url: str, api: AppClient
+) -> None:
+    page.goto(server_url)
+    open_settings(page)
+    box = page.locator("#no_grad")
+    page.select_option("#engine", "numpy")
+    expect(box).to_be_hidden()  # only torch-autograd writes its update under torch.no_grad()
+    expect(box).to_be_disabled()
+    page.select_option("#engine", "torch-autograd")
+    expect(box).to_be_checked()
+    autograd = next(engine for engine in api.get("/api/engines") if engine["name"] == "torch-autograd")
+    assert "with torch.no_grad():" in shown_code(page)
+    assert "    a -= learning_rate * a.grad" in shown_code(page)
+
+    # Unticked, the code panel shows the update as it now runs: no `with`, the weights' updates one level out.
+    box.uncheck()
+    shown = page.locator("#code [data-code-lines] li:not([hidden]) code")
+    expect(shown.filter(has_text="with torch.no_grad")).to_have_count(0)
+    assert shown_code(page) == lines_run(autograd, zero_grad=True, reduction="sum", no_grad=False)
+    assert "a -= learning_rate * a.grad" in shown_code(page)
+
+    run_id = start_run(page, steps=50, seed=2)
+    expect(page.locator("#status")).to_have_attribute("data-status", "failed", timeout=LIVE_TIMEOUT)
+    message = api.get(f"/api/runs/{run_id}")["message"]
+    assert "a leaf Variable that requires grad is being used in an in-place operation" in message
+    expect(page.locator("#status")).to_contain_text("a leaf Variable that requires grad")
+    expect(page.locator("#status")).to_contain_text("torch.no_grad()")
+    expect(page.locator("#status [data-part=settings]")).to_contain_text("no_grad off")
+    assert shown_code(page) == lines_run(autograd, zero_grad=True, reduction="sum", no_grad=False)
 
 
 def test_data_fields_reach_the_run_and_a_bad_target_is_marked(

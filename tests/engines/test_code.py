@@ -1,5 +1,7 @@
 """The step code read from each engine's source: its lines, their phases and the weights each line updates."""
 
+import contextlib
+
 import pytest
 
 from app.engines import ENGINES
@@ -108,3 +110,38 @@ def test_a_switch_the_code_panel_cannot_show_is_refused(train) -> None:  # type:
 def test_no_engine_shows_a_config_test(name: str) -> None:
     """Every engine's step, as the page shows it, holds no `config.` test: each switch is a `when`."""
     assert not [line.text for line in step_code(ENGINES[name].train) if "config." in line.text]
+
+
+def entered(config: RunConfig):  # type: ignore[no-untyped-def]
+    """A step whose update a run may make without the context the lecture puts it in, a switch inside it."""
+    for t in range(config.steps):
+        # Update the weights
+        with contextlib.suppress(OSError) if config.no_grad else contextlib.nullcontext():
+            size = t
+            if config.zero_grad:
+                size = 0
+        print(size)
+        detail = yield t  # noqa: F841
+
+
+def test_a_switched_with_is_shown_as_the_lecture_writes_it_and_its_block_says_so() -> None:
+    """`with X if config.f else Y:` is shown as `with X:`, running where f holds; its block's lines say they are
+    inside it (a run without it has them one level out), an `if config...` within it too; the comment above stays."""
+    code = step_code(entered)
+    assert [(line.text, line.when, line.inside) for line in code] == [
+        ("# Update the weights", None, None),
+        ("with contextlib.suppress(OSError):", ("no_grad", True), None),
+        ("    size = t", None, ("no_grad", True)),
+        ("    size = 0", ("zero_grad", True), ("no_grad", True)),
+        ("print(size)", None, None),
+    ]
+
+
+def test_the_lectures_no_grad_is_torch_autograds_switched_with() -> None:
+    """torch-autograd's update reads `with torch.no_grad():` under no_grad, and each weight's update is inside it."""
+    code = step_code(ENGINES["torch-autograd"].train, ENGINES["torch-autograd"].param_names)
+    (opening,) = [line for line in code if line.text.lstrip().startswith("with ")]
+    assert opening.text == "with torch.no_grad():" and opening.when == ("no_grad", True)
+    updates = [line for line in code if line.updates]
+    assert [line.updates for line in updates] == [("a",), ("b",), ("c",), ("d",)]
+    assert all(line.inside == ("no_grad", True) for line in updates)

@@ -59,3 +59,26 @@ def test_different_seeds_give_different_trajectories() -> None:
     other = records("torch-autograd", seed=1, steps=3, points=20)
     assert first[0].params != other[0].params
     assert first[-1].loss != pytest.approx(other[-1].loss, rel=1e-3)
+
+
+def pytorchs_own_refusal() -> str:
+    """The error PyTorch raises for the lecture's update written without torch.no_grad(), from torch itself."""
+    import torch
+
+    a = torch.tensor(0.5, requires_grad=True)
+    (a * 2.0).backward()
+    with pytest.raises(RuntimeError) as caught:
+        a -= 1e-6 * a.grad  # type: ignore[operator]
+    return str(caught.value)
+
+
+def test_an_update_without_no_grad_is_refused_by_pytorch_itself() -> None:
+    """no_grad=false runs the lecture's update with autograd on: the first step ends in PyTorch's own error, and
+    nothing is recorded; with no_grad the same config trains."""
+    config = RunConfig(engine="torch-autograd", steps=3, points=10, seed=1, no_grad=False)
+    stream = ENGINES["torch-autograd"].train(config, make_problem(config), CURVE_X)
+    with pytest.raises(RuntimeError) as caught:
+        next(stream)
+    assert str(caught.value) == pytorchs_own_refusal()
+    assert "leaf Variable that requires grad" in str(caught.value)
+    assert len(records("torch-autograd", steps=3, points=10, seed=1)) == 3

@@ -134,3 +134,18 @@ def test_the_first_plain_step_replaces_the_captured_steps_stand_in_cost() -> Non
     assert run.cost == plain
     run.advance(False)
     assert run.cost == pytest.approx(plain + COST_WEIGHT * (run.took - plain))
+
+
+def test_a_step_pytorch_refuses_ends_the_run_failed_with_its_error_and_the_lectures_why() -> None:
+    """torch-autograd without torch.no_grad(): the run ends failed at its first step, the message PyTorch's error
+    as Python names it, then the lecture's reason for no_grad."""
+    run = trainer(engine="torch-autograd", no_grad=False)
+    reports: list[object] = []
+    for _ in range(3):
+        reports += [] if run.ended else run.advance(True)
+    assert run.ended and run.status == "failed" and stepped(reports) == []
+    final = [report for report in reports if isinstance(report, StatusReport)][-1]
+    assert final.status == "failed"
+    assert final.message is not None
+    assert final.message.startswith("RuntimeError: a leaf Variable that requires grad is being used in an in-place")
+    assert "torch.no_grad()" in final.message and "requires_grad=True" in final.message

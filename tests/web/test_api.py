@@ -160,6 +160,8 @@ def test_pause_step_resume_stop(client: httpx.Client, rest: RestRuns, wait_until
         ({"engine": "jax"}, "engine"),
         ({"momentum": 0.9}, "momentum"),
         ({"engine": "numpy", "zero_grad": False}, "zero_grad"),
+        ({"engine": "torch-autograd", "no_grad": "false"}, "no_grad"),
+        ({"engine": "torch-autograd", "no_grad": 0}, "no_grad"),
         ({"steps": 5001}, "steps"),
         ({"points": 3001}, "points"),
     ],
@@ -171,6 +173,26 @@ def test_invalid_body_is_422_naming_the_field(client: httpx.Client, body: dict[s
     locs = error_locs(client.post("/api/runs", json={**TINY, **body}))
     assert ["body", field] in locs, locs
     assert len(client.get("/api/runs").json()) == runs_before
+
+
+@pytest.mark.parametrize("engine", sorted(name for name, spec in ENGINES.items() if not spec.no_grad_switch))
+def test_no_grad_off_is_422_naming_it_for_every_engine_without_the_switch(client: httpx.Client, engine: str) -> None:
+    """Only an engine whose update is written under torch.no_grad() can leave it out; the rest name the field."""
+    answer = client.post("/api/runs", json={**TINY, "engine": engine, "no_grad": False})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"] == ["body", "no_grad"]
+    assert "torch.no_grad()" in answer.json()["detail"][0]["msg"]
+
+
+def test_no_grad_off_runs_and_fails_with_pytorchs_error(client: httpx.Client, wait_until: WaitUntil) -> None:
+    """torch-autograd takes no_grad=false; the run ends failed with PyTorch's refusal, its config kept."""
+    created = client.post("/api/runs", json={**TINY, "engine": "torch-autograd", "no_grad": False})
+    assert created.status_code == 201, created.text
+    run_id = created.json()["id"]
+    wait_until(lambda: client.get(f"/api/runs/{run_id}").json()["status"] == "failed", 30, "the run to fail")
+    run = client.get(f"/api/runs/{run_id}").json()
+    assert "a leaf Variable that requires grad is being used in an in-place operation" in run["message"]
+    assert run["config"]["no_grad"] is False
 
 
 @pytest.mark.parametrize("x_range", [(1.0, 1.0), (2.0, -2.0)], ids=["equal", "reversed"])

@@ -34,6 +34,7 @@ OTHER: dict[str, Any] = {
     "noise": 0.1,
     "dtype": "float32",
     "zero_grad": False,
+    "no_grad": False,
     "layers": [8, "relu"],
     "optimizer": "adam",
 }
@@ -161,6 +162,7 @@ def test_bad_class_settings_and_free_fields_are_422_naming_them(client: httpx.Cl
         ({"settings": {"steps": 10**8}}, ["body", "settings", "steps"]),
         ({"settings": {"colour": 1}}, ["body", "settings", "colour"]),
         ({"settings": {"engine": "numpy", "zero_grad": False}}, ["body", "settings", "zero_grad"]),
+        ({"settings": {"engine": "torch-nn", "no_grad": False}}, ["body", "settings", "no_grad"]),
         ({"free": ["learning_rate", "colour"]}, ["body", "free", 1]),
         ({"title": "x" * 121}, ["body", "title"]),
         ({"teacher": "me"}, ["body", "teacher"]),

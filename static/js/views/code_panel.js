@@ -16,15 +16,23 @@ const PHASE_LABELS = {
   [Phase.RECORD]: "record",
 };
 
-/** Whether a run of `config` runs the line: its `when` ({zero_grad: true}, {reduction: "mean"}) all holds. */
-function runs({ when }, config) {
-  return !when || Object.entries(when).every(([field, value]) => config[field] === value);
+/** Whether `config` has each field of `condition` ({zero_grad: true}, {reduction: "mean"}); none always holds. */
+function holds(condition, config) {
+  return !condition || Object.entries(condition).every(([field, value]) => config[field] === value);
+}
+
+/**
+ * The line as a run of `config` has it: out one level where the `with` it is inside is left out (no_grad off
+ * runs the update without `with torch.no_grad():`).
+ */
+function textUnder({ text, inside }, config) {
+  return holds(inside, config) ? text : text.replace(/^ {4}/, "");
 }
 
 /** The config whose lines are shown: the followed run's, else the form's (a new run's), else the defaults. */
-function shownConfig(state, engine, following) {
+function shownConfig(state, engine, following, defaults) {
   if (following) return state.run.config;
-  return { zero_grad: true, reduction: "sum", ...engine.defaults, ...state.formChoice };
+  return { ...defaults, ...engine.defaults, ...state.formChoice };
 }
 
 /** The phases a step goes through, in the order the loop runs them (torch.optim zeroes before backward). */
@@ -49,11 +57,16 @@ export class CodePanel {
   #items = []; // [line, its element] of each line on screen (record lines are not)
   #variant = ""; // the switches the shown lines were picked for
   #sweepStep = null; // the step of the followed run last swept, so a redraw without a new frame sweeps nothing
+  #defaults;
   #requestDraw = oncePerFrame(() => this.#draw());
 
-  /** `onLink(link)` hears a line pointed at or focused ({line: index}), and null when it is left. */
-  constructor(container, onLink = () => {}) {
+  /**
+   * `onLink(link)` hears a line pointed at or focused ({line: index}), and null when it is left; `defaults` are
+   * the server's config defaults, whose lines are shown before the form says otherwise.
+   */
+  constructor(container, { onLink = () => {}, defaults = {} } = {}) {
     this.#container = container;
+    this.#defaults = defaults;
     this.#lines = container.querySelector("[data-code-lines]");
     const line = (event) => event.target.closest?.("[data-line]");
     const point = (event) => onLink(line(event) ? { line: Number(line(event).dataset.line) } : null);
@@ -84,7 +97,7 @@ export class CodePanel {
     if (engine !== this.#shown) this.#show(engine);
     if (!engine) return;
     const following = state.run?.config?.engine === engine.name;
-    this.#showVariant(shownConfig(state, engine, following));
+    this.#showVariant(shownConfig(state, engine, following, this.#defaults));
     this.#source.textContent = following ? "— the followed run" : "— press Start to run it";
     this.#sweepNote.textContent = following
       ? "As each frame arrives, the phases of one step light up in turn; a paused run keeps its last step marked."
@@ -149,12 +162,15 @@ export class CodePanel {
     this.#sweep.setPhases(phaseOrder(engine.code));
   }
 
-  /** Shows the lines a run of `config` runs, hides the others (its zero_grad and reduction decide). */
+  /** Shows the lines a run of `config` runs, as it runs them, and hides the others (its switches decide). */
   #showVariant(config) {
-    const variant = JSON.stringify([config.zero_grad, config.reduction]);
+    const variant = JSON.stringify([config.zero_grad, config.reduction, config.no_grad]);
     if (variant === this.#variant) return;
     this.#variant = variant;
-    for (const [line, item] of this.#items) item.hidden = !runs(line, config);
+    for (const [line, item] of this.#items) {
+      item.hidden = !holds(line.when, config);
+      item.querySelector("code").textContent = textUnder(line, config);
+    }
     Object.assign(this.#container.dataset, { zeroGrad: config.zero_grad, reduction: config.reduction });
   }
 

@@ -17,6 +17,9 @@ const NUMERIC_FIELDS = new Set([
   RunConfigField.NOISE,
 ]);
 
+// Fields FormData cannot tell as the server wants them; EngineFields.extraConfig() sends them.
+const FROM_ENGINE_FIELDS = new Set([RunConfigField.ZERO_GRAD, RunConfigField.NO_GRAD, RunConfigField.LAYERS]);
+
 // "2pi", "-0.5 π", "pi": the range is most often a multiple of π, and −3.14159 is tedious to type.
 const MULTIPLE_OF_PI = /^([+\-\u2212]?)\s*(\d*\.?\d*)\s*\*?\s*(?:pi|π)$/i;
 
@@ -153,8 +156,8 @@ export class Controls {
     const config = {};
     for (const [name, raw] of new FormData(this.#form)) {
       const text = String(raw).trim();
-      // The box and the layer list: see extraConfig().
-      if (text === "" || name === RunConfigField.ZERO_GRAD || name === RunConfigField.LAYERS) continue;
+      // The boxes and the layer list: see extraConfig().
+      if (text === "" || FROM_ENGINE_FIELDS.has(name)) continue;
       const number = parseNumber(text);
       // Text that is no number goes as typed, so the server's message names the field.
       config[name] = NUMERIC_FIELDS.has(name) && Number.isFinite(number) ? number : text;

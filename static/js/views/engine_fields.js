@@ -1,6 +1,7 @@
 // The form's fields that depend on the engine: its model and description, the optimizer (torch-optim only),
 // the network's layers (torch-mlp only), the target formula (one-input engines only), the zero_grad switch
-// (meaningless where no `.grad` is kept) and the learning rate the server would pick.
+// (meaningless where no `.grad` is kept), the no_grad switch (torch-autograd's update) and the learning rate the
+// server would pick.
 import { formatInputNumber } from "../format.js";
 import { NETWORK_ENGINE, OPTIMIZER_ENGINE } from "../protocol.js";
 import { defaultRate } from "../run_config.js";
@@ -15,15 +16,15 @@ export class EngineFields {
   #engine; // the engine the form named last: the fields may still hold its defaults
 
   /**
-   * `onSelect(engine, { zero_grad, reduction })` is told each engine the form names, the first one too, and each
-   * change of the two switches that decide which lines of its step run.
+   * `onSelect(engine, { zero_grad, no_grad, reduction })` is told each engine the form names, the first one too,
+   * and each change of the switches that decide which lines of its step run.
    */
   constructor(form, onSelect) {
     this.#form = form;
     this.#onSelect = onSelect;
     this.#layers = new LayerField(form.querySelector("[data-layers-group]"));
     this.#rates = JSON.parse(form.querySelector("[data-learning-rates]").textContent);
-    const { engine, optimizer, zero_grad: zeroGrad } = form.elements;
+    const { engine, optimizer, zero_grad: zeroGrad, no_grad: noGrad } = form.elements;
     this.#wantsZeroGrad = zeroGrad.checked;
     engine.addEventListener("change", () => this.#engineChanged());
     optimizer.addEventListener("change", () => this.#showDefaultRate());
@@ -31,6 +32,7 @@ export class EngineFields {
       this.#wantsZeroGrad = zeroGrad.checked;
       this.#announce();
     });
+    noGrad.addEventListener("change", () => this.#announce());
     for (const radio of form.elements.reduction) {
       radio.addEventListener("change", () => this.#reductionChanged(radio.value));
     }
@@ -42,8 +44,13 @@ export class EngineFields {
    * the layers go as a list, not as the text typed.
    */
   extraConfig() {
-    const zeroGrad = this.#form.elements.zero_grad;
-    return { ...(zeroGrad.disabled || zeroGrad.checked ? {} : { zero_grad: false }), ...this.#layers.config() };
+    const unticked = (box) => !box.disabled && !box.checked;
+    const { zero_grad: zeroGrad, no_grad: noGrad } = this.#form.elements;
+    return {
+      ...(unticked(zeroGrad) ? { zero_grad: false } : {}),
+      ...(unticked(noGrad) ? { no_grad: false } : {}),
+      ...this.#layers.config(),
+    };
   }
 
   #option() {
@@ -61,6 +68,9 @@ export class EngineFields {
     this.#form.querySelector("[data-optimizer-group]").hidden = !usesOptimizer;
     this.#form.elements.optimizer.disabled = !usesOptimizer;
     this.#layers.show(name === NETWORK_ENGINE);
+    const noGradSwitch = option?.dataset.noGradSwitch === "true";
+    this.#form.querySelector("[data-no-grad-group]").hidden = !noGradSwitch;
+    this.#form.elements.no_grad.disabled = !noGradSwitch;
     this.#showData(Number(option?.dataset.inputs ?? 1));
 
     const storesGrads = option?.dataset.storesGrads !== "false";
@@ -80,7 +90,8 @@ export class EngineFields {
 
   #announce() {
     const { reduction } = this.#choice();
-    this.#onSelect(this.#form.elements.engine.value, { zero_grad: this.#form.elements.zero_grad.checked, reduction });
+    const { engine, zero_grad: zeroGrad, no_grad: noGrad } = this.#form.elements;
+    this.#onSelect(engine.value, { zero_grad: zeroGrad.checked, no_grad: noGrad.disabled || noGrad.checked, reduction });
   }
 
   /**

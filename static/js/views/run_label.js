@@ -11,7 +11,8 @@ export function describeEngine(config) {
   let detail = config.engine === OPTIMIZER_ENGINE ? ` (${config.optimizer})` : "";
   if (config.engine === NETWORK_ENGINE && config.layers) detail = ` (${describeLayers(config.layers)})`;
   const zeroGrad = config.zero_grad === false ? " · zero_grad off" : "";
-  return `${config.engine}${detail}${zeroGrad}`;
+  const noGrad = config.no_grad === false ? " · no_grad off" : "";
+  return `${config.engine}${detail}${zeroGrad}${noGrad}`;
 }
 
 /** "numpy · seed 7", for a chart's key. */
