@@ -21,6 +21,8 @@ from pydantic_core import PydanticCustomError
 from app.formula import DEFAULT_TARGET, compile_formula
 
 EngineName = Literal[
+    "linear",
+    "linear-torch",
     "numpy",
     "torch-tensors",
     "torch-autograd",
@@ -65,6 +67,8 @@ Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
 MAX_STEPS = 10**9
 MAX_POINTS = 10**8
 # Steps per second a run may be slowed to: one every ten seconds at the slowest (slower is a pause and steps).
+# The highest power of x a linear model's features may reach: [1, x, x², x³], the lecture's cubic.
+MAX_DEGREE = 3
 # The largest seed: the largest whole number a browser's JSON numbers (doubles) hold exactly, so the page shows
 # and sends back the very seed a run used.
 MAX_SEED = 2**53 - 1
@@ -97,7 +101,13 @@ def default_learning_rate(engine: EngineName, reduction: Reduction, optimizer: O
 # Where an engine's own source differs from the lecture's defaults, a field left out takes the engine's value:
 # lecture-net is the lecture's network, whose slide uses MSELoss() (the mean); dynamic-net is the tutorial's script,
 # which runs 30000 steps.
-ENGINE_DEFAULTS: dict[str, dict[str, object]] = {"lecture-net": {"reduction": "mean"}, "dynamic-net": {"steps": 30000}}
+# The linear engines start where the lecture does, with one feature: y = b + w1 x, a line.
+ENGINE_DEFAULTS: dict[str, dict[str, object]] = {
+    "lecture-net": {"reduction": "mean"},
+    "dynamic-net": {"steps": 30000},
+    "linear": {"degree": 1},
+    "linear-torch": {"degree": 1},
+}
 
 
 def engine_defaults(engine: object) -> dict[str, object]:
@@ -128,18 +138,36 @@ def _excerpt(value: object, limit: int = 40) -> str:
 
 
 # Engines that compute fresh gradients every step and keep no .grad: zero_grad=false means nothing there.
-FRESH_GRADIENT_ENGINES: tuple[EngineName, ...] = ("numpy", "torch-tensors")
+FRESH_GRADIENT_ENGINES: tuple[EngineName, ...] = ("linear", "numpy", "torch-tensors")
 # The same rule in the JSON schema, so the document refuses what the server refuses (engine absent is numpy).
 ZERO_GRAD_RULE: JsonDict = {
     "if": {"properties": {"engine": {"enum": list(FRESH_GRADIENT_ENGINES)}}},
     "then": {"properties": {"zero_grad": {"const": True}}},
 }
 
+# The switches only some engines read (EngineSpec.switches, checked by app/engines/switches.py), and those engines;
+# every other engine takes them only at their default. Rules of the JSON schema too, built below.
+SWITCH_ENGINES: dict[str, tuple[EngineName, ...]] = {
+    "no_grad": ("linear-torch", "torch-autograd"),
+    "degree": ("linear", "linear-torch"),
+}
+
+
+def _switch_rule(field: str, default: object) -> JsonDict:
+    """The JSON schema's rule that an engine not reading `field` takes it only at `default`."""
+    return {
+        "if": {"not": {"properties": {"engine": {"enum": list(SWITCH_ENGINES[field])}}, "required": ["engine"]}},
+        "then": {"properties": {field: {"const": default}}},
+    }
+
+
+SWITCH_RULES: tuple[JsonDict, ...] = (_switch_rule("no_grad", True), _switch_rule("degree", 3))
+
 
 class RunConfig(BaseModel):
     """What to train and how; every field defaults to the lecture's value."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [ZERO_GRAD_RULE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [ZERO_GRAD_RULE, *SWITCH_RULES]})
 
     engine: EngineName = Field("numpy", description="Which implementation trains the cubic.")
     steps: Whole = Field(
@@ -187,6 +215,11 @@ class RunConfig(BaseModel):
     zero_grad: StrictBool = Field(
         True,
         description="Reset the gradients after every update; off, they pile up across steps (the common mistake).",
+    )
+    degree: Annotated[int, Field(ge=1, le=MAX_DEGREE), WHOLE_ONLY] = Field(
+        MAX_DEGREE,
+        description="The linear engines' features: the powers of x from 1 up to this, [1, x] (a line, their "
+        "default), [1, x, x²] or [1, x, x², x³] (the cubic, which every other engine fits).",
     )
     no_grad: StrictBool = Field(
         True,

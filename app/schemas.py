@@ -42,8 +42,11 @@ class EngineInfo(BaseModel):
     param_names: list[str]
     inputs: int = Field(description="1: y = target(x) on the x range; 2: (x1, x2) -> (y1, y2) drawn from the seed.")
     stores_grads: bool = Field(description="Gradients live in .grad between steps, so zero_grad=false piles them up.")
-    no_grad_switch: bool = Field(
-        False, description="A run may leave torch.no_grad() out of its update (no_grad=false): PyTorch then refuses it."
+    switches: list[str] = Field(
+        default_factory=list,
+        description='The config fields only some engines read that this one does: "no_grad" (a run may leave '
+        'torch.no_grad() out of its update, and PyTorch then refuses it), "degree" (the powers of x among a linear '
+        "model's features). Every other engine refuses them at anything but their default.",
     )
     code: list[CodeLineInfo] = Field(
         description="The body of the engine's training loop, from its own source. A graph node's `line` is an "

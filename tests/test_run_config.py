@@ -242,3 +242,19 @@ def test_the_schema_says_which_engines_refuse_zero_grad_off() -> None:
     fresh = {name for name, spec in ENGINES.items() if not spec.stores_grads}
     assert set(ZERO_GRAD_RULE["if"]["properties"]["engine"]["enum"]) == fresh  # type: ignore[index]
     assert ZERO_GRAD_RULE in RunConfig.model_json_schema()["allOf"]
+
+
+def test_the_schema_says_which_engines_read_each_switch() -> None:
+    """Each switch only some engines read (no_grad, degree) is fixed at its default by the schema for exactly the
+    engines that do not read it, as the server refuses it for them."""
+    from app.engines import ENGINES
+    from app.run_config import SWITCH_ENGINES, SWITCH_RULES
+
+    for field, engines in SWITCH_ENGINES.items():
+        assert set(engines) == {name for name, spec in ENGINES.items() if field in spec.switches}, field
+    assert {field for spec in ENGINES.values() for field in spec.switches} == set(SWITCH_ENGINES)
+    schema = RunConfig.model_json_schema()
+    for rule in SWITCH_RULES:
+        assert rule in schema["allOf"]
+        [field] = rule["then"]["properties"]  # type: ignore[index]
+        assert rule["then"]["properties"][field]["const"] == RunConfig.model_fields[field].default  # type: ignore[index]

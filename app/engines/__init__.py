@@ -3,6 +3,7 @@
 from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.dynamic_net import ENGINE as DYNAMIC_NET
 from app.engines.lecture_net import ENGINE as LECTURE_NET
+from app.engines.linear import LINEAR, LINEAR_TORCH
 from app.engines.numpy_cubic import ENGINE as NUMPY
 from app.engines.tiny_autograd import ENGINE as TINY_AUTOGRAD
 from app.engines.torch_autograd import ENGINE as TORCH_AUTOGRAD
@@ -16,6 +17,8 @@ from app.engines.torch_tensors import ENGINE as TORCH_TENSORS
 ENGINES: dict[str, EngineSpec] = {
     spec.name: spec
     for spec in (
+        LINEAR,
+        LINEAR_TORCH,
         NUMPY,
         TORCH_TENSORS,
         TORCH_AUTOGRAD,

@@ -73,7 +73,9 @@ class EngineSpec:
     predict: Callable[[tuple[float, ...], Array], Array] | None = None
     model: str = "y = a + b x + c x² + d x³"  # the model as the lecture writes it
     stores_grads: bool = True  # whether gradients live in .grad between steps (and so can pile up)
-    no_grad_switch: bool = False  # whether a run may leave torch.no_grad() out of its update (config.no_grad)
+    # The config switches only some engines read that this one does (app/engines/switches.py): "no_grad", an
+    # update written under torch.no_grad() that a run may leave out; "degree", the features of a linear model.
+    switches: frozenset[str] = frozenset()
     # Engines whose weights depend on the config (networks) name them per config, and report each layer's norm.
     names_for: Callable[[RunConfig], tuple[str, ...]] | None = None
     # Engines with data of their own shape (several inputs and outputs) make and draw it themselves.

@@ -40,6 +40,8 @@ WITH_SWITCH = re.compile(r"^(\s*)with (.+?) if config\.(\w+) else [\w.]+\(\)\s*:
 IN_PLACE = re.compile(r"^\s*(\w+)(?:\.data)?\s*[-+*/]=")
 OVER_PARAMETERS = re.compile(r"^\s*for (\w+) in .*parameters\(\)\s*:")
 OPTIMIZER_STEP = re.compile(r"\.step\(\)")
+# The lecture's name for the vector of every weight (w ← w − η ∇L): a linear model updates them in one line.
+WEIGHT_VECTOR = "w"
 
 
 # When a line runs: the config field and the value it must have (True for a boolean switch such as zero_grad).
@@ -117,7 +119,8 @@ def _step_code(code: CodeType, param_names: tuple[str, ...]) -> tuple[CodeLine, 
             loop = OVER_PARAMETERS.match(text)
             loop_variable = loop.group(1) if loop else loop_variable
             target = IN_PLACE.match(text)
-            if OPTIMIZER_STEP.search(text) or (target is not None and target.group(1) == loop_variable):
+            whole = target is not None and target.group(1) in (loop_variable, WEIGHT_VECTOR)
+            if OPTIMIZER_STEP.search(text) or whole:
                 updates = ALL
             elif target is not None and target.group(1) in param_names:
                 updates = (target.group(1),)

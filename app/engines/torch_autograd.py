@@ -64,6 +64,6 @@ ENGINE = EngineSpec(
     initial_params=initial_cubic,
     predict=cubic,
     train=train,
-    no_grad_switch=True,
+    switches=frozenset({"no_grad"}),
     batching=Batching(step_many=step_many, resume=train, takes=lambda config: config.no_grad),
 )

@@ -111,7 +111,7 @@ def engine_infos() -> list[EngineInfo]:
             model=spec.model,
             param_names=list(spec.names(RunConfig(engine=name))),
             stores_grads=spec.stores_grads,
-            no_grad_switch=spec.no_grad_switch,
+            switches=sorted(spec.switches),
             inputs=spec.inputs,
             code=[
                 CodeLineInfo(

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from app.engines import ENGINES
 from app.run_config import (
     DEFAULT_LEARNING_RATE,
+    MAX_DEGREE,
     DType,
     EngineName,
     Optimizer,
@@ -70,7 +71,22 @@ def page_context(request: Request) -> dict[str, object]:
         "dtypes": get_args(DType),
         "targets_url": request.url_for("list_targets").path,
         "page_pace": PAGE_PACE,
+        "feature_choices": feature_choices(),
     }
+
+
+def feature_choices() -> list[dict[str, object]]:
+    """The linear engines' degrees as the form offers them: the features each gives and the model they make."""
+    names = ("b", "w1", "w2", "w3")
+    powers = ("1", "x", "x²", "x³")
+    return [
+        {
+            "degree": degree,
+            "features": f"[{', '.join(powers[: degree + 1])}]",
+            "model": "y = b + " + " + ".join(f"{names[p]} {powers[p]}" for p in range(1, degree + 1)),
+        }
+        for degree in range(1, MAX_DEGREE + 1)
+    ]
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

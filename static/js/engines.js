@@ -1,6 +1,14 @@
 // What the page knows of an engine comes from `GET /api/engines` (in the store as `engines`): never a copy here.
 import { describeLayers } from "./layers.js";
-import { CUBIC_MODEL, DEFAULT_TARGET, LECTURE_NET, NETWORK_ENGINE, NETWORK_ENGINES, PARAM_NAMES } from "./protocol.js";
+import {
+  CUBIC_MODEL,
+  DEFAULT_TARGET,
+  LECTURE_NET,
+  NETWORK_ENGINE,
+  NETWORK_ENGINES,
+  PARAM_NAMES,
+  RunConfigField,
+} from "./protocol.js";
 
 /** What a two-input engine learns instead of a formula (it reads no `target`). */
 export const TEACHER_TARGET = "the outputs of a teacher network drawn from the seed";
@@ -25,7 +33,25 @@ export function inputsOf(engines, name) {
  */
 export function modelOf(engines, run) {
   const engine = run ? findEngine(engines, engineOf(run)) : null;
-  return { model: engine?.model ?? CUBIC_MODEL, names: run?.param_names ?? engine?.param_names ?? PARAM_NAMES };
+  const names = run?.param_names ?? engine?.param_names ?? PARAM_NAMES;
+  // A linear model's features are its run's: one weight per power of x, b first ("y = b + w1 x + w2 x²").
+  const linear = engine?.switches?.includes(RunConfigField.DEGREE) && run?.param_names;
+  const model = linear ? `y = ${names.map((name, power) => `${name}${POWER_TEXT[power]}`).join(" + ")}` : engine?.model;
+  return { model: model ?? CUBIC_MODEL, names };
+}
+
+const POWER_TEXT = ["", " x", " x²", " x³"];
+
+/**
+ * The degree of a run's model where it is a polynomial whose weights are its coefficients, from x⁰ up (the
+ * lecture's cubic a..d, a linear model's b, w1, ...): least squares finds the weights it heads for. Else null.
+ */
+export function polynomialDegreeOf(engines, run) {
+  const engine = run ? findEngine(engines, engineOf(run)) : null;
+  if (!engine || !run?.param_names) return null;
+  if (engine.switches?.includes(RunConfigField.DEGREE)) return run.param_names.length - 1;
+  const cubic = engine.model === CUBIC_MODEL && PARAM_NAMES.every((name, i) => run.param_names[i] === name);
+  return cubic && run.param_names.length === PARAM_NAMES.length ? PARAM_NAMES.length - 1 : null;
 }
 
 /** The layers of a run of the network engine ([16, "tanh"]), or null for any other run (or none). */

@@ -1,5 +1,5 @@
-// The least-squares cubic through a set of points: the weights gradient descent on the squared error heads for,
-// so the page can say where each weight is going.
+// The least-squares polynomial through a set of points: the weights gradient descent on the squared error heads
+// for, so the page can say where each weight is going and draw the fit it is approaching.
 
 /** Solves the square system a·w = b (a is changed) by Gaussian elimination with partial pivoting; null if singular. */
 function solve(a, b) {
@@ -26,23 +26,29 @@ function solve(a, b) {
 }
 
 /**
- * The coefficients [a, b, c, d] of y = a + b x + c x² + d x³ with the least squared error over the points, or
- * null when they do not fix one (fewer than four distinct x). x is scaled to [−1, 1] first, so the normal
- * equations stay well conditioned on any range.
+ * The coefficients [w0, w1, ..., w_degree] of y = w0 + w1 x + ... + w_degree x^degree with the least squared
+ * error over the points, or null when they do not fix one (too few distinct x). x is scaled to [−1, 1] first, so
+ * the normal equations stay well conditioned on any range.
  */
-export function leastSquaresCubic(xs, ys) {
+export function leastSquares(xs, ys, degree = 3) {
+  const n = degree + 1;
   const scale = Math.max(...xs.map(Math.abs));
-  if (!(scale > 0) || xs.length < 4) return null;
-  const gram = Array.from({ length: 4 }, () => new Array(4).fill(0));
-  const moment = new Array(4).fill(0);
+  if (!(scale > 0) || xs.length < n) return null;
+  const gram = Array.from({ length: n }, () => new Array(n).fill(0));
+  const moment = new Array(n).fill(0);
   xs.forEach((x, i) => {
     const u = x / scale;
-    const powers = [1, u, u * u, u * u * u];
-    for (let j = 0; j < 4; j++) {
+    const powers = Array.from({ length: n }, (_, power) => u ** power);
+    for (let j = 0; j < n; j++) {
       moment[j] += powers[j] * ys[i];
-      for (let k = 0; k < 4; k++) gram[j][k] += powers[j] * powers[k];
+      for (let k = 0; k < n; k++) gram[j][k] += powers[j] * powers[k];
     }
   });
   const scaled = solve(gram, moment);
   return scaled && scaled.every(Number.isFinite) ? scaled.map((w, power) => w / scale ** power) : null;
+}
+
+/** w0 + w1 x + ... at each x. */
+export function polynomialAt(weights, xs) {
+  return Array.from(xs, (x) => weights.reduceRight((sum, w) => sum * x + w, 0));
 }

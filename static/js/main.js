@@ -9,6 +9,7 @@ import { twinConfig } from "./run_config.js";
 import { Local, Store } from "./store.js";
 import { RunSocket } from "./transport.js";
 import { CodePanel } from "./views/code_panel.js";
+import { EquationsPanel } from "./views/equations_panel.js";
 import { ComparePanel } from "./views/compare_panel.js";
 import { Controls } from "./views/controls.js";
 import { DiffChart } from "./views/diff_chart.js";
@@ -102,6 +103,7 @@ const views = [
   new GradNormChart($("#grad-norm-chart"), { fetchRow: getHistoryRow }),
   new GraphPanel($("#graph"), shownGraph), // the latest graph, or the replayed step's
   new CodePanel($("#code"), { onLink: link, defaults: runDefaults }),
+  new EquationsPanel($("#equations")),
   // After the graph panel: the boxes it draws in a frame are lit in the same frame.
   new LinkedViews({ code: $("#code"), weights: $("#weights"), graph: $("[data-graph-svg]"), select: shownGraph, onLink: link }),
   new ComparePanel($("#compare"), {

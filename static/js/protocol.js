@@ -82,7 +82,8 @@ export const RunConfigField = Object.freeze({
   NOISE: "noise",
   DTYPE: "dtype",
   ZERO_GRAD: "zero_grad",
-  NO_GRAD: "no_grad", // only the engine whose update a run may take out of torch.no_grad() (hidden otherwise)
+  NO_GRAD: "no_grad", // only the engines whose update a run may take out of torch.no_grad() (hidden otherwise)
+  DEGREE: "degree", // only the linear engines: their features [1, x, ...] up to this power (hidden otherwise)
   OPTIMIZER: "optimizer",
   TARGET: "target", // only on a server that offers it, and only for a one-input engine (hidden otherwise)
   LAYERS: "layers", // a JSON list, [16, "tanh"]; only the network engine reads it

@@ -19,7 +19,7 @@ def test_every_weight_is_updated_by_a_line_of_the_update_phase(name: str) -> Non
     assert updating and all(line.phase == "update" for line in updating)
     if any(line.updates == ALL for line in updating):
         assert len(updating) == 1
-        assert any(part in updating[0].text for part in (".step()", "param -="))
+        assert any(part in updating[0].text for part in (".step()", "param -=", "w -="))
     else:
         named = [name for line in updating for name in line.updates]
         assert sorted(named) == sorted(spec.names(RunConfig(engine=name)))

@@ -162,6 +162,10 @@ def test_pause_step_resume_stop(client: httpx.Client, rest: RestRuns, wait_until
         ({"engine": "numpy", "zero_grad": False}, "zero_grad"),
         ({"engine": "torch-autograd", "no_grad": "false"}, "no_grad"),
         ({"engine": "torch-autograd", "no_grad": 0}, "no_grad"),
+        ({"engine": "linear", "degree": 0}, "degree"),
+        ({"engine": "linear", "degree": 4}, "degree"),
+        ({"engine": "linear", "degree": 1.5}, "degree"),
+        ({"engine": "linear", "degree": "2"}, "degree"),
         ({"steps": 5001}, "steps"),
         ({"points": 3001}, "points"),
     ],
@@ -175,13 +179,25 @@ def test_invalid_body_is_422_naming_the_field(client: httpx.Client, body: dict[s
     assert len(client.get("/api/runs").json()) == runs_before
 
 
-@pytest.mark.parametrize("engine", sorted(name for name, spec in ENGINES.items() if not spec.no_grad_switch))
-def test_no_grad_off_is_422_naming_it_for_every_engine_without_the_switch(client: httpx.Client, engine: str) -> None:
-    """Only an engine whose update is written under torch.no_grad() can leave it out; the rest name the field."""
-    answer = client.post("/api/runs", json={**TINY, "engine": engine, "no_grad": False})
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [("no_grad", False, "torch.no_grad()"), ("degree", 2, "features")],
+    ids=["no_grad", "degree"],
+)
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_a_switch_is_422_naming_it_for_every_engine_that_does_not_read_it(
+    client: httpx.Client, engine: str, field: str, value: object, words: str
+) -> None:
+    """Only an engine whose update is written under torch.no_grad() can leave it out, only a linear engine choose
+    its features; the rest answer 422 naming the field, and an engine that reads it starts the run."""
+    answer = client.post("/api/runs", json={**TINY, "engine": engine, field: value})
+    if field in ENGINES[engine].switches:
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["config"][field] == value
+        return
     assert answer.status_code == 422, answer.text
-    assert answer.json()["detail"][0]["loc"] == ["body", "no_grad"]
-    assert "torch.no_grad()" in answer.json()["detail"][0]["msg"]
+    assert answer.json()["detail"][0]["loc"] == ["body", field]
+    assert words in answer.json()["detail"][0]["msg"]
 
 
 def test_no_grad_off_runs_and_fails_with_pytorchs_error(client: httpx.Client, wait_until: WaitUntil) -> None:
@@ -254,8 +270,9 @@ def test_health_engines_docs_and_openapi(client: httpx.Client) -> None:
         "torch-mlp": ["0.weight", "0.bias", "2.weight", "2.bias"],
         "lecture-net": ["0.weight", "0.bias", "2.weight", "2.bias"],
     }
+    linear = {"linear": ["b", "w1"], "linear-torch": ["b", "w1"]}  # a line, till the degree adds features
     for name, engine in engines.items():
-        assert engine["param_names"][:4] == networks.get(name, ["a", "b", "c", "d"])
+        assert engine["param_names"][:4] == {**networks, **linear}.get(name, ["a", "b", "c", "d"])
     assert engines["numpy"]["param_names"] == ["a", "b", "c", "d"]
     assert engines["dynamic-net"]["param_names"] == ["a", "b", "c", "d", "e"]
     assert all(engine["description"] and engine["model"] and engine["code"] for engine in engines.values())

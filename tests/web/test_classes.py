@@ -35,6 +35,7 @@ OTHER: dict[str, Any] = {
     "dtype": "float32",
     "zero_grad": False,
     "no_grad": False,
+    "degree": 2,
     "layers": [8, "relu"],
     "optimizer": "adam",
 }

@@ -18,7 +18,14 @@ function widest({ a, b, c, d, e }, x) {
   return a + b * x + c * x ** 2 + d * x ** 3 + e * x ** 4 + e * x ** 5;
 }
 
+/** b + w1·x + w2·x² + w3·x³, as many terms as the run has weights (linear.polynomial). */
+function polynomial({ b, w1 = 0, w2 = 0, w3 = 0 }, x) {
+  return b + x * (w1 + x * (w2 + x * w3));
+}
+
 const FORMULAS = {
+  linear: polynomial,
+  "linear-torch": polynomial,
   numpy: cubic,
   "torch-tensors": cubic,
   "torch-autograd": cubic,

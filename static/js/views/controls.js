@@ -15,6 +15,7 @@ const NUMERIC_FIELDS = new Set([
   RunConfigField.X_MIN,
   RunConfigField.X_MAX,
   RunConfigField.NOISE,
+  RunConfigField.DEGREE,
 ]);
 
 // Fields FormData cannot tell as the server wants them; EngineFields.extraConfig() sends them.

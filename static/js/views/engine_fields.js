@@ -3,7 +3,7 @@
 // (meaningless where no `.grad` is kept), the no_grad switch (torch-autograd's update) and the learning rate the
 // server would pick.
 import { formatInputNumber } from "../format.js";
-import { NETWORK_ENGINE, OPTIMIZER_ENGINE } from "../protocol.js";
+import { NETWORK_ENGINE, OPTIMIZER_ENGINE, RunConfigField } from "../protocol.js";
 import { defaultRate } from "../run_config.js";
 import { LayerField } from "./layer_field.js";
 
@@ -24,7 +24,7 @@ export class EngineFields {
     this.#onSelect = onSelect;
     this.#layers = new LayerField(form.querySelector("[data-layers-group]"));
     this.#rates = JSON.parse(form.querySelector("[data-learning-rates]").textContent);
-    const { engine, optimizer, zero_grad: zeroGrad, no_grad: noGrad } = form.elements;
+    const { engine, optimizer, zero_grad: zeroGrad, no_grad: noGrad, degree } = form.elements;
     this.#wantsZeroGrad = zeroGrad.checked;
     engine.addEventListener("change", () => this.#engineChanged());
     optimizer.addEventListener("change", () => this.#showDefaultRate());
@@ -33,6 +33,7 @@ export class EngineFields {
       this.#announce();
     });
     noGrad.addEventListener("change", () => this.#announce());
+    degree.addEventListener("change", () => this.#showModel());
     for (const radio of form.elements.reduction) {
       radio.addEventListener("change", () => this.#reductionChanged(radio.value));
     }
@@ -60,7 +61,6 @@ export class EngineFields {
   #engineChanged() {
     const option = this.#option();
     const name = option?.value ?? "";
-    this.#form.querySelector("[data-engine-model]").textContent = option?.dataset.model ?? "";
     this.#form.querySelector("[data-engine-description]").textContent = option?.dataset.description ?? "";
 
     // Disabled as well as hidden, so FormData leaves out an optimizer the engine would ignore.
@@ -68,9 +68,9 @@ export class EngineFields {
     this.#form.querySelector("[data-optimizer-group]").hidden = !usesOptimizer;
     this.#form.elements.optimizer.disabled = !usesOptimizer;
     this.#layers.show(name === NETWORK_ENGINE);
-    const noGradSwitch = option?.dataset.noGradSwitch === "true";
-    this.#form.querySelector("[data-no-grad-group]").hidden = !noGradSwitch;
-    this.#form.elements.no_grad.disabled = !noGradSwitch;
+    const switches = JSON.parse(option?.dataset.switches || "[]");
+    this.#offer("[data-no-grad-group]", this.#form.elements.no_grad, switches.includes(RunConfigField.NO_GRAD));
+    this.#offer("[data-degree-group]", this.#form.elements.degree, switches.includes(RunConfigField.DEGREE));
     this.#showData(Number(option?.dataset.inputs ?? 1));
 
     const storesGrads = option?.dataset.storesGrads !== "false";
@@ -84,8 +84,22 @@ export class EngineFields {
 
     if (this.#engine !== undefined && this.#engine !== name) this.#followDefaults(this.#engine, name);
     this.#engine = name;
+    this.#showModel();
     this.#showDefaultRate();
     this.#announce();
+  }
+
+  /** Shows a field's group and sends the field only where the engine reads it (disabled, FormData leaves it out). */
+  #offer(group, field, offered) {
+    this.#form.querySelector(group).hidden = !offered;
+    field.disabled = !offered;
+  }
+
+  /** The engine's model, as the chosen features make it where the engine reads them. */
+  #showModel() {
+    const { degree } = this.#form.elements;
+    const model = degree.disabled ? this.#option()?.dataset.model : degree.selectedOptions[0]?.dataset.model;
+    this.#form.querySelector("[data-engine-model]").textContent = model ?? "";
   }
 
   #announce() {
@@ -101,15 +115,18 @@ export class EngineFields {
   #defaultsOf(name) {
     const option = [...this.#form.elements.engine.options].find((o) => o.value === name);
     const reduction = [...this.#form.elements.reduction].find((radio) => radio.defaultChecked)?.value;
-    return { steps: this.#form.elements.steps.defaultValue, reduction, ...JSON.parse(option?.dataset.defaults || "{}") };
+    const degree = [...this.#form.elements.degree.options].find((o) => o.defaultSelected)?.value;
+    const own = JSON.parse(option?.dataset.defaults || "{}");
+    return { steps: this.#form.elements.steps.defaultValue, reduction, degree, ...own };
   }
 
   /** A field still at the last engine's default takes the new engine's; one the user set stays as it is. */
   #followDefaults(from, to) {
     const before = this.#defaultsOf(from);
     const after = this.#defaultsOf(to);
-    const { steps } = this.#form.elements;
+    const { steps, degree } = this.#form.elements;
     if (steps.value.trim() === String(before.steps)) steps.value = String(after.steps);
+    if (degree.value === String(before.degree)) degree.value = String(after.degree);
     const checked = this.#form.querySelector("[name=reduction]:checked");
     if (checked?.value !== before.reduction || after.reduction === before.reduction) return;
     const radio = [...this.#form.elements.reduction].find((r) => r.value === after.reduction);

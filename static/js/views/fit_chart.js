@@ -4,8 +4,9 @@
 // on. When two runs of the same kind are compared, the second run's model too (dashed, or rings, on top, so
 // that where the two agree both colours show); a second run of the other kind is not overlaid.
 import uPlot from "/static/vendor/uplot/uPlot.esm.js";
-import { modelOf, targetOf } from "../engines.js";
+import { modelOf, polynomialDegreeOf, targetOf } from "../engines.js";
 import { formatCount, formatValue } from "../format.js";
+import { leastSquares, polynomialAt } from "../least_squares.js";
 import { FIT_VIEW, ViewKind } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
 import { axis, createPlot, cssVar } from "./chart.js";
@@ -16,6 +17,29 @@ const DEFAULT_Y_RANGE = [-1.5, 1.5];
 const Y_PADDING = 0.35; // of the target's span, each side: room for the cubic to arrive from afar
 const OUTPUTS_PADDING = 0.08; // of the span of targets and predictions, each side
 const SHRINK_BELOW = 0.7; // outputs: the range narrows once what it must hold spans less than this of it
+const RESIDUALS_DRAWN = 40; // at most this many residuals, evenly spread: more is a hatching, not a lesson
+
+/** y of the curve (xs ascending) at x, by straight lines between its points; NaN outside it. */
+function interpolate(xs, ys, x) {
+  let high = xs.findIndex((value) => value >= x);
+  if (high < 0) return NaN;
+  if (high === 0) return xs[0] === x ? ys[0] : NaN;
+  const low = high - 1;
+  return ys[low] + ((ys[high] - ys[low]) * (x - xs[low])) / (xs[high] - xs[low]);
+}
+
+/** εᵢ at up to RESIDUALS_DRAWN data points: [[x, y, f(x)], ...] against the model curve. */
+function residualsOf(data, curveX, curve) {
+  if (!data?.x.length || !curve?.length) return [];
+  const every = Math.max(1, Math.ceil(data.x.length / RESIDUALS_DRAWN));
+  const xs = curveX.slice(0, curve.length);
+  const residuals = [];
+  for (let i = Math.floor(every / 2); i < data.x.length; i += every) {
+    const model = interpolate(xs, curve, data.x[i]);
+    if (Number.isFinite(model)) residuals.push([data.x[i], data.y[i], model]);
+  }
+  return residuals;
+}
 
 /** How each kind titles and explains the panel; `aria` describes the chart to a screen reader. */
 const LOOKS = {
@@ -64,6 +88,8 @@ export class FitChart {
   #pending = null; // what the next draw will put on screen, reported by #markDrawn
   #yRange = DEFAULT_Y_RANGE;
   #readout;
+  #residuals = []; // [[x, y, f(x)], ...] drawn from each point to the model
+  #leastSquares = { data: null, degree: null, curve: null }; // the least-squares fit of the data last seen
   #requestDraw = oncePerFrame(() => this.#draw());
 
   /** `panel` holds the title (h2), caption, key ([data-key-*]) and the plot (.plot), which reports what it drew. */
@@ -82,6 +108,8 @@ export class FitChart {
       target: panel.querySelector("[data-key-target]"),
       run: panel.querySelector("[data-key-run]"),
       compare: panel.querySelector("[data-key-compare]"),
+      leastSquares: panel.querySelector("[data-key-least-squares]"),
+      residuals: panel.querySelector("[data-key-residuals]"),
     };
     const line = (stroke, width, dash) => ({ stroke, width, dash, spanGaps: true, points: { show: false } });
     // paths: null draws no line between the points: a scatter.
@@ -107,9 +135,13 @@ export class FitChart {
             label: "compared predictions",
             ...dots({ size: 9, width: 1.5, stroke: cssVar("--compare"), fill: "transparent" }),
           },
+          { label: "least squares", ...line(cssVar("--fit-least-squares"), 2, [2, 5]) },
         ],
       },
-      { onDraw: () => (this.#markDrawn(), this.#readout.refresh()), onCursor: (plot) => this.#readout.moved(plot) },
+      {
+        onDraw: (plot) => (this.#drawResiduals(plot), this.#markDrawn(), this.#readout.refresh()),
+        onCursor: (plot) => this.#readout.moved(plot),
+      },
     );
     this.#readout.attach(this.#plot);
   }
@@ -155,7 +187,8 @@ export class FitChart {
     this.#yRange = DEFAULT_Y_RANGE;
     this.#pending = { points: 0, step: -1, replayStep: "", modelPoints: 0, compare: "" };
     this.#look(null);
-    this.#plot.setData([[], [], [], [], [], [], []]);
+    this.#residuals = [];
+    this.#plot.setData([[], [], [], [], [], [], [], []]);
   }
 
   #draw() {
@@ -184,6 +217,10 @@ export class FitChart {
     this.#fitRange(state, outputs, compare);
     const none = [[], []];
     const model = [state.curveX.slice(0, curve.length), curve];
+    const solved = outputs ? null : this.#leastSquaresCurve(state);
+    this.#residuals = outputs ? [] : residualsOf(state.data, state.curveX, curve);
+    showKey(this.#keys.leastSquares, solved ? "least squares: where descent is heading" : "");
+    showKey(this.#keys.residuals, this.#residuals.length ? "residuals εᵢ = f(xᵢ) − yᵢ" : "");
     const compared = [compareX, compare ?? []];
     // The series have different x; uPlot.join lines them up on one x, leaving holes it draws across.
     // Outputs leave out the data: it lies on the diagonal, under the truth's line.
@@ -194,6 +231,7 @@ export class FitChart {
       outputs ? none : compared,
       outputs ? model : none,
       outputs ? compared : none,
+      solved ? [state.curveX, solved] : none,
     ];
     const data = outputs ? 0 : state.data.x.length;
     this.#pending = {
@@ -202,6 +240,8 @@ export class FitChart {
       replayStep: replayed ? state.replay.step : "",
       modelPoints: outputs ? curve.length : 0,
       compare: compareShown,
+      residuals: this.#residuals.length,
+      leastSquares: solved ? solved.length : 0,
     };
     this.#plot.setData(uPlot.join(tables));
     this.#drawn = { data: state.data, curve: shownCurve, compare, compareShown };
@@ -256,7 +296,43 @@ export class FitChart {
 
   #markDrawn() {
     if (!this.#pending) return;
-    const { points, step, replayStep, modelPoints, compare } = this.#pending;
-    Object.assign(this.#container.dataset, { points, step, replayStep, modelPoints, compare });
+    const { points, step, replayStep, modelPoints, compare, residuals = 0, leastSquares = 0 } = this.#pending;
+    Object.assign(this.#container.dataset, { points, step, replayStep, modelPoints, compare, residuals, leastSquares });
+  }
+
+  /**
+   * The least-squares polynomial of the run's data on the model's grid, for a model that is a polynomial in its
+   * weights (the cubic, a linear model on its features); null for any other. Solved once per data and degree.
+   */
+  #leastSquaresCurve(state) {
+    const degree = polynomialDegreeOf(state.engines, state.run);
+    if (degree === null || !state.curveX?.length) return null;
+    const solved = this.#leastSquares;
+    if (solved.data !== state.data || solved.degree !== degree) {
+      const weights = leastSquares(state.data.x, state.data.y, degree);
+      this.#leastSquares = { data: state.data, degree, curve: weights && polynomialAt(weights, state.curveX) };
+    }
+    return this.#leastSquares.curve;
+  }
+
+  /** Each residual as a thin upright line from its data point to the model, under the curves' ends. */
+  #drawResiduals(plot) {
+    if (!this.#residuals.length) return;
+    const { ctx } = plot;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(plot.bbox.left, plot.bbox.top, plot.bbox.width, plot.bbox.height);
+    ctx.clip();
+    ctx.setLineDash([]); // not the dotted least-squares line's, drawn just before
+    ctx.strokeStyle = cssVar("--fit-residual");
+    ctx.lineWidth = Math.max(1, 1.5 * (window.devicePixelRatio || 1));
+    ctx.beginPath();
+    for (const [x, y, model] of this.#residuals) {
+      const left = plot.valToPos(x, "x", true);
+      ctx.moveTo(left, plot.valToPos(y, "y", true));
+      ctx.lineTo(left, plot.valToPos(model, "y", true));
+    }
+    ctx.stroke();
+    ctx.restore();
   }
 }

@@ -1,10 +1,11 @@
 // One plain sentence of what is happening, for whoever has just pressed Start: "Step 340: the loss fell from
-// 22,884 to 31.2; b is 0.812, heading for 0.857 (least squares)." A cubic's weights are compared with the
-// least-squares cubic through the drawn data, the point gradient descent on the squared error approaches.
-import { findEngine } from "../engines.js";
+// 22,884 to 31.2; b is 0.812, heading for 0.857 (least squares)." A polynomial's weights (the cubic's, a linear
+// model's) are compared with the least-squares fit through the drawn data, the point descent on the squared error
+// approaches.
+import { polynomialDegreeOf } from "../engines.js";
 import { formatCount, formatValue } from "../format.js";
-import { leastSquaresCubic } from "../least_squares.js";
-import { CUBIC_MODEL, PARAM_NAMES, Status, ViewKind } from "../protocol.js";
+import { leastSquares } from "../least_squares.js";
+import { Status, ViewKind } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
 
 const IDLE = "Press Start: the fit, the loss, the weights and the autograd graph below move with every step.";
@@ -40,7 +41,7 @@ function lossClause(losses) {
 export class Narration {
   #element;
   #state = null;
-  #solved = { data: null, weights: null }; // the least-squares cubic of the data last seen
+  #solved = { data: null, degree: null, weights: null }; // the least-squares fit of the data last seen
   #requestDraw = oncePerFrame(() => this.#draw());
 
   constructor(element) {
@@ -58,24 +59,23 @@ export class Narration {
     this.#draw();
   }
 
-  /** The least-squares cubic of the run's data, when the run fits the lecture's cubic to one input. */
+  /** The least-squares weights of the run's data, by name, when the run fits a polynomial to one input. */
   #leastSquares(state) {
-    const names = Object.keys(state.params ?? {});
-    const model = findEngine(state.engines, state.run?.config?.engine)?.model;
-    const cubic = model === CUBIC_MODEL && names.length === 4 && PARAM_NAMES.every((n) => names.includes(n));
-    if (!cubic || !state.data?.x?.length || !(state.view == null || state.view.kind === ViewKind.FIT)) return null;
-    if (this.#solved.data !== state.data) {
-      this.#solved = { data: state.data, weights: leastSquaresCubic(state.data.x, state.data.y) };
+    const degree = polynomialDegreeOf(state.engines, state.run);
+    if (degree === null || !state.data?.x?.length || !(state.view == null || state.view.kind === ViewKind.FIT)) return null;
+    if (this.#solved.data !== state.data || this.#solved.degree !== degree) {
+      this.#solved = { data: state.data, degree, weights: leastSquares(state.data.x, state.data.y, degree) };
     }
     const weights = this.#solved.weights;
-    return weights && Object.fromEntries(PARAM_NAMES.map((name, i) => [name, weights[i]]));
+    return weights && Object.fromEntries(state.run.param_names.map((name, i) => [name, weights[i]]));
   }
 
   /** The weight furthest from where least squares puts it, and both numbers. */
   #weightClause(state, ended) {
     const target = this.#leastSquares(state);
-    if (!target) return "";
-    const [name] = PARAM_NAMES.map((n) => [n, Math.abs(state.params[n] - target[n])]).sort((a, b) => b[1] - a[1])[0];
+    if (!target || !state.params) return "";
+    const far = (n) => Math.abs(state.params[n] - target[n]);
+    const [name] = Object.keys(target).sort((a, b) => far(b) - far(a));
     const [value, goal] = [sayWeight(state.params[name]), sayWeight(target[name])];
     this.#element.dataset.weight = name;
     this.#element.dataset.leastSquares = String(target[name]);
