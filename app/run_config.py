@@ -153,7 +153,7 @@ SWITCH_ENGINES: dict[str, tuple[EngineName, ...]] = {
 }
 
 
-def _switch_rule(field: str, default: object) -> JsonDict:
+def _switch_rule(field: str, default: bool | int) -> JsonDict:
     """The JSON schema's rule that an engine not reading `field` takes it only at `default`."""
     return {
         "if": {"not": {"properties": {"engine": {"enum": list(SWITCH_ENGINES[field])}}, "required": ["engine"]}},
@@ -161,7 +161,7 @@ def _switch_rule(field: str, default: object) -> JsonDict:
     }
 
 
-SWITCH_RULES: tuple[JsonDict, ...] = (_switch_rule("no_grad", True), _switch_rule("degree", 3))
+SWITCH_RULES: tuple[JsonDict, ...] = (_switch_rule("no_grad", True), _switch_rule("degree", MAX_DEGREE))
 
 
 class RunConfig(BaseModel):
