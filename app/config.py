@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     lecturer_key: str | None = Field(
         None, description="When set, starting a run needs it in the X-Lecturer-Key header; unset, anyone may."
     )
+    lectures_dir: Path | None = Field(
+        None, description="A directory of lecture files (name.toml, scenes as data) offered beside the shipped ones."
+    )
     static_dir: Path = ROOT / "static"
     templates_dir: Path = ROOT / "templates"
     data_dir: Path = Field(ROOT / "data", description="Where the default database file lives (made if missing).")

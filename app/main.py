@@ -13,11 +13,12 @@ from fastapi.templating import Jinja2Templates
 
 from app import __version__
 from app.config import Settings, get_settings
+from app.lectures.sessions import LectureSessions
 from app.runs.feed import Hub
 from app.runs.manager import RunManager
 from app.storage.startup import open_checked
 from app.storage.store import RunStore
-from app.web import api, class_app, docs, edge, export, graph_replay, import_run, pages, presenter, share, ws
+from app.web import api, class_app, docs, edge, export, graph_replay, import_run, lectures, pages, presenter, share, ws
 from app.web.class_pages import router as class_pages_router
 from app.web.openapi import with_server_limits
 from app.web.rate_limits import RateLimits
@@ -92,6 +93,9 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     # Statuses the edge and the per-client limits add to routes documented in their own modules.
     app.include_router(import_run.router, responses=answers(*JSON_CHANGE, 429))
     app.include_router(presenter.router)
+    app.include_router(lectures.router)
+    app.include_router(lectures.sessions_router)
+    app.state.lecture_sessions = LectureSessions()
     app.include_router(export.router, responses=answers(*ONE_RUN, 429))
     app.include_router(graph_replay.router, responses=answers(*ONE_RUN))
     app.include_router(docs.router)

@@ -154,3 +154,40 @@ export async function importRun(content) {
   if (run.control_token) saveToken(run.id, run.control_token); // should the server hand the importer one
   return run;
 }
+
+// ---- Lectures (docs/protocol.md, "Lectures"): scenes as data, and the session students follow. ----
+
+/** `GET /api/lectures`: [{name, title, scenes, error, line}]. */
+export function listLectures() {
+  return request("GET", "/api/lectures");
+}
+
+/** `GET /api/lectures/{name}`: {title, source, scenes}. */
+export function getLecture(name) {
+  return request("GET", `/api/lectures/${encodeURIComponent(name)}`);
+}
+
+/** Starts teaching a lecture: a session at its first scene; its token is kept in this browser, as a run's is. */
+export async function startLectureSession(name) {
+  const session = await request("POST", `/api/lectures/${encodeURIComponent(name)}/sessions`);
+  saveToken(`lecture:${session.id}`, session.token);
+  return session;
+}
+
+/** Whether this browser moves the session (it started it). */
+export function leadsSession(sessionId) {
+  return tokenFor(`lecture:${sessionId}`) !== null;
+}
+
+/** Shows scene `index` with its runs to everyone following the session. */
+export function moveLectureSession(sessionId, { index, run, compare }) {
+  const token = tokenFor(`lecture:${sessionId}`);
+  return request("POST", `/api/lecture-sessions/${encodeURIComponent(sessionId)}/scene`, { index, run, compare }, {
+    ...(token ? { "X-Control-Token": token } : {}),
+  });
+}
+
+/** The session's scene once it has moved past `version` (the server answers within 25 s either way). */
+export function followLectureSession(sessionId, version) {
+  return request("GET", `/api/lecture-sessions/${encodeURIComponent(sessionId)}?after=${version}`);
+}

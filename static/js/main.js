@@ -39,6 +39,10 @@ import { PresenterKeys } from "./present/keys.js";
 import { sharePresenterView } from "./present/remote.js";
 import { PresenterShare } from "./present/share.js";
 import { Presentation } from "./present/theme.js";
+import { listLectures } from "./api.js";
+import { LectureMode, lectureInAddress } from "./lecture/lecture_mode.js";
+import { LectureChoice } from "./lecture/lecture_choice.js";
+import { LectureBar } from "./views/lecture_bar.js";
 // Replay: an ended run's timeline, played back through its history and kept graphs (the block after the lecture hall's).
 import { getGraphAt, getHistory } from "./api.js";
 import { shownGraph } from "./replay/graphs.js";
@@ -195,6 +199,38 @@ views.push(
     if (view) enlarger.set(view.panel);
   }),
 );
+
+// Lecture mode: a lecture's scenes stepped in order; its session moves every follower's page with the leader's.
+const lectureMode = new LectureMode(store, {
+  runs: {
+    start: (config) => newRun(config),
+    async stop(runId) {
+      const { state } = store;
+      const run = runId === state.runId ? state : runId === state.compare?.runId ? state.compare : null;
+      if (tokenFor(runId) === null || ENDED.has(run?.status)) return; // not ours, or nothing left to stop
+      await sendCommand(runId, "stop").catch(() => null); // it ended meanwhile: nothing to stop
+    },
+  },
+  show({ run, compare, panel }) {
+    address(run, compare);
+    enlarger.set(panel ?? null);
+  },
+});
+views.push(
+  new LectureBar($("[data-lecture]"), {
+    go: (index) => lectureMode.go(index),
+    close() {
+      lectureMode.close();
+      enlarger.set(null);
+      const { run, compare } = addressedRuns();
+      history.pushState(null, "", `#${runParams(run, compare)}`);
+    },
+  }),
+  new LectureChoice($("[data-lecture-choose]"), listLectures, (name) => {
+    location.hash = name ? `${new URLSearchParams({ lecture: name })}` : "";
+  }),
+);
+addEventListener("hashchange", () => lectureMode.fromAddress());
 // ---- end of the lecture hall block ----
 
 // ---- Replay: an ended run's history, asked for once; the timeline picks the step the views show. ----
@@ -222,11 +258,20 @@ function addressedRuns() {
   return { run, compare: run ? params.get("compare") : null }; // nothing to compare with without a run
 }
 
-/** Names the runs in the address (a new history entry) and follows them. */
-function address(run, compare) {
+/** The address's runs; a lecture it names stays in it (lecture mode follows its scenes' runs there). */
+function runParams(run, compare) {
   const params = new URLSearchParams();
   if (run) params.set("run", run);
   if (run && compare) params.set("compare", compare);
+  return params;
+}
+
+/** Names the runs in the address (a new history entry) and follows them. */
+function address(run, compare) {
+  const params = runParams(run, compare);
+  const { name, session } = lectureInAddress();
+  if (name) params.set("lecture", name);
+  if (name && session) params.set("session", session);
   history.pushState(null, "", `#${params}`);
   followAddress();
 }
@@ -270,6 +315,7 @@ function followCompared(runId) {
 
 addEventListener("hashchange", followAddress);
 followAddress();
+lectureMode.fromAddress();
 listEngines().then((engines) => store.apply({ type: Local.ENGINES, engines }));
 refreshRuns();
 const targetsUrl = $("[data-targets-url]")?.dataset.targetsUrl; // only on a server that offers presets

