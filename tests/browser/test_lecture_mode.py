@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 LIVE_TIMEOUT = 30_000  # ms; every wait ends as soon as its condition holds
+# The followed run has left the queue: it steps, or it has ended (the no_grad scene's fails at its first step).
+STARTED = "() => ['running', 'paused', 'finished', 'failed'].includes(document.querySelector('#status').dataset.status)"
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +81,8 @@ def test_the_lecturer_steps_every_scene_and_a_student_follows(
             for field, value in scene["run"].items():
                 assert run["config"][field] == value, (index, field)
             expect(band.locator("[data-lecture-title]")).to_have_text(scene["title"])
-            # The run starts: it leaves the queue (the no_grad scene's ends failed at its first step, as shown).
-            page.wait_for_function(
-                "() => ['running', 'paused', 'finished', 'failed'].includes(document.querySelector('#status').dataset.status)",
-                timeout=LIVE_TIMEOUT,
-            )
+            # The run starts: it leaves the queue.
+            page.wait_for_function(STARTED, timeout=LIVE_TIMEOUT)
             if scene["compare"]:
                 compare = page.evaluate("new URLSearchParams(location.hash.slice(1)).get('compare')")
                 assert compare and api.get(f"/api/runs/{compare}")["config"]["engine"] == scene["compare"]["engine"]
