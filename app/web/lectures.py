@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Requ
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from app.lectures.library import MAX_LECTURE_BYTES, LectureFile, LectureLibrary
+from app.lectures.library import LectureFile, LectureLibrary
 from app.lectures.scenes import Lecture, LectureError, parse_lecture
 from app.lectures.sessions import LectureSession, LectureSessions, SessionError
 from app.runs.manager import RunManager
@@ -67,9 +67,20 @@ def get_lecture(name: str, library: LibraryDep) -> Lecture:
     return file.lecture
 
 
-@router.post("/check", responses=answers(*CHANGE))
+# Apart from /api/lectures/{name}, whose GET would take "check" for a lecture's name.
+check_router = APIRouter(prefix="/api/lecture-check", tags=["lectures"])
+
+
+@check_router.post("", responses=answers(*JSON_CHANGE))
 def check_lecture(
-    text: Annotated[str, Body(embed=True, max_length=MAX_LECTURE_BYTES, description="A lecture file's TOML.")],
+    text: Annotated[
+        str,
+        Body(
+            embed=True,
+            description="A lecture file's TOML: a title and [[scene]] tables, each with part, title, text and "
+            "[scene.run] (see GET /api/lectures/{name}); the server's body limit caps its size.",
+        ),
+    ],
 ) -> Lecture:
     """Read a lecture file as the server would: its scenes, or a 422 whose message names the line at fault."""
     try:

@@ -20,25 +20,6 @@ class PresenterState(BaseModel):
     step: int | None = Field(None, ge=0, description="The backward stepper's position in the pass's node order.")
     node: str | None = Field(None, max_length=32, description="The graph node being inspected, by id (n0, n1 ...).")
     mode: Literal["backward", "forward"] | None = Field(None, description="Gradients or forward values on the graph.")
-    scene: "LectureScene | None" = Field(None, description="The lecture scene on screen, in lecture mode.")
-    next_run: str | None = Field(
-        None,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="The run the lecturer moved on to (the next scene's): a follower's page follows it there.",
-    )
-
-
-class LectureScene(BaseModel):
-    """Where a lecture stands: its name (GET /api/lectures/{lecture}) and the scene shown, counted from 0."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    lecture: str = Field(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    index: int = Field(ge=0, le=1000)
-
-
-PresenterState.model_rebuild()
 
 
 @router.post("/{run_id}/presenter", status_code=status.HTTP_204_NO_CONTENT, responses=answers(*JSON_CHANGE, *ONE_RUN))

@@ -29,7 +29,7 @@ import { ExportPanel } from "./views/export_panel.js";
 import { fillForm } from "./views/form_fill.js";
 import { RunList } from "./views/run_list.js";
 import { RunListRefresh } from "./views/run_list_refresh.js";
-import { ShareBox } from "./views/share_box.js";
+import { ShareBox, shareLink } from "./views/share_box.js";
 // The lecture hall: presenter mode, its keys, the lecturer's view shared and followed (the block after the classroom's).
 import { FollowLecturer } from "./follow.js";
 import { presenterActions } from "./present/actions.js";
@@ -215,22 +215,27 @@ const lectureMode = new LectureMode(store, {
     address(run, compare);
     enlarger.set(panel ?? null);
   },
+  shareLink,
 });
 views.push(
   new LectureBar($("[data-lecture]"), {
-    go: (index) => lectureMode.go(index),
-    close() {
-      lectureMode.close();
-      enlarger.set(null);
-      const { run, compare } = addressedRuns();
-      history.pushState(null, "", `#${runParams(run, compare)}`);
-    },
+    go: (index) => lectureMode.request(index),
+    close: () => leaveLecture(),
   }),
-  new LectureChoice($("[data-lecture-choose]"), listLectures, (name) => {
-    location.hash = name ? `${new URLSearchParams({ lecture: name })}` : "";
+  new LectureChoice($(".lecture-choice"), listLectures, (name) => {
+    if (name) location.hash = `${new URLSearchParams({ lecture: name })}`;
+    else leaveLecture();
   }),
 );
 addEventListener("hashchange", () => lectureMode.fromAddress());
+
+/** Leaves lecture mode: the runs it showed stay followed, the address no longer names the lecture. */
+function leaveLecture() {
+  lectureMode.close();
+  enlarger.set(null);
+  const { run, compare } = addressedRuns();
+  history.pushState(null, "", `#${runParams(run, compare)}`);
+}
 // ---- end of the lecture hall block ----
 
 // ---- Replay: an ended run's history, asked for once; the timeline picks the step the views show. ----

@@ -44,8 +44,8 @@ def test_a_lecture_is_served_with_its_scenes_as_written(client: httpx.Client) ->
 
 
 def test_a_file_is_checked_before_it_is_put_in_place(client: httpx.Client) -> None:
-    assert client.post("/api/lectures/check", json={"text": OWN}).json()["title"] == "My own"
-    answer = client.post("/api/lectures/check", json={"text": BROKEN.replace('"Two"', "Two")})
+    assert client.post("/api/lecture-check", json={"text": OWN}).json()["title"] == "My own"
+    answer = client.post("/api/lecture-check", json={"text": BROKEN.replace('"Two"', "Two")})
     assert answer.status_code == 422
     [problem] = answer.json()["detail"]
     assert problem["loc"] == ["body", "text"] and problem["ctx"]["line"] == 5

@@ -11,22 +11,25 @@ import {
 } from "../api.js";
 import { Local } from "../store.js";
 
+const SETTLE_MS = 350; // how long the keys rest before the scene asked for opens
+
 /** The lecture and session the address names ({name: null} when none). */
 export function lectureInAddress() {
   const params = new URLSearchParams(location.hash.slice(1));
   return { name: params.get("lecture"), session: params.get("session") };
 }
 
-/** The page's link for students following a session. */
-export function sessionLink(name, session) {
+/** The page's link for students following a session, on `origin` (the address their phones reach). */
+export function sessionLink(name, session, origin = location.origin) {
   const params = new URLSearchParams({ lecture: name, session });
-  return `${location.origin}/#${params}`;
+  return `${origin}/#${params}`;
 }
 
 export class LectureMode {
   #store;
   #runs;
   #show;
+  #shareLink;
   #lecture = null; // {name, title, source, scenes}
   #session = null;
   #leading = false;
@@ -34,15 +37,18 @@ export class LectureMode {
   #shown = { run: null, compare: null }; // the runs the open scene started (the leader stops them on leaving)
   #opening = null; // the scene being opened (a key pressed twice waits for the first)
   #generation = 0; // bumped when the lecture closes: a wait still out then ends quietly
+  #settling = 0; // the timer that opens the scene asked for last
+  #origin = location.origin; // where students reach this server: the run share link's (a hall's address)
 
   /**
    * `runs`: start(config) → RunInfo (token kept), stop(runId); `show({run, compare, panel})`: follows the runs
-   * (address) and enlarges the panel.
+   * (address) and enlarges the panel; `shareLink(runId)`: the server's {url} for phones to reach a run.
    */
-  constructor(store, { runs, show }) {
+  constructor(store, { runs, show, shareLink }) {
     this.#store = store;
     this.#runs = runs;
     this.#show = show;
+    this.#shareLink = shareLink;
     addEventListener("keydown", (event) => this.#key(event), { capture: true });
   }
 
@@ -89,7 +95,11 @@ export class LectureMode {
   async go(index) {
     if (!this.#leading || !this.#lecture) return;
     const scene = this.#lecture.scenes[index];
-    if (!scene || this.#opening) return;
+    if (!scene) return;
+    if (this.#opening !== null) {
+      this.#settling = setTimeout(() => this.go(index), SETTLE_MS); // after the scene still opening
+      return;
+    }
     this.#opening = index;
     this.#publish("", index);
     try {
@@ -101,6 +111,7 @@ export class LectureMode {
       const moved = await moveLectureSession(this.#session, { index, run: run.id, compare: compare?.id ?? null });
       this.#version = moved.version;
       this.#enter(index, this.#shown);
+      if (this.#origin === location.origin) this.#learnOrigin(run.id);
     } catch (error) {
       this.#publish(`Scene ${index + 1} could not start: ${error.message}`, index);
     } finally {
@@ -127,6 +138,14 @@ export class LectureMode {
     }
   }
 
+  /** The address the server gives phones for a run (its network address when this page is on localhost). */
+  async #learnOrigin(runId) {
+    const share = await this.#shareLink(runId);
+    if (!share?.url) return;
+    this.#origin = new URL(share.url).origin;
+    this.#publish("", this.#store.state.lecture?.index ?? 0);
+  }
+
   #enter(index, { run, compare }) {
     const scene = this.#lecture.scenes[index];
     this.#publish("", index);
@@ -145,7 +164,7 @@ export class LectureMode {
         index,
         leading: this.#leading,
         session: this.#session,
-        link: this.#session ? sessionLink(lecture.name, this.#session) : null,
+        link: this.#session ? sessionLink(lecture.name, this.#session, this.#origin) : null,
         error,
       },
     });
@@ -159,7 +178,17 @@ export class LectureMode {
     if (!step) return;
     event.preventDefault();
     event.stopPropagation();
-    const index = (this.#store.state.lecture?.index ?? 0) + step;
-    if (index >= 0 && index < this.#lecture.scenes.length) this.go(index);
+    this.request((this.#store.state.lecture?.index ?? 0) + step);
+  }
+
+  /**
+   * The leader asks for scene `index` (a key, a button): shown at once, its runs started once the keys have
+   * rested a moment, so paging past five scenes starts the runs of the one it stops at, not of all five.
+   */
+  request(index) {
+    if (!this.#leading || !this.#lecture || index < 0 || index >= this.#lecture.scenes.length) return;
+    this.#publish("", index);
+    clearTimeout(this.#settling);
+    this.#settling = setTimeout(() => this.go(index), SETTLE_MS);
   }
 }

@@ -185,6 +185,10 @@ export class CodePanel {
     for (const [line, item] of this.#items) {
       item.classList.toggle("marked", line.text.trim() !== "" && wanted.some((text) => line.text.includes(text.trim())));
     }
+    // Enlarged for the scene, the panel scrolls to its first marked line (the page itself is left where it is).
+    if (this.#container.classList.contains("enlarged")) {
+      this.#lines.querySelector(".marked")?.scrollIntoView({ block: "center" });
+    }
   }
 
   /** The sweep's marks: the phase being run, and those this step has already been through. */

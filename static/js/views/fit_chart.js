@@ -28,6 +28,16 @@ function interpolate(xs, ys, x) {
   return ys[low] + ((ys[high] - ys[low]) * (x - xs[low])) / (xs[high] - xs[low]);
 }
 
+/** Text on the chart in `colour`, haloed in the panel's colour so it reads over the lines it lies on. */
+function label(ctx, text, x, y, colour) {
+  ctx.lineWidth = 4 * (window.devicePixelRatio || 1);
+  ctx.lineJoin = "round";
+  ctx.strokeStyle = cssVar("--panel");
+  ctx.strokeText(text, x, y);
+  ctx.fillStyle = colour;
+  ctx.fillText(text, x, y);
+}
+
 /** εᵢ at up to RESIDUALS_DRAWN data points: [[x, y, f(x)], ...] against the model curve. */
 function residualsOf(data, curveX, curve) {
   if (!data?.x.length || !curve?.length) return [];
@@ -315,24 +325,46 @@ export class FitChart {
     return this.#leastSquares.curve;
   }
 
-  /** Each residual as a thin upright line from its data point to the model, under the curves' ends. */
+  /**
+   * Each residual as a thin upright line from its data point to the model, and the labels of what has no key on
+   * screen: "εᵢ" by the longest residual, "least squares" by its dotted line's right end.
+   */
   #drawResiduals(plot) {
-    if (!this.#residuals.length) return;
     const { ctx } = plot;
+    const dpr = window.devicePixelRatio || 1;
     ctx.save();
     ctx.beginPath();
     ctx.rect(plot.bbox.left, plot.bbox.top, plot.bbox.width, plot.bbox.height);
     ctx.clip();
     ctx.setLineDash([]); // not the dotted least-squares line's, drawn just before
-    ctx.strokeStyle = cssVar("--fit-residual");
-    ctx.lineWidth = Math.max(1, 1.5 * (window.devicePixelRatio || 1));
-    ctx.beginPath();
-    for (const [x, y, model] of this.#residuals) {
-      const left = plot.valToPos(x, "x", true);
-      ctx.moveTo(left, plot.valToPos(y, "y", true));
-      ctx.lineTo(left, plot.valToPos(model, "y", true));
+    ctx.font = `${parseFloat(getComputedStyle(this.#container).fontSize) * 0.95 * dpr}px sans-serif`;
+    ctx.textBaseline = "bottom";
+    let longest = null;
+    if (this.#residuals.length) {
+      ctx.strokeStyle = cssVar("--fit-residual");
+      ctx.lineWidth = Math.max(1, 1.5 * dpr);
+      ctx.beginPath();
+      for (const [x, y, model] of this.#residuals) {
+        const left = plot.valToPos(x, "x", true);
+        const [top, bottom] = [plot.valToPos(y, "y", true), plot.valToPos(model, "y", true)];
+        ctx.moveTo(left, top);
+        ctx.lineTo(left, bottom);
+        const length = Math.abs(bottom - top);
+        if (!longest || length > longest.length) longest = { left, top: Math.min(top, bottom), length };
+      }
+      ctx.stroke();
+      if (longest.length > 12 * dpr) {
+        label(ctx, "εᵢ", longest.left + 4 * dpr, longest.top + longest.length / 2 + 8 * dpr, cssVar("--fit-residual"));
+      }
     }
-    ctx.stroke();
+    const solved = plot.data[7];
+    const last = solved ? solved.findLastIndex((y) => y != null && Number.isFinite(y)) : -1;
+    if (last > 0) {
+      const x = plot.valToPos(plot.data[0][last], "x", true);
+      const y = plot.valToPos(solved[last], "y", true);
+      ctx.textAlign = "right";
+      label(ctx, "least squares", x - 4 * dpr, y - 6 * dpr, cssVar("--fit-least-squares"));
+    }
     ctx.restore();
   }
 }

@@ -6,7 +6,7 @@
 import { oncePerFrame } from "./animation_frame.js";
 
 /** The server's short link of `runId` ({url, others, reachable, warning}); null from a server without it. */
-async function shareLink(runId) {
+export async function shareLink(runId) {
   try {
     const response = await fetch(`/api/runs/${encodeURIComponent(runId)}/share`);
     return response.ok ? await response.json() : null;
