@@ -61,9 +61,7 @@ def refused_across_fields(operation: str, response: Response) -> bool:
         return field in ACROSS_FIELDS or (field == "points" and "max_step_work" in str(problem.get("msg")))
 
     operations = {"POST /api/runs", "POST /api/runs/import", "POST /api/classes", "POST /api/lecture-check"}
-    return operation in operations and all(
-        across(p) for p in problems
-    )
+    return operation in operations and all(across(p) for p in problems)
 
 
 @dataclass(frozen=True)
