@@ -15,7 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.config import JsonDict
+from pydantic.config import JsonDict, JsonValue
 from pydantic_core import PydanticCustomError
 
 from app.formula import DEFAULT_TARGET, compile_formula
@@ -150,10 +150,11 @@ ZERO_GRAD_RULE: JsonDict = {
 SWITCH_ENGINES: dict[str, tuple[EngineName, ...]] = {
     "no_grad": ("linear-torch", "torch-autograd"),
     "degree": ("linear", "linear-torch"),
+    "frozen": ("torch-autograd",),
 }
 
 
-def _switch_rule(field: str, default: bool | int) -> JsonDict:
+def _switch_rule(field: str, default: JsonValue) -> JsonDict:
     """The JSON schema's rule that an engine not reading `field` takes it only at `default`."""
     return {
         "if": {"not": {"properties": {"engine": {"enum": list(SWITCH_ENGINES[field])}}, "required": ["engine"]}},
@@ -161,7 +162,11 @@ def _switch_rule(field: str, default: bool | int) -> JsonDict:
     }
 
 
-SWITCH_RULES: tuple[JsonDict, ...] = (_switch_rule("no_grad", True), _switch_rule("degree", MAX_DEGREE))
+SWITCH_RULES: tuple[JsonDict, ...] = (
+    _switch_rule("no_grad", True),
+    _switch_rule("degree", MAX_DEGREE),
+    _switch_rule("frozen", []),
+)
 
 
 class RunConfig(BaseModel):
@@ -220,6 +225,13 @@ class RunConfig(BaseModel):
         MAX_DEGREE,
         description="The linear engines' features: the powers of x from 1 up to this, [1, x] (a line, their "
         "default), [1, x, x²] or [1, x, x², x³] (the cubic, which every other engine fits).",
+    )
+    frozen: list[Annotated[str, Field(pattern=r"^[a-z]\w{0,15}$")]] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Weights made with requires_grad=False (torch-autograd): no gradient reaches them, they keep "
+        "their first value and their node leaves the graph; freezing them all leaves backward() nothing to do, and "
+        "PyTorch says so.",
     )
     no_grad: StrictBool = Field(
         True,

@@ -31,6 +31,11 @@ class CodeLineInfo(BaseModel):
         "a run whose config differs leaves the `with` out (that line carries the same `when`) and runs this line "
         "one level out, four spaces less indented; null: in no such block.",
     )
+    needs_grad: str | None = Field(
+        None,
+        description="The weight this line updates only while it requires grad (the source's `if c.requires_grad:` "
+        "is not listed): a run that freezes it (config `frozen`) skips the line; null: every run runs it.",
+    )
 
 
 class EngineInfo(BaseModel):

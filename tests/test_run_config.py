@@ -257,4 +257,5 @@ def test_the_schema_says_which_engines_read_each_switch() -> None:
     for rule in SWITCH_RULES:
         assert rule in schema["allOf"]
         [field] = rule["then"]["properties"]  # type: ignore[index]
-        assert rule["then"]["properties"][field]["const"] == RunConfig.model_fields[field].default  # type: ignore[index]
+        default = RunConfig.model_fields[field].get_default(call_default_factory=True)
+        assert rule["then"]["properties"][field]["const"] == default  # type: ignore[index]

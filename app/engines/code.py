@@ -34,12 +34,16 @@ SWITCH = re.compile(r'^(\s*)if config\.(\w+)(?:\s*==\s*"(\w+)")?\s*:\s*(?:#.*)?$
 # A context the lecture always enters, and a run may leave out (no_grad): `with torch.no_grad() if config.no_grad
 # else torch.enable_grad():`. Shown as `with torch.no_grad():` where the run enters it; elsewhere its block is
 # shown one level out, as the code would be written without it.
+# A weight a run may freeze (requires_grad=False) is updated only where it is not: `if c.requires_grad:` over its
+# update line. Not shown: the line says which weight it needs, and the page leaves it out where that one is frozen.
+WEIGHT_SWITCH = re.compile(r"^(\s*)if (\w+)\.requires_grad\s*:\s*(?:#.*)?$")
 WITH_SWITCH = re.compile(r"^(\s*)with (.+?) if config\.(\w+) else [\w.]+\(\)\s*:\s*(?:#.*)?$")
 # How the lecture's loops change a weight: in place by name (`a -= ...`, `a.data -= ...`), through a loop
 # variable over the model's parameters (`for param in model.parameters(): param -= ...`), or by an optimizer.
 IN_PLACE = re.compile(r"^\s*(\w+)(?:\.data)?\s*[-+*/]=")
 OVER_PARAMETERS = re.compile(r"^\s*for (\w+) in .*parameters\(\)\s*:")
 OPTIMIZER_STEP = re.compile(r"\.step\(\)")
+ZEROING = re.compile(r"^\s*(\w+)\.grad = None")
 # The lecture's name for the vector of every weight (w ← w − η ∇L): a linear model updates them in one line.
 WEIGHT_VECTOR = "w"
 
@@ -60,6 +64,7 @@ class CodeLine:
     number: int = 0
     when: When | None = None
     inside: When | None = None
+    needs_grad: str | None = None  # the weight this line updates only while it requires grad
 
 
 def step_code(train: TrainFn | CodeType, param_names: Sequence[str] = ()) -> list[CodeLine]:
@@ -84,6 +89,7 @@ def _step_code(code: CodeType, param_names: tuple[str, ...]) -> tuple[CodeLine, 
     loop_variable: str | None = None  # the name a loop over the parameters gives each weight
     switch: tuple[int, When] | None = None  # the `if config...` block the lines are in: its indent, its condition
     context: tuple[int, When] | None = None  # the switched `with` block the lines are in
+    weight: tuple[int, str] | None = None  # the `if w.requires_grad:` block the lines are in
     for offset, raw in enumerate(body):
         width = len(raw) - len(raw.lstrip())
         if switch is not None and raw.strip() and width <= switch[0]:
@@ -92,6 +98,12 @@ def _step_code(code: CodeType, param_names: tuple[str, ...]) -> tuple[CodeLine, 
             switch = None
         if context is not None and raw.strip() and width <= context[0]:
             context = None
+        if weight is not None and raw.strip() and width <= weight[0]:
+            weight = None
+        needing = WEIGHT_SWITCH.match(raw)
+        if needing:
+            weight = (width, needing.group(2))
+            continue
         entered = WITH_SWITCH.match(raw)
         if entered:
             if switch is not None or context is not None:
@@ -108,7 +120,7 @@ def _step_code(code: CodeType, param_names: tuple[str, ...]) -> tuple[CodeLine, 
             switch = (width, (field, value if value is not None else True))
             continue  # not shown: the page shows the lines the run takes, as if written without the switch
         text = raw[indent:]
-        if switch is not None:
+        if switch is not None or weight is not None:
             text = text.removeprefix("    ")
         comment = text.strip()
         if comment.startswith("#"):
@@ -125,7 +137,10 @@ def _step_code(code: CodeType, param_names: tuple[str, ...]) -> tuple[CodeLine, 
             elif target is not None and target.group(1) in param_names:
                 updates = (target.group(1),)
         when, inside = switch[1] if switch else None, context[1] if context else None
-        lines.append(CodeLine(text, kind, updates, first + start + offset, when, inside))
+        zeroed = ZEROING.match(text)
+        # A weight's update under `if w.requires_grad:`, and its zeroing: neither is written for a frozen weight.
+        needs = weight[1] if weight else zeroed.group(1) if zeroed and zeroed.group(1) in param_names else None
+        lines.append(CodeLine(text, kind, updates, first + start + offset, when, inside, needs))
     return _with_their_switch(lines)
 
 

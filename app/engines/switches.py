@@ -8,6 +8,7 @@ from app.run_config import RunConfig
 NOT_READ = {
     "no_grad": "has no update under torch.no_grad() to leave out; torch-autograd and linear-torch have the lecture's",
     "degree": "fits the lecture's cubic; the linear engines choose their features [1, x, ...] by degree",
+    "frozen": "makes no weight with requires_grad to leave off; torch-autograd does",
 }
 
 
@@ -21,6 +22,11 @@ def refused_switch(config: RunConfig) -> tuple[str, str] | None:
             "pick an engine with autograd to see gradients pile up",
         )
     for field, why in NOT_READ.items():
-        if getattr(config, field) != RunConfig.model_fields[field].default and field not in engine.switches:
+        default = RunConfig.model_fields[field].get_default(call_default_factory=True)
+        if getattr(config, field) != default and field not in engine.switches:
             return field, f"the {engine.name} engine {why}"
+    unknown = [name for name in config.frozen if name not in engine.names(config)]
+    if unknown or len(set(config.frozen)) < len(config.frozen):
+        named = ", ".join(engine.names(config))
+        return "frozen", f"frozen names each of the engine's weights ({named}) at most once, not {config.frozen}"
     return None

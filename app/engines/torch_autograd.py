@@ -33,10 +33,14 @@ def train(config: RunConfig, problem: Problem, curve_x: Array, start: Weights | 
         # requires_grad=True, but we don't need to track this in autograd.
         with torch.no_grad() if config.no_grad else torch.enable_grad():
             grads = values((a.grad, b.grad, c.grad, d.grad))
-            a -= learning_rate * a.grad
-            b -= learning_rate * b.grad
-            c -= learning_rate * c.grad
-            d -= learning_rate * d.grad
+            if a.requires_grad:
+                a -= learning_rate * a.grad
+            if b.requires_grad:
+                b -= learning_rate * b.grad
+            if c.requires_grad:
+                c -= learning_rate * c.grad
+            if d.requires_grad:
+                d -= learning_rate * d.grad
             after = values((a, b, c, d))
 
             # Manually zero the gradients after updating weights
@@ -64,6 +68,6 @@ ENGINE = EngineSpec(
     initial_params=initial_cubic,
     predict=cubic,
     train=train,
-    switches=frozenset({"no_grad"}),
-    batching=Batching(step_many=step_many, resume=train, takes=lambda config: config.no_grad),
+    switches=frozenset({"no_grad", "frozen"}),
+    batching=Batching(step_many=step_many, resume=train, takes=lambda config: config.no_grad and not config.frozen),
 )

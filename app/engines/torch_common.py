@@ -19,17 +19,24 @@ def data_tensors(problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def leaves(values: Iterable[float], config: RunConfig, names: Iterable[str] = CUBIC_PARAMS) -> list[torch.Tensor]:
-    """Scalar weights that autograd tracks, one per value, named a, b, c, d for the graph's drawing."""
-    tensors = [torch.tensor(v, dtype=DTYPES[config.dtype], requires_grad=True) for v in values]
-    name_leaves(dict(zip(names, tensors, strict=True)))
+    """Scalar weights, one per value, named a, b, c, d for the graph's drawing: autograd tracks each one but those
+    the run freezes (requires_grad=False)."""
+    named = list(names)
+    tensors = [
+        torch.tensor(v, dtype=DTYPES[config.dtype], requires_grad=name not in config.frozen)
+        for name, v in zip(named, values, strict=True)
+    ]
+    name_leaves(dict(zip(named, tensors, strict=True)))
     return tensors
 
 
 def pile_up(weights: Sequence[torch.Tensor], grads: Sequence[float] | None) -> None:
-    """Give each weight the gradient its earlier steps left in .grad (none: nothing kept, as after zero_grad)."""
+    """Give each weight the gradient its earlier steps left in .grad (none: nothing kept, as after zero_grad; a
+    frozen weight never has one)."""
     if grads is not None:
         for weight, grad in zip(weights, grads, strict=True):
-            weight.grad = torch.tensor(grad, dtype=weight.dtype)
+            if weight.requires_grad:
+                weight.grad = torch.tensor(grad, dtype=weight.dtype)
 
 
 def values(tensors: Iterable[torch.Tensor | None]) -> tuple[float, ...]:

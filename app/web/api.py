@@ -120,6 +120,7 @@ def engine_infos() -> list[EngineInfo]:
                     updates=code_updates(line),
                     when=dict([line.when]) if line.when else None,
                     inside=dict([line.inside]) if line.inside else None,
+                    needs_grad=line.needs_grad,
                 )
                 for line in step_code(spec.train, spec.param_names)
             ],

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.engines import ENGINES
+from app.engines.problem import CUBIC_PARAMS
 from app.run_config import (
     DEFAULT_LEARNING_RATE,
     MAX_DEGREE,
@@ -72,6 +73,7 @@ def page_context(request: Request) -> dict[str, object]:
         "targets_url": request.url_for("list_targets").path,
         "page_pace": PAGE_PACE,
         "feature_choices": feature_choices(),
+        "cubic_names": CUBIC_PARAMS,  # the weights torch-autograd may freeze (its `frozen` switch)
     }
 
 

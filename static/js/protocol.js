@@ -84,6 +84,7 @@ export const RunConfigField = Object.freeze({
   ZERO_GRAD: "zero_grad",
   NO_GRAD: "no_grad", // only the engines whose update a run may take out of torch.no_grad() (hidden otherwise)
   DEGREE: "degree", // only the linear engines: their features [1, x, ...] up to this power (hidden otherwise)
+  FROZEN: "frozen", // only torch-autograd: the weights made with requires_grad=False (the form's unticked boxes)
   OPTIMIZER: "optimizer",
   TARGET: "target", // only on a server that offers it, and only for a one-input engine (hidden otherwise)
   LAYERS: "layers", // a JSON list, [16, "tanh"]; only the network engine reads it

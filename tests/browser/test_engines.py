@@ -227,6 +227,38 @@ def test_an_update_without_no_grad_is_shown_and_ends_in_pytorchs_own_refusal(
     assert shown_code(page) == lines_run(autograd, zero_grad=True, reduction="sum", no_grad=False)
 
 
+def test_a_weight_made_without_requires_grad_never_moves_and_leaves_the_graph(
+    page: Page, start_run: StartRun, server_url: str, api: AppClient
+) -> None:
+    page.goto(server_url)
+    open_settings(page)
+    boxes = page.locator("[data-frozen-group]")
+    page.select_option("#engine", "numpy")
+    expect(boxes).to_be_hidden()  # numpy's weights are plain numbers: nothing to freeze
+    page.select_option("#engine", "torch-autograd")
+    expect(boxes).to_be_visible()
+    boxes.locator("input[value=c]").uncheck()
+    # c's update and zeroing are gone from the step, as one would write it for a constant c.
+    shown = page.locator("#code [data-code-lines] li:not([hidden]) code")
+    expect(shown.filter(has_text="c -= learning_rate")).to_have_count(0)
+    expect(shown.filter(has_text="c.grad = None")).to_have_count(0)
+    expect(shown.filter(has_text="b -= learning_rate")).to_have_count(1)
+
+    run_id = start_run(page, steps=60, pace=60, seed=4)
+    expect(page.locator("#status")).to_have_attribute("data-status", "finished", timeout=LIVE_TIMEOUT)
+    run = api.get(f"/api/runs/{run_id}")
+    assert run["config"]["frozen"] == ["c"]
+    history = api.get(f"/api/runs/{run_id}/history")
+    assert len(set(history["params"]["c"])) == 1 and set(history["grads"]["c"]) == {0.0}
+    assert len(set(history["params"]["b"])) > 1
+    expect(page.locator("#status [data-part=settings]")).to_contain_text("c frozen")
+    expect(page.locator("#graph [data-graph-svg] .graph-node.kind-leaf")).to_have_count(3)
+    labels = page.evaluate(
+        "[...document.querySelectorAll('#graph .graph-node.kind-leaf')].map((n) => n.querySelector('text').textContent)"
+    )
+    assert sorted(labels) == ["a", "b", "d"], labels
+
+
 def test_data_fields_reach_the_run_and_a_bad_target_is_marked(
     page: Page, start_run: StartRun, server_url: str, api: AppClient, watch: PageWatch
 ) -> None:

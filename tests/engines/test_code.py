@@ -145,3 +145,15 @@ def test_the_lectures_no_grad_is_torch_autograds_switched_with() -> None:
     updates = [line for line in code if line.updates]
     assert [line.updates for line in updates] == [("a",), ("b",), ("c",), ("d",)]
     assert all(line.inside == ("no_grad", True) for line in updates)
+
+
+def test_a_weights_update_and_zeroing_say_they_need_it_unfrozen() -> None:
+    """torch-autograd's `if c.requires_grad:` is not shown; c's update and its zeroing say they need c's grad."""
+    code = step_code(ENGINES["torch-autograd"].train, ENGINES["torch-autograd"].param_names)
+    assert not [line.text for line in code if "requires_grad:" in line.text]
+    needing = {(line.needs_grad, line.phase) for line in code if line.needs_grad}
+    assert needing == {(name, phase) for name in "abcd" for phase in ("update", "zero")}
+    assert [line.text for line in code if line.needs_grad == "c"] == [
+        "    c -= learning_rate * c.grad",
+        "    c.grad = None",
+    ]

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from app.engines import ENGINES
 from app.engines.base import StepRecord
@@ -63,8 +64,6 @@ def test_different_seeds_give_different_trajectories() -> None:
 
 def pytorchs_own_refusal() -> str:
     """The error PyTorch raises for the lecture's update written without torch.no_grad(), from torch itself."""
-    import torch
-
     a = torch.tensor(0.5, requires_grad=True)
     (a * 2.0).backward()
     with pytest.raises(RuntimeError) as caught:
@@ -82,3 +81,40 @@ def test_an_update_without_no_grad_is_refused_by_pytorch_itself() -> None:
     assert str(caught.value) == pytorchs_own_refusal()
     assert "leaf Variable that requires grad" in str(caught.value)
     assert len(records("torch-autograd", steps=3, points=10, seed=1)) == 3
+
+
+def autograds_gradients(params: tuple[float, ...], config: RunConfig, frozen: set[str]) -> list[float]:
+    """The oracle: the cubic's loss at `params` differentiated by torch autograd, 0 for a weight left constant."""
+    problem = make_problem(config)
+    x, y = torch.from_numpy(problem.x), torch.from_numpy(problem.y)
+    weights = [
+        torch.tensor(p, dtype=torch.float64, requires_grad=n not in frozen) for n, p in zip("abcd", params, strict=True)
+    ]
+    a, b, c, d = weights
+    loss = (a + b * x + c * x**2 + d * x**3 - y).pow(2).sum()
+    tracked = [w for w in weights if w.requires_grad]
+    found = iter(torch.autograd.grad(loss, tracked))
+    return [next(found).item() if w.requires_grad else 0.0 for w in weights]
+
+
+def test_a_frozen_weight_never_moves_and_the_others_descend_without_it() -> None:
+    """requires_grad=False on c: c keeps its first value every step, its gradient is none (read as 0), and the
+    other weights' gradients are autograd's for the loss with c a constant."""
+    config = RunConfig(engine="torch-autograd", steps=30, points=40, seed=5, frozen=["c"])
+    got = records("torch-autograd", steps=30, points=40, seed=5, frozen=["c"])
+    start = ENGINES["torch-autograd"].initial_params(config)[2]
+    assert all(r.params[2] == start and r.updated[2] == start and r.grads[2] == 0.0 for r in got)
+    for record in got:
+        np.testing.assert_allclose(record.grads, autograds_gradients(record.params, config, {"c"}), rtol=1e-10)
+    assert got[-1].loss < got[0].loss
+    free = records("torch-autograd", steps=30, points=40, seed=5)
+    assert free[-1].updated[2] != start  # unfrozen, c moves
+
+
+def test_freezing_every_weight_leaves_backward_nothing_and_pytorch_says_so() -> None:
+    with pytest.raises(RuntimeError) as oracle:
+        (torch.tensor(1.0) * 2).sum().backward()
+    config = RunConfig(engine="torch-autograd", steps=3, points=10, frozen=["a", "b", "c", "d"])
+    with pytest.raises(RuntimeError) as caught:
+        next(ENGINES["torch-autograd"].train(config, make_problem(config), CURVE_X))
+    assert str(caught.value) == str(oracle.value)

@@ -172,3 +172,18 @@ def test_a_linear_layers_transpose_takes_the_line_of_the_call_that_made_it() -> 
     graph, code = captured_graph("torch-nn")
     lines = {node.name: code[node.line].text for node in graph.nodes if node.line is not None}
     assert lines["TBackward0"] == lines["AddmmBackward0"] == "y_pred = model(xx)"
+
+
+def test_a_frozen_weight_is_not_in_the_graph() -> None:
+    """c made with requires_grad=False: autograd records nothing of c * x**2, so no node or leaf of c is drawn;
+    the other three weights' leaves are."""
+    config = RunConfig(engine="torch-autograd", steps=2, points=12, seed=1, frozen=["c"])
+    stream = ENGINES["torch-autograd"].train(config, make_problem(config), np.linspace(-1, 1, 3))
+    _, graph, trace = capture_step(stream, None)
+    assert graph is not None and trace is not None
+    leaves = {node.label for node in graph.nodes if node.kind == "leaf"}
+    assert leaves == {"a", "b", "d"}
+    assert "c" not in trace.leaf_grads and set(trace.leaf_grads) == {"a", "b", "d"}
+    whole = ENGINES["torch-autograd"].train(config.model_copy(update={"frozen": []}), make_problem(config), np.zeros(1))
+    _, unfrozen, _ = capture_step(whole, None)
+    assert unfrozen is not None and len(unfrozen.nodes) > len(graph.nodes)

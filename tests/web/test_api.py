@@ -166,6 +166,9 @@ def test_pause_step_resume_stop(client: httpx.Client, rest: RestRuns, wait_until
         ({"engine": "linear", "degree": 4}, "degree"),
         ({"engine": "linear", "degree": 1.5}, "degree"),
         ({"engine": "linear", "degree": "2"}, "degree"),
+        ({"engine": "torch-autograd", "frozen": ["e"]}, "frozen"),
+        ({"engine": "torch-autograd", "frozen": ["c", "c"]}, "frozen"),
+        ({"engine": "torch-autograd", "frozen": "c"}, "frozen"),
         ({"steps": 5001}, "steps"),
         ({"points": 3001}, "points"),
     ],
@@ -181,8 +184,8 @@ def test_invalid_body_is_422_naming_the_field(client: httpx.Client, body: dict[s
 
 @pytest.mark.parametrize(
     ("field", "value", "words"),
-    [("no_grad", False, "torch.no_grad()"), ("degree", 2, "features")],
-    ids=["no_grad", "degree"],
+    [("no_grad", False, "torch.no_grad()"), ("degree", 2, "features"), ("frozen", ["b"], "requires_grad")],
+    ids=["no_grad", "degree", "frozen"],
 )
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 def test_a_switch_is_422_naming_it_for_every_engine_that_does_not_read_it(

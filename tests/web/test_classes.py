@@ -36,6 +36,7 @@ OTHER: dict[str, Any] = {
     "zero_grad": False,
     "no_grad": False,
     "degree": 2,
+    "frozen": ["c"],
     "layers": [8, "relu"],
     "optimizer": "adam",
 }

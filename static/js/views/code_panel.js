@@ -167,11 +167,12 @@ export class CodePanel {
 
   /** Shows the lines a run of `config` runs, as it runs them, and hides the others (its switches decide). */
   #showVariant(config) {
-    const variant = JSON.stringify([config.zero_grad, config.reduction, config.no_grad]);
+    const variant = JSON.stringify([config.zero_grad, config.reduction, config.no_grad, config.frozen]);
     if (variant === this.#variant) return;
     this.#variant = variant;
     for (const [line, item] of this.#items) {
-      item.hidden = !holds(line.when, config);
+      // Not run: a switch the config does not take, or a frozen weight's update (its `if w.requires_grad:`).
+      item.hidden = !holds(line.when, config) || (config.frozen ?? []).includes(line.needs_grad);
       item.querySelector("code").textContent = textUnder(line, config);
     }
     Object.assign(this.#container.dataset, { zeroGrad: config.zero_grad, reduction: config.reduction });

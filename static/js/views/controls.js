@@ -19,7 +19,12 @@ const NUMERIC_FIELDS = new Set([
 ]);
 
 // Fields FormData cannot tell as the server wants them; EngineFields.extraConfig() sends them.
-const FROM_ENGINE_FIELDS = new Set([RunConfigField.ZERO_GRAD, RunConfigField.NO_GRAD, RunConfigField.LAYERS]);
+const FROM_ENGINE_FIELDS = new Set([
+  RunConfigField.ZERO_GRAD,
+  RunConfigField.NO_GRAD,
+  RunConfigField.LAYERS,
+  "requires_grad", // the boxes of `frozen`
+]);
 
 // "2pi", "-0.5 π", "pi": the range is most often a multiple of π, and −3.14159 is tedious to type.
 const MULTIPLE_OF_PI = /^([+\-\u2212]?)\s*(\d*\.?\d*)\s*\*?\s*(?:pi|π)$/i;

@@ -33,6 +33,7 @@ export class EngineFields {
       this.#announce();
     });
     noGrad.addEventListener("change", () => this.#announce());
+    for (const box of this.#weightBoxes()) box.addEventListener("change", () => this.#announce());
     degree.addEventListener("change", () => this.#showModel());
     for (const radio of form.elements.reduction) {
       radio.addEventListener("change", () => this.#reductionChanged(radio.value));
@@ -47,11 +48,23 @@ export class EngineFields {
   extraConfig() {
     const unticked = (box) => !box.disabled && !box.checked;
     const { zero_grad: zeroGrad, no_grad: noGrad } = this.#form.elements;
+    const frozen = this.#frozen();
     return {
       ...(unticked(zeroGrad) ? { zero_grad: false } : {}),
       ...(unticked(noGrad) ? { no_grad: false } : {}),
+      ...(frozen.length ? { frozen } : {}),
       ...this.#layers.config(),
     };
+  }
+
+  /** The requires_grad boxes, one per weight of the engine that may freeze them. */
+  #weightBoxes() {
+    return [...this.#form.querySelectorAll("[data-frozen-group] input[name=requires_grad]")];
+  }
+
+  /** The weights unticked (made with requires_grad=False), where the engine reads `frozen`. */
+  #frozen() {
+    return this.#weightBoxes().filter((box) => !box.disabled && !box.checked).map((box) => box.value);
   }
 
   #option() {
@@ -71,6 +84,9 @@ export class EngineFields {
     const switches = JSON.parse(option?.dataset.switches || "[]");
     this.#offer("[data-no-grad-group]", this.#form.elements.no_grad, switches.includes(RunConfigField.NO_GRAD));
     this.#offer("[data-degree-group]", this.#form.elements.degree, switches.includes(RunConfigField.DEGREE));
+    const freezes = switches.includes(RunConfigField.FROZEN);
+    this.#form.querySelector("[data-frozen-group]").hidden = !freezes;
+    for (const box of this.#weightBoxes()) box.disabled = !freezes;
     this.#showData(Number(option?.dataset.inputs ?? 1));
 
     const storesGrads = option?.dataset.storesGrads !== "false";
@@ -105,7 +121,8 @@ export class EngineFields {
   #announce() {
     const { reduction } = this.#choice();
     const { engine, zero_grad: zeroGrad, no_grad: noGrad } = this.#form.elements;
-    this.#onSelect(engine.value, { zero_grad: zeroGrad.checked, no_grad: noGrad.disabled || noGrad.checked, reduction });
+    const noGradOn = noGrad.disabled || noGrad.checked;
+    this.#onSelect(engine.value, { zero_grad: zeroGrad.checked, no_grad: noGradOn, frozen: this.#frozen(), reduction });
   }
 
   /**

@@ -140,7 +140,8 @@ export class EquationsPanel {
       row.dataset.weight = name;
       row.append(cell("th", name, { scope: "row" }));
       const sum = power === 0 ? "Σ εᵢ" : `Σ εᵢ ${POWER[power]}`;
-      row.append(cell("td", `${mean ? "(2/n)" : "2"} ${sum}`, { class: "math" }));
+      const frozen = this.#state.run.config.frozen?.includes(name);
+      row.append(cell("td", frozen ? "frozen: requires_grad=False" : `${mean ? "(2/n)" : "2"} ${sum}`, { class: "math" }));
       row.append(cell("td", formatValue(grads[name]), { "data-eq-grad": String(grads[name]) }));
       const update = `${formatValue(before[name])} − η·${formatValue(grads[name])} = ${formatValue(after[name])}`;
       row.append(cell("td", update, { "data-eq-after": String(after[name]) }));

@@ -12,7 +12,8 @@ export function describeEngine(config) {
   if (config.engine === NETWORK_ENGINE && config.layers) detail = ` (${describeLayers(config.layers)})`;
   const zeroGrad = config.zero_grad === false ? " · zero_grad off" : "";
   const noGrad = config.no_grad === false ? " · no_grad off" : "";
-  return `${config.engine}${detail}${zeroGrad}${noGrad}`;
+  const frozen = config.frozen?.length ? ` · ${config.frozen.join(", ")} frozen` : "";
+  return `${config.engine}${detail}${zeroGrad}${noGrad}${frozen}`;
 }
 
 /** "numpy · seed 7", for a chart's key. */
