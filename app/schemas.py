@@ -47,6 +47,12 @@ class EngineInfo(BaseModel):
     param_names: list[str]
     inputs: int = Field(description="1: y = target(x) on the x range; 2: (x1, x2) -> (y1, y2) drawn from the seed.")
     stores_grads: bool = Field(description="Gradients live in .grad between steps, so zero_grad=false piles them up.")
+    sources: dict[str, str] = Field(
+        default_factory=dict,
+        description="For an engine whose autograd is written out (tiny-autograd): the source of the method that "
+        'makes each op\'s node, by op ("mul": its Tensor.__mul__), and "backward": the walk backward() takes; the '
+        "page shows them beside the graph's boxes. Empty for the rest.",
+    )
     switches: list[str] = Field(
         default_factory=list,
         description='The config fields only some engines read that this one does: "no_grad" (a run may leave '

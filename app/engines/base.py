@@ -76,6 +76,8 @@ class EngineSpec:
     # The config switches only some engines read that this one does (app/engines/switches.py): "no_grad", an
     # update written under torch.no_grad() that a run may leave out; "degree", the features of a linear model.
     switches: frozenset[str] = frozenset()
+    # An engine whose autograd is written out here shows its own code beside each graph box: op name → source.
+    sources: Callable[[], dict[str, str]] | None = None
     # Engines whose weights depend on the config (networks) name them per config, and report each layer's norm.
     names_for: Callable[[RunConfig], tuple[str, ...]] | None = None
     # Engines with data of their own shape (several inputs and outputs) make and draw it themselves.

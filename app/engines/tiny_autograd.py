@@ -4,6 +4,7 @@ import numpy as np
 
 from app.engines.base import EngineSpec, StepRecord, StepStream
 from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
+from app.engines.tiny_sources import tensor_sources
 from app.engines.tiny_tensor import Tensor
 from app.run_config import RunConfig
 
@@ -62,4 +63,5 @@ ENGINE = EngineSpec(
     initial_params=initial_cubic,
     predict=cubic,
     train=train,
+    sources=tensor_sources,
 )

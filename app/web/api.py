@@ -112,6 +112,7 @@ def engine_infos() -> list[EngineInfo]:
             param_names=list(spec.names(RunConfig(engine=name))),
             stores_grads=spec.stores_grads,
             switches=sorted(spec.switches),
+            sources=spec.sources() if spec.sources else {},
             inputs=spec.inputs,
             code=[
                 CodeLineInfo(

@@ -259,6 +259,24 @@ def test_a_weight_made_without_requires_grad_never_moves_and_leaves_the_graph(
     assert sorted(labels) == ["a", "b", "d"], labels
 
 
+def test_a_tiny_autograd_box_shows_the_tensor_code_that_built_it(
+    page: Page, start_run: StartRun, server_url: str, api: AppClient
+) -> None:
+    """b * x is b.__mul__(x): the inspector of a mul box shows Tensor.__mul__ as the engine runs it, and backward."""
+    sources = next(e for e in api.get("/api/engines") if e["name"] == "tiny-autograd")["sources"]
+    assert sources["mul"].startswith("def __mul__(self, other") and sources["backward"].startswith("def backward(")
+    page.goto(server_url)
+    start_run(page, engine="tiny-autograd", steps=40, pace=20, seed=2)
+    node = page.locator("#graph [data-graph-svg] .graph-node", has_text="mul").first
+    expect(node).to_be_visible(timeout=LIVE_TIMEOUT)
+    node.hover()
+    code = page.locator("[data-graph-inspector] .inspect-code")
+    expect(code.locator("pre").first).to_have_text(sources["mul"].rstrip("\n"))
+    expect(code.locator("details pre")).to_have_text(sources["backward"].rstrip("\n"))
+    # An engine whose autograd is torch's own has no such code to show.
+    assert all(not e["sources"] for e in api.get("/api/engines") if e["name"] != "tiny-autograd")
+
+
 def test_data_fields_reach_the_run_and_a_bad_target_is_marked(
     page: Page, start_run: StartRun, server_url: str, api: AppClient, watch: PageWatch
 ) -> None:

@@ -43,8 +43,29 @@ function outRows(ids, shape, values, byId) {
   return rows;
 }
 
-/** Fills `container` with what is known about `item` (a box of fold.js), or a hint when there is none. */
-export function inspect(container, item, shape, values) {
+/**
+ * The code that built an op's box and the walk that runs its backward, where the engine's autograd is written out
+ * (tiny-autograd's Tensor: `sources`, by op name, from GET /api/engines); null for any other box or engine.
+ */
+function codeOf(node, sources) {
+  const op = /^(\w+?)Backward\d+$/.exec(node?.name ?? "")?.[1]?.toLowerCase();
+  const method = op ? sources?.[op] : null;
+  if (!method) return null;
+  const section = make("section", "inspect-section inspect-code");
+  section.append(make("h4", null, "The Tensor's own code for it"), make("pre", null, method));
+  if (sources.backward) {
+    const walk = make("details");
+    walk.append(make("summary", null, "backward(): the walk that calls its grad_fns"), make("pre", null, sources.backward));
+    section.append(walk);
+  }
+  return section;
+}
+
+/**
+ * Fills `container` with what is known about `item` (a box of fold.js), or a hint when there is none; `sources`:
+ * the engine's own code by op, where it has it (codeOf).
+ */
+export function inspect(container, item, shape, values, sources = {}) {
   container.replaceChildren();
   if (!item || !shape) {
     container.append(make("p", "hint", "Hover, tap or focus a box to see what it computes and what it passes on."));
@@ -80,6 +101,8 @@ export function inspect(container, item, shape, values) {
   const words = make("section", "inspect-section");
   words.append(make("h4", null, "Local derivative"), make("p", "inspect-derivative", derivativeWords(node)));
   container.append(words);
+  const code = codeOf(node, sources);
+  if (code) container.append(code);
   const forward = values?.forward?.[node.id];
   if (forward) container.append(table(node.kind === "op" ? "Forward value (its output)" : "Value", summaryRows(forward)));
   if (node.kind === "constant") return;

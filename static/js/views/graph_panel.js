@@ -225,7 +225,8 @@ export class GraphPanel {
     const id = this.#hovered ?? stepped ?? this.#pinned;
     const item = this.#drawing.view?.nodes.find((node) => node.id === id) ?? null;
     for (const [nodeId, parts] of this.#drawing.scene?.nodes ?? []) parts.group.classList.toggle("inspected", nodeId === id);
-    inspect(this.#inspector, item, this.#shape, this.#shown?.values ?? this.#values);
+    const sources = findEngine(this.#state?.engines ?? [], this.#state?.run?.config?.engine)?.sources ?? {};
+    inspect(this.#inspector, item, this.#shape, this.#shown?.values ?? this.#values, sources);
     this.#placeInspector();
   }
 
