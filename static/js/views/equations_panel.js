@@ -2,10 +2,11 @@
 // prediction and residual εᵢ), the loss L = Σ εᵢ² (or (1/n) Σ εᵢ²), each weight's gradient 2 Σ εᵢ xᵢʲ (2/n
 // under the mean) and the update w ← w − η ∂L/∂w. Drawn for a model that is a polynomial in its weights (the
 // cubic, a linear model on its features) stepped by plain gradient descent; for any other, the panel says why not.
-import { polynomialDegreeOf } from "../engines.js";
+import { isNetwork, layersOf, polynomialDegreeOf } from "../engines.js";
 import { formatCount, formatValue } from "../format.js";
-import { OPTIMIZER_ENGINE } from "../protocol.js";
+import { LECTURE_NET, OPTIMIZER_ENGINE } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
+import { layerCards, modulesOf } from "./layer_functions.js";
 
 const POWER = ["1", "xᵢ", "xᵢ²", "xᵢ³"];
 const COLUMN = ["1", "x", "x²", "x³"];
@@ -69,6 +70,7 @@ export class EquationsPanel {
 
   #draw() {
     const state = this.#state;
+    if (state?.run && isNetwork(state.run)) return this.#drawLayers(state);
     const degree = state ? polynomialDegreeOf(state.engines, state.run) : null;
     const why = state ? unsupported(state, degree) : unsupported({}, null);
     const ready = !why && state.params && state.grads && state.step >= 0;
@@ -89,8 +91,24 @@ export class EquationsPanel {
     );
   }
 
-  #heading(step) {
-    return cell("p", `At step ${formatCount(step)}: the weights w before its update, its loss, its gradient.`, {
+  /** A network's equations are its layers: each Linear's o = W i + b with its norms, each activation drawn. */
+  #drawLayers(state) {
+    const lecture = state.run.config.engine === LECTURE_NET.name;
+    const modules = lecture
+      ? modulesOf(LECTURE_NET.layers, LECTURE_NET.inputs, LECTURE_NET.outputs)
+      : modulesOf(layersOf(state.run) ?? []);
+    this.#note.hidden = true;
+    this.#body.hidden = false;
+    this.#container.dataset.step = String(state.step);
+    const heading = this.#heading(state.step, "the network's layers as functions, one after the other");
+    const cards = document.createElement("div");
+    cards.className = "layer-cards";
+    cards.append(...layerCards(modules, state.params));
+    this.#body.replaceChildren(heading, cards);
+  }
+
+  #heading(step, what = "the weights w before its update, its loss, its gradient") {
+    return cell("p", `At step ${formatCount(Math.max(0, step))}: ${what}.`, {
       class: "equations-step",
     });
   }

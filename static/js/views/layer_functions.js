@@ -1,0 +1,102 @@
+// A network's layers as the functions they are (the lecture's "Some types of layers"): each Linear(n₁, n₂) as
+// o = W i + b with W's shape and the current norms of W and b, each activation drawn as its output against its
+// input, with its formula beside it. The points drawn are on the element (data-points), as the page computed them.
+import { formatValue } from "../format.js";
+import { ACTIVATIONS } from "../layers.js";
+
+const SPAN = 4; // inputs drawn from −SPAN to SPAN
+const SAMPLES = 81;
+const SIZE = { width: 180, height: 110, pad: 14 };
+
+/** Each activation's formula, and the function drawn (softmax: the first of two outputs, the other input 0). */
+export const FUNCTIONS = Object.freeze({
+  sigmoid: { formula: "σ(i) = 1 / (1 + e⁻ⁱ)", f: (i) => 1 / (1 + Math.exp(-i)) },
+  relu: { formula: "ReLU(i) = max(0, i)", f: (i) => Math.max(0, i) },
+  tanh: { formula: "tanh(i) = (eⁱ − e⁻ⁱ) / (eⁱ + e⁻ⁱ)", f: (i) => Math.tanh(i) },
+  softmax: {
+    formula: "oⱼ = e^iⱼ / Σₖ e^iₖ   (drawn: o₁ of [i, 0])",
+    f: (i) => Math.exp(i) / (Math.exp(i) + Math.exp(0)),
+  },
+});
+
+/** [[i, f(i)], ...] on the drawn span. */
+export function samples(name) {
+  const { f } = FUNCTIONS[name];
+  return Array.from({ length: SAMPLES }, (_, k) => {
+    const i = -SPAN + (2 * SPAN * k) / (SAMPLES - 1);
+    return [i, f(i)];
+  });
+}
+
+function svg(tag, attributes = {}) {
+  const element = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  return element;
+}
+
+/** The activation's curve, with its axes through 0, as an SVG image labelled by its formula. */
+function plot(name) {
+  const points = samples(name);
+  const ys = points.map(([, y]) => y);
+  const [low, high] = [Math.min(0, ...ys), Math.max(1, ...ys)];
+  const { width, height, pad } = SIZE;
+  const x = (i) => pad + ((i + SPAN) / (2 * SPAN)) * (width - 2 * pad);
+  const y = (v) => height - pad - ((v - low) / (high - low)) * (height - 2 * pad);
+  const figure = svg("svg", {
+    viewBox: `0 0 ${width} ${height}`,
+    class: "layer-plot",
+    role: "img",
+    "aria-label": `${ACTIVATIONS[name]}: ${FUNCTIONS[name].formula}, drawn for inputs from −${SPAN} to ${SPAN}`,
+    "data-activation": name,
+    "data-points": JSON.stringify(points),
+  });
+  figure.append(
+    svg("line", { x1: pad, x2: width - pad, y1: y(0), y2: y(0), class: "layer-axis" }),
+    svg("line", { x1: x(0), x2: x(0), y1: pad / 2, y2: height - pad / 2, class: "layer-axis" }),
+    svg("polyline", { points: points.map(([i, v]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" "), class: "layer-curve" }),
+  );
+  return figure;
+}
+
+function cell(tag, text, className) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  element.textContent = text;
+  return element;
+}
+
+/**
+ * The modules of a network in order ({index, kind: "linear", from, to} or {index, kind: name}), from its hidden
+ * `layers` between `inputs` and `outputs`, numbered as torch.nn.Sequential numbers them.
+ */
+export function modulesOf(layers, inputs = 1, outputs = 1) {
+  const modules = [];
+  let width = inputs;
+  [...layers, outputs].forEach((layer, index) => {
+    if (typeof layer === "number") {
+      modules.push({ index, kind: "linear", from: width, to: layer });
+      width = layer;
+    } else modules.push({ index, kind: layer });
+  });
+  return modules;
+}
+
+/** One card per module: a Linear's equation, shape and norms (from `params`, name → norm), an activation's plot. */
+export function layerCards(modules, params) {
+  return modules.map((module) => {
+    const card = cell("figure", "", "layer-card");
+    card.dataset.module = module.index;
+    if (module.kind === "linear") {
+      card.append(cell("figcaption", `${module.index}: Linear(${module.from}, ${module.to})`));
+      card.append(cell("p", "o = W i + b", "layer-formula math"));
+      const norms = ["weight", "bias"].map((part) => params?.[`${module.index}.${part}`]);
+      Object.assign(card.dataset, { weightNorm: norms[0], biasNorm: norms[1] });
+      const shape = `W: ${module.to}×${module.from}, ‖W‖ = ${formatValue(norms[0])}; b: ${module.to}, ‖b‖ = ${formatValue(norms[1])}`;
+      card.append(cell("p", shape, "layer-shape"));
+      return card;
+    }
+    card.append(cell("figcaption", `${module.index}: ${ACTIVATIONS[module.kind] ?? module.kind}`));
+    if (FUNCTIONS[module.kind]) card.append(plot(module.kind), cell("p", FUNCTIONS[module.kind].formula, "layer-formula math"));
+    return card;
+  });
+}
