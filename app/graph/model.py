@@ -11,6 +11,8 @@ import numpy as np
 NodeKind = Literal["op", "leaf", "constant"]
 FEW = 8  # a tensor this small is sent whole; a larger one as its first HEAD values and its statistics
 HEAD = 4
+# A parameter this small is sent whole: a network's weight matrices, drawn as heat maps (16×16 at most).
+PARAMETER_FEW = 256
 
 
 def finite(value: float) -> float | None:
@@ -34,13 +36,14 @@ class TensorSummary:
     nonfinite: int = 0
 
     @classmethod
-    def of(cls, data: Any, dtype: str | None = None) -> "TensorSummary":
-        """Summarize a numpy array, a Python number or a list of numbers (`dtype` overrides the array's name)."""
+    def of(cls, data: Any, dtype: str | None = None, few: int = FEW) -> "TensorSummary":
+        """Summarize a numpy array, a Python number or a list of numbers (`dtype` overrides the array's name);
+        one of at most `few` elements keeps them all."""
         array = np.asarray(data)
         python = type(data).__name__ if isinstance(data, int | float) and not isinstance(data, np.generic) else None
         shape, name = tuple(array.shape), dtype or python or str(array.dtype)
         flat = array.ravel().astype(np.float64, copy=False)
-        head: list[float] = (flat if flat.size <= FEW else flat[:HEAD]).tolist()
+        head: list[float] = (flat if flat.size <= few else flat[:HEAD]).tolist()
         values = tuple(v if math.isfinite(v) else None for v in head)
         if flat.size == 0:
             return cls(shape, name, values, None, None, None, None)

@@ -6,20 +6,20 @@ from typing import Any
 
 import torch
 
-from app.graph.model import TensorSummary
+from app.graph.model import FEW, TensorSummary
 
 Node = Any  # torch.autograd.graph.Node: the C++ node classes are not typed beyond that
 Value = torch.Tensor | float | Sequence[float]
 
 
-def summarize(value: Value) -> TensorSummary:
-    """A TensorSummary of a tensor, a Python number or a list of numbers."""
+def summarize(value: Value, few: int = FEW) -> TensorSummary:
+    """A TensorSummary of a tensor, a Python number or a list of numbers (whole up to `few` elements)."""
     if not isinstance(value, torch.Tensor):
-        return TensorSummary.of(value)
+        return TensorSummary.of(value, few=few)
     tensor = value.detach()
     if tensor.dtype in (torch.float16, torch.bfloat16):  # numpy has no bfloat16
         tensor = tensor.float()
-    return TensorSummary.of(tensor.cpu().numpy(), dtype=str(value.dtype).removeprefix("torch."))
+    return TensorSummary.of(tensor.cpu().numpy(), dtype=str(value.dtype).removeprefix("torch."), few=few)
 
 
 def node_name(node: Node) -> str:

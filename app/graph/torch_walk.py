@@ -9,7 +9,17 @@ from typing import Any
 
 import torch
 
-from app.graph.model import Graph, GraphEdge, GraphNode, TensorSummary, make_graph, op_label, power_label
+from app.graph.model import (
+    FEW,
+    PARAMETER_FEW,
+    Graph,
+    GraphEdge,
+    GraphNode,
+    TensorSummary,
+    make_graph,
+    op_label,
+    power_label,
+)
 from app.graph.torch_nodes import Node, node_name, saved_values, summarize
 
 NAME_ATTR = "_autograd_live_name"
@@ -45,7 +55,7 @@ class ForwardNotes:
         self._labels: dict[int, tuple[torch.Tensor, str]] = {}  # id → (tensor, kept alive so the id holds)
         # One tensor is often several things (Sub's output is Pow's saved self; a gradient goes out along an edge
         # and arrives at a node): summarized once, while its version says it is unchanged.
-        self._summaries: dict[int, tuple[torch.Tensor, int, TensorSummary]] = {}
+        self._summaries: dict[int, tuple[torch.Tensor, int, int, TensorSummary]] = {}
 
     def clear(self) -> None:
         """Lets the step's tensors and nodes go."""
@@ -53,15 +63,15 @@ class ForwardNotes:
         self._labels.clear()
         self._summaries.clear()
 
-    def summarize(self, value: torch.Tensor | float | Sequence[float]) -> TensorSummary:
-        """summarize(value), once per tensor and version."""
+    def summarize(self, value: torch.Tensor | float | Sequence[float], few: int = FEW) -> TensorSummary:
+        """summarize(value), once per tensor, version and `few` (a parameter's value is kept whole further)."""
         if not isinstance(value, torch.Tensor):
-            return summarize(value)
+            return summarize(value, few)
         known = self._summaries.get(id(value))
-        if known is not None and known[0] is value and known[1] == value._version:
-            return known[2]
-        summary = summarize(value)
-        self._summaries[id(value)] = (value, value._version, summary)
+        if known is not None and known[0] is value and known[1] == value._version and known[2] == few:
+            return known[3]
+        summary = summarize(value, few)
+        self._summaries[id(value)] = (value, value._version, few, summary)
         return summary
 
     def note(self, func: Callable[..., Any], args: Sequence[Any], out: torch.Tensor) -> None:
@@ -166,7 +176,7 @@ def _node(node_id: str, node: Node, leaves_before: int, notes: ForwardNotes, use
     if name == "AccumulateGrad":
         variable = node.variable
         label = getattr(variable, NAME_ATTR, None) or f"leaf {leaves_before + 1}"
-        return GraphNode(node_id, name, "leaf", str(label), {}, notes.summarize(variable))
+        return GraphNode(node_id, name, "leaf", str(label), {}, notes.summarize(variable, PARAMETER_FEW))
     made = notes.made(node)
     fresh = made is not None and made.output._version == made.version  # not overwritten in place since
     forward = notes.summarize(made.output) if made is not None and fresh else None

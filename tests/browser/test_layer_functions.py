@@ -59,3 +59,29 @@ def test_each_activation_is_drawn_as_torch_computes_it_and_each_linear_has_its_n
             timeout=LIVE_TIMEOUT,
         )
         assert float(card.get_attribute("data-bias-norm") or "nan") == params[f"{name}.bias"]
+
+
+def test_each_linear_layers_w_and_b_are_drawn_whole_as_heat_maps(
+    page: Page, start_run: StartRun, server_url: str, api: AppClient
+) -> None:
+    """The lecture's network: W (3×2, 2×3) and b drawn cell by cell; their values are those the step used, so
+    their length is the norm the history records for it."""
+    page.goto(server_url)
+    run_id = start_run(page, engine="lecture-net", steps=400, pace=40, seed=5)
+    heats = page.locator("#equations .layer-heat")
+    expect(heats).to_have_count(4, timeout=LIVE_TIMEOUT)
+    page.click("[data-command=pause]")
+    expect(page.locator("#status")).to_have_attribute("data-status", "paused", timeout=LIVE_TIMEOUT)
+    graph = api.get(f"/api/runs/{run_id}/graph?step={api.get(f'/api/runs/{run_id}')['steps_done'] - 1}")
+    step = graph["step"]
+    page.wait_for_function(
+        "step => Number(document.querySelector('#graph').dataset.step) === step", arg=step, timeout=LIVE_TIMEOUT
+    )
+    history = api.get(f"/api/runs/{run_id}/history?start={step}&limit=1")
+    cards = page.locator("#equations .layer-card")
+    for card_index, name, cells in ((0, "0.weight", 6), (0, "0.bias", 3), (2, "2.weight", 6), (2, "2.bias", 2)):
+        heat = cards.nth(card_index).locator(".layer-heat").nth(0 if name.endswith("weight") else 1)
+        values = json.loads(heat.get_attribute("data-values") or "[]")
+        assert len(values) == cells and heat.locator("rect").count() == cells
+        norm = float(torch.tensor(values, dtype=torch.float64).norm())
+        assert norm == pytest.approx(history["params"][name][0], rel=1e-12), name

@@ -103,7 +103,13 @@ export class EquationsPanel {
     const heading = this.#heading(state.step, "the network's layers as functions, one after the other");
     const cards = document.createElement("div");
     cards.className = "layer-cards";
-    cards.append(...layerCards(modules, state.params));
+    // The parameters' own values, where the last captured graph carried them (its leaves, by label).
+    const tensors = {};
+    for (const node of state.graph?.nodes ?? []) {
+      const value = state.graphValues?.forward?.[node.id];
+      if (node.kind === "leaf" && value) tensors[node.label] = value;
+    }
+    cards.append(...layerCards(modules, state.params, tensors));
     this.#body.replaceChildren(heading, cards);
   }
 

@@ -81,8 +81,47 @@ export function modulesOf(layers, inputs = 1, outputs = 1) {
   return modules;
 }
 
-/** One card per module: a Linear's equation, shape and norms (from `params`, name → norm), an activation's plot. */
-export function layerCards(modules, params) {
+/** A diverging colour for v in [−1, 1]: blue below 0, white at 0, red above. */
+function diverging(v) {
+  const t = Math.max(-1, Math.min(1, v));
+  const [r, g, b] = t < 0 ? [255 + t * 208, 255 + t * 141, 255 + t * 76] : [255 - t * 55, 255 - t * 202, 255 - t * 196];
+  return `rgb(${Math.round(r)} ${Math.round(g)} ${Math.round(b)})`;
+}
+
+/**
+ * A parameter's values as a heat map, a row per output (W: n₂×n₁; b: a column), each cell coloured by its value
+ * against the largest |value|; null when the graph carried only part of it (too large to send whole).
+ */
+export function heatMap(name, summary) {
+  if (!summary?.shape) return null;
+  const [rows, columns = 1] = summary.shape.length === 1 ? [summary.shape[0], 1] : summary.shape;
+  if (!(rows * columns > 0) || summary.values?.length !== rows * columns) return null;
+  const cell = Math.max(3, Math.min(18, Math.floor(150 / Math.max(rows, columns))));
+  const largest = Math.max(...summary.values.map((v) => Math.abs(v ?? 0)), 1e-12);
+  const figure = svg("svg", {
+    viewBox: `0 0 ${columns * cell} ${rows * cell}`,
+    width: columns * cell,
+    height: rows * cell,
+    class: "layer-heat",
+    role: "img",
+    "aria-label": `${name}: ${rows}×${columns} values, from ${formatValue(Math.min(...summary.values))} to ${formatValue(Math.max(...summary.values))}`,
+    "data-values": JSON.stringify(summary.values),
+  });
+  summary.values.forEach((value, k) => {
+    const rect = svg("rect", { x: (k % columns) * cell, y: Math.floor(k / columns) * cell, width: cell, height: cell });
+    rect.setAttribute("fill", diverging((value ?? 0) / largest));
+    rect.append(svg("title"));
+    rect.firstChild.textContent = `${name}[${Math.floor(k / columns)}, ${k % columns}] = ${formatValue(value)}`;
+    figure.append(rect);
+  });
+  return figure;
+}
+
+/**
+ * One card per module: a Linear's equation, shape and norms (from `params`, name → norm) with W and b as heat maps
+ * (from `tensors`, the graph's parameter values by name, where it carried them whole); an activation's plot.
+ */
+export function layerCards(modules, params, tensors = {}) {
   return modules.map((module) => {
     const card = cell("figure", "", "layer-card");
     card.dataset.module = module.index;
@@ -93,6 +132,14 @@ export function layerCards(modules, params) {
       Object.assign(card.dataset, { weightNorm: norms[0], biasNorm: norms[1] });
       const shape = `W: ${module.to}×${module.from}, ‖W‖ = ${formatValue(norms[0])}; b: ${module.to}, ‖b‖ = ${formatValue(norms[1])}`;
       card.append(cell("p", shape, "layer-shape"));
+      const maps = ["weight", "bias"].map((part) => heatMap(`${module.index}.${part}`, tensors[`${module.index}.${part}`]));
+      if (maps.every(Boolean)) {
+        const row = cell("div", "", "layer-heats");
+        row.append(...maps);
+        card.append(row);
+      } else if (Object.keys(tensors).length) {
+        card.append(cell("p", "too large to draw whole here: its norms say how it grows", "layer-shape"));
+      }
       return card;
     }
     card.append(cell("figcaption", `${module.index}: ${ACTIVATIONS[module.kind] ?? module.kind}`));
