@@ -47,6 +47,12 @@ class EngineInfo(BaseModel):
     param_names: list[str]
     inputs: int = Field(description="1: y = target(x) on the x range; 2: (x1, x2) -> (y1, y2) drawn from the seed.")
     stores_grads: bool = Field(description="Gradients live in .grad between steps, so zero_grad=false piles them up.")
+    powers: dict[str, list[int]] | None = Field(
+        None,
+        description="Where the model is a sum of weights times powers of x: the powers each weight multiplies "
+        '({"a": [0], "b": [1], ...}; the dynamic net\'s e: [4, 5]); a past step\'s fit is Σ weight·Σ x^power. Null '
+        "for the others (the Legendre model, the networks).",
+    )
     sources: dict[str, str] = Field(
         default_factory=dict,
         description="For an engine whose autograd is written out (tiny-autograd): the source of the method that "

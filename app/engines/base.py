@@ -71,6 +71,9 @@ class EngineSpec:
     train: TrainFn
     # The model's output at x for these weights; None for networks, whose recorded numbers are layer norms.
     predict: Callable[[tuple[float, ...], Array], Array] | None = None
+    # Where the model is a sum of weights times powers of x (the cubic, a linear model, the dynamic net), the
+    # powers each weight multiplies: the page redraws a past step's fit from them, and finds least squares.
+    powers: dict[str, tuple[int, ...]] | None = None
     model: str = "y = a + b x + c x² + d x³"  # the model as the lecture writes it
     stores_grads: bool = True  # whether gradients live in .grad between steps (and so can pile up)
     # The config switches only some engines read that this one does (app/engines/switches.py): "no_grad", an

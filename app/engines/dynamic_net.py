@@ -88,6 +88,7 @@ ENGINE = EngineSpec(
     param_names=PARAMS,
     initial_params=initial_dynamic,
     predict=widest,
+    powers={"a": (0,), "b": (1,), "c": (2,), "d": (3,), "e": (4, 5)},  # drawn at its widest, as `widest`
     train=train,
     model="y = a + b x + c x² + d x³ + e x⁴ + e x⁵ (order 3-5 each step)",
 )

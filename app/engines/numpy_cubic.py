@@ -4,7 +4,7 @@ import numpy as np
 
 from app.engines.base import Batching, EngineSpec, StepRecord, StepStream, Weights
 from app.engines.numpy_cubic_many import step_many
-from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
+from app.engines.problem import CUBIC_PARAMS, CUBIC_POWERS, Array, Problem, cubic, initial_cubic
 from app.graph.hand_graph import hand_graph
 from app.run_config import RunConfig
 
@@ -59,6 +59,7 @@ ENGINE = EngineSpec(
     param_names=CUBIC_PARAMS,
     initial_params=initial_cubic,
     predict=cubic,
+    powers=CUBIC_POWERS,
     train=train,
     stores_grads=False,
     hand_graph=hand_graph,

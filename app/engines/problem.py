@@ -11,6 +11,8 @@ from app.run_config import RunConfig
 
 Array = NDArray[np.floating]
 CUBIC_PARAMS = ("a", "b", "c", "d")
+# y = a + b x + c x² + d x³: the power of x each weight multiplies.
+CUBIC_POWERS: dict[str, tuple[int, ...]] = {name: (power,) for power, name in enumerate(CUBIC_PARAMS)}
 
 
 DATA_POINTS_DRAWN = 500

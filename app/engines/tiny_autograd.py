@@ -3,7 +3,7 @@
 import numpy as np
 
 from app.engines.base import EngineSpec, StepRecord, StepStream
-from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
+from app.engines.problem import CUBIC_PARAMS, CUBIC_POWERS, Array, Problem, cubic, initial_cubic
 from app.engines.tiny_sources import tensor_sources
 from app.engines.tiny_tensor import Tensor
 from app.run_config import RunConfig
@@ -62,6 +62,7 @@ ENGINE = EngineSpec(
     param_names=CUBIC_PARAMS,
     initial_params=initial_cubic,
     predict=cubic,
+    powers=CUBIC_POWERS,
     train=train,
     sources=tensor_sources,
 )

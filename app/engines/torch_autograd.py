@@ -3,7 +3,7 @@
 import torch
 
 from app.engines.base import Batching, EngineSpec, StepRecord, StepStream, Weights
-from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
+from app.engines.problem import CUBIC_PARAMS, CUBIC_POWERS, Array, Problem, cubic, initial_cubic
 from app.engines.torch_autograd_many import step_many
 from app.engines.torch_common import data_tensors, leaves, pile_up, values
 from app.run_config import RunConfig
@@ -67,6 +67,7 @@ ENGINE = EngineSpec(
     param_names=CUBIC_PARAMS,
     initial_params=initial_cubic,
     predict=cubic,
+    powers=CUBIC_POWERS,
     train=train,
     switches=frozenset({"no_grad", "frozen"}),
     batching=Batching(step_many=step_many, resume=train, takes=lambda config: config.no_grad and not config.frozen),

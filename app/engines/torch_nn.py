@@ -3,7 +3,7 @@
 import torch
 
 from app.engines.base import EngineSpec, StepRecord, StepStream
-from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
+from app.engines.problem import CUBIC_PARAMS, CUBIC_POWERS, Array, Problem, cubic, initial_cubic
 from app.engines.torch_common import DTYPES, data_tensors
 from app.graph.torch_capture import name_leaves
 from app.run_config import RunConfig
@@ -85,6 +85,7 @@ ENGINE = EngineSpec(
     param_names=CUBIC_PARAMS,
     initial_params=initial_cubic,
     predict=cubic,
+    powers=CUBIC_POWERS,
     train=train,
     leaves=LINEAR_LEAVES,
 )

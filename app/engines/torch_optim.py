@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import torch
 
 from app.engines.base import EngineSpec, StepRecord, StepStream
-from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
+from app.engines.problem import CUBIC_PARAMS, CUBIC_POWERS, Array, Problem, cubic, initial_cubic
 from app.engines.torch_common import data_tensors
 from app.engines.torch_nn import LINEAR_LEAVES, as_cubic, features, polynomial_model
 from app.graph.torch_capture import name_leaves
@@ -74,6 +74,7 @@ ENGINE = EngineSpec(
     param_names=CUBIC_PARAMS,
     initial_params=initial_cubic,
     predict=cubic,
+    powers=CUBIC_POWERS,
     train=train,
     leaves=LINEAR_LEAVES,
 )

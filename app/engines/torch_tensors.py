@@ -3,7 +3,7 @@
 import torch
 
 from app.engines.base import Batching, EngineSpec, StepRecord, StepStream, Weights
-from app.engines.problem import CUBIC_PARAMS, Array, Problem, cubic, initial_cubic
+from app.engines.problem import CUBIC_PARAMS, CUBIC_POWERS, Array, Problem, cubic, initial_cubic
 from app.engines.torch_common import DTYPES, data_tensors, values
 from app.engines.torch_tensors_many import step_many
 from app.graph.hand_graph import hand_graph
@@ -61,6 +61,7 @@ ENGINE = EngineSpec(
     param_names=CUBIC_PARAMS,
     initial_params=initial_cubic,
     predict=cubic,
+    powers=CUBIC_POWERS,
     train=train,
     stores_grads=False,
     hand_graph=hand_graph,

@@ -113,6 +113,7 @@ def engine_infos() -> list[EngineInfo]:
             stores_grads=spec.stores_grads,
             switches=sorted(spec.switches),
             sources=spec.sources() if spec.sources else {},
+            powers={name: list(powers) for name, powers in spec.powers.items()} if spec.powers else None,
             inputs=spec.inputs,
             code=[
                 CodeLineInfo(

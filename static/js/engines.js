@@ -47,11 +47,11 @@ const POWER_TEXT = ["", " x", " x²", " x³"];
  * lecture's cubic a..d, a linear model's b, w1, ...): least squares finds the weights it heads for. Else null.
  */
 export function polynomialDegreeOf(engines, run) {
-  const engine = run ? findEngine(engines, engineOf(run)) : null;
-  if (!engine || !run?.param_names) return null;
-  if (engine.switches?.includes(RunConfigField.DEGREE)) return run.param_names.length - 1;
-  const cubic = engine.model === CUBIC_MODEL && PARAM_NAMES.every((name, i) => run.param_names[i] === name);
-  return cubic && run.param_names.length === PARAM_NAMES.length ? PARAM_NAMES.length - 1 : null;
+  const powers = (run ? findEngine(engines, engineOf(run)) : null)?.powers;
+  if (!powers || !run?.param_names?.length) return null;
+  // The run's weights multiply x⁰, x¹, ... in their order, one power each: a polynomial of the last one's degree.
+  const ordered = run.param_names.every((name, i) => powers[name]?.length === 1 && powers[name][0] === i);
+  return ordered ? run.param_names.length - 1 : null;
 }
 
 /** The layers of a run of the network engine ([16, "tanh"]), or null for any other run (or none). */

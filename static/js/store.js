@@ -1,6 +1,7 @@
 // The page's one state object. Every change goes through apply(msg): server messages (see protocol.js) and
 // the page's own messages (Local), so the views never have to know where a change came from. The followed
 // run's fields sit at the top; a second run, followed to compare with it, has the same fields under `compare`.
+import { findEngine } from "./engines.js";
 import { Connection, ENDED, FIT_VIEW, MessageType } from "./protocol.js";
 import { replayFrame } from "./replay/curves.js";
 
@@ -125,7 +126,7 @@ export class Store {
           msg.index == null || !state.history
             ? null
             : {
-                ...replayFrame(state.history, msg.index, state.run?.config?.engine, state.curveX),
+                ...replayFrame(state.history, msg.index, findEngine(state.engines, state.run?.config?.engine), state.curveX),
                 playing: Boolean(msg.playing),
               };
         break;

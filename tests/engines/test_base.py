@@ -92,3 +92,17 @@ def test_every_configurable_engine_is_registered() -> None:
             names = spec.names(config)
             # the cubic's a + b x + ..., or the linear models' b + w1 x + ... (the slides' two notations)
             assert names[:4] == ("a", "b", "c", "d") or names == ("b", "w1", "w2", "w3")[: len(names)]
+
+
+@pytest.mark.parametrize("name", sorted(name for name, spec in ENGINES.items() if spec.powers is not None))
+def test_an_engines_powers_are_its_model(name: str) -> None:
+    """Where an engine says its model is a sum of weights times powers of x, that sum is its own predict: the
+    page redraws past fits from the powers alone."""
+    spec = ENGINES[name]
+    assert spec.powers is not None and spec.predict is not None
+    config = RunConfig(engine=name, seed=3, degree=3) if "degree" in spec.switches else RunConfig(engine=name, seed=3)
+    names = spec.names(config)
+    params = tuple(0.3 * (i + 1) * (-1) ** i for i in range(len(names)))
+    x = np.linspace(-2.0, 2.0, 9)
+    summed = sum(w * sum(x**p for p in spec.powers[n]) for n, w in zip(names, params, strict=True))
+    np.testing.assert_allclose(spec.predict(params, x), summed, rtol=1e-12)

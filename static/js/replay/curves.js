@@ -1,11 +1,7 @@
-// The model of each engine whose curve the page can redraw from its weights alone, written as the server's own
-// `predict` (app/engines/*.py): a replayed step's fit comes from the history's weights, not from a stored curve.
-// A network records only one norm per tensor, so its past fits cannot be redrawn: it has no entry here.
-
-/** a + b·x + c·x² + d·x³: the lecture's cubic. */
-function cubic({ a, b, c, d }, x) {
-  return a + x * (b + x * (c + x * d));
-}
+// The model of each engine whose curve the page can redraw from its weights alone: a replayed step's fit comes
+// from the history's weights, not from a stored curve. A model that is a sum of weights times powers of x says
+// so itself (`powers` of GET /api/engines); the one other, the Legendre model, is written here as the server's
+// torch_function.legendre_curve. A network records only one norm per tensor: its past fits cannot be redrawn.
 
 /** a + b·P3(c + d·x), with the Legendre polynomial P3(z) = ½(5z³ − 3z) (torch_function.legendre_curve). */
 function legendre({ a, b, c, d }, x) {
@@ -13,37 +9,31 @@ function legendre({ a, b, c, d }, x) {
   return a + b * 0.5 * (5 * z ** 3 - 3 * z);
 }
 
-/** The dynamic net at its widest, as the server draws it (dynamic_net.widest): e weighs both x⁴ and x⁵. */
-function widest({ a, b, c, d, e }, x) {
-  return a + b * x + c * x ** 2 + d * x ** 3 + e * x ** 4 + e * x ** 5;
+const FORMULAS = { "torch-function": legendre };
+
+/** Σ weight · Σ x^power over the weights the run has (a linear model has fewer than its engine names). */
+function fromPowers(powers) {
+  return (params, x) =>
+    Object.entries(powers).reduce(
+      (sum, [name, list]) => (name in params ? sum + params[name] * list.reduce((s, p) => s + x ** p, 0) : sum),
+      0,
+    );
 }
 
-/** b + w1·x + w2·x² + w3·x³, as many terms as the run has weights (linear.polynomial). */
-function polynomial({ b, w1 = 0, w2 = 0, w3 = 0 }, x) {
-  return b + x * (w1 + x * (w2 + x * w3));
+/** The formula of an engine (its EngineInfo), or null. */
+function formulaOf(engine) {
+  if (engine?.powers) return fromPowers(engine.powers);
+  return FORMULAS[engine?.name ?? ""] ?? null;
 }
 
-const FORMULAS = {
-  linear: polynomial,
-  "linear-torch": polynomial,
-  numpy: cubic,
-  "torch-tensors": cubic,
-  "torch-autograd": cubic,
-  "tiny-autograd": cubic,
-  "torch-nn": cubic,
-  "torch-optim": cubic,
-  "torch-function": legendre,
-  "dynamic-net": widest,
-};
-
-/** Whether the fit of a past step of `engine` can be redrawn from its weights. */
+/** Whether the fit of a past step of `engine` (its EngineInfo) can be redrawn from its weights. */
 export function canRedraw(engine) {
-  return Object.hasOwn(FORMULAS, engine ?? "");
+  return formulaOf(engine) !== null;
 }
 
-/** The model with weights `params` ({name: number}) on `xs`, or null for an engine without a formula here. */
+/** The model with weights `params` ({name: number}) on `xs`, or null for an engine without a formula. */
 export function curveOf(engine, params, xs) {
-  const formula = canRedraw(engine) ? FORMULAS[engine] : null;
+  const formula = formulaOf(engine);
   return formula && xs ? Array.from(xs, (x) => formula(params, x)) : null;
 }
 
@@ -52,6 +42,7 @@ export function curveOf(engine, params, xs) {
  * step's update, with which its loss and gradient were computed), and the curve of those weights (null: none).
  */
 export function replayFrame(history, index, engine, curveX) {
+  // `engine`: the run's EngineInfo (GET /api/engines), null while the list has not come.
   const pick = (columns) => Object.fromEntries(Object.entries(columns ?? {}).map(([name, values]) => [name, values[index]]));
   const params = pick(history.params);
   return {

@@ -1,12 +1,13 @@
 // What a replay cannot show exactly, said where it would be missed: a network's past fits, and a graph from another
 // step than the replayed one. Each note is a small view over the store's `history` and `replay`.
+import { findEngine } from "../engines.js";
 import { ENDED } from "../protocol.js";
 import { canRedraw } from "./curves.js";
 import { shownGraph } from "./graphs.js";
 
 /** The fit panel's note: a network records only norms, so its curve cannot be redrawn at a past step. */
-export function fitNote({ status, history, run }) {
-  if (!ENDED.has(status) || !history || !run || canRedraw(run.config?.engine)) return "";
+export function fitNote({ status, history, run, engines }) {
+  if (!ENDED.has(status) || !history || !run || canRedraw(findEngine(engines, run.config?.engine))) return "";
   return "This network records only one norm per weight tensor, so its past fits cannot be redrawn: the curve shown is the final one.";
 }
 
