@@ -2,6 +2,8 @@
 descent, in numpy with the gradient 2 Σ εᵢ xᵢ derived by hand, and in torch with autograd. Polynomial regression
 is the same code with more features."""
 
+import functools
+
 import numpy as np
 import torch
 
@@ -119,38 +121,34 @@ def train_torch(config: RunConfig, problem: Problem, curve_x: Array) -> StepStre
         before = after
 
 
-MODEL = "y = b + w1 x (+ w2 x² + w3 x³): f(x) = wᵀx on the features [1, x, ...]"
-
-LINEAR = EngineSpec(
-    name="linear",
-    description="Linear regression on the features [1, x, x², x³] up to the chosen degree, numpy, the gradient "
-    "2 Σ εᵢ xᵢ by hand: degree 3 is the lecture's cubic.",
+# What the two linear engines share: the model, its weights and their start, the features' powers, and the leaf w.
+linear_engine = functools.partial(
+    EngineSpec,
     param_names=LINEAR_PARAMS,
     names_for=linear_names,
     initial_params=initial_linear,
     predict=polynomial,
     powers={name: (power,) for power, name in enumerate(LINEAR_PARAMS)},
-    train=train,
-    model=MODEL,
-    stores_grads=False,
-    switches=frozenset({"degree"}),
-    hand_graph=linear_graph,
+    model="y = b + w1 x (+ w2 x² + w3 x³): f(x) = wᵀx on the features [1, x, ...]",
     leaves=dict.fromkeys(LINEAR_PARAMS, "w"),
 )
 
-LINEAR_TORCH = EngineSpec(
+LINEAR = linear_engine(
+    name="linear",
+    description="Linear regression on the features [1, x, x², x³] up to the chosen degree, numpy, the gradient "
+    "2 Σ εᵢ xᵢ by hand: degree 3 is the lecture's cubic.",
+    train=train,
+    stores_grads=False,
+    switches=frozenset({"degree"}),
+    hand_graph=linear_graph,
+)
+
+LINEAR_TORCH = linear_engine(
     name="linear-torch",
     description="The same linear regression in torch: w a tensor with requires_grad, loss.backward() computes "
     "its gradient, the update under no_grad.",
-    param_names=LINEAR_PARAMS,
-    names_for=linear_names,
-    initial_params=initial_linear,
-    predict=polynomial,
-    powers={name: (power,) for power, name in enumerate(LINEAR_PARAMS)},
     train=train_torch,
-    model=MODEL,
     switches=frozenset({"degree", "no_grad"}),
-    leaves=dict.fromkeys(LINEAR_PARAMS, "w"),
 )
 
 __all__ = ["LINEAR", "LINEAR_TORCH"]
