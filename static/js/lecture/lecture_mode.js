@@ -52,10 +52,6 @@ export class LectureMode {
     addEventListener("keydown", (event) => this.#key(event), { capture: true });
   }
 
-  get open() {
-    return this.#lecture !== null;
-  }
-
   /** Opens what the address names: a session to follow (or to lead again, from this browser), or a new one. */
   async fromAddress() {
     const { name, session } = lectureInAddress();
