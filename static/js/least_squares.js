@@ -48,6 +48,19 @@ export function leastSquares(xs, ys, degree = 3) {
   return scaled && scaled.every(Number.isFinite) ? scaled.map((w, power) => w / scale ** power) : null;
 }
 
+const solved = new WeakMap(); // data set → degree → its least-squares weights (or null)
+
+/**
+ * The least-squares weights of a run's drawn data ({x, y}) for `degree`, solved once per data set and degree for
+ * every view that asks (the narration's weights, the fit chart's dotted curve).
+ */
+export function leastSquaresOf(data, degree) {
+  if (!solved.has(data)) solved.set(data, new Map());
+  const byDegree = solved.get(data);
+  if (!byDegree.has(degree)) byDegree.set(degree, leastSquares(data.x, data.y, degree));
+  return byDegree.get(degree);
+}
+
 /** w0 + w1 x + ... at each x. */
 export function polynomialAt(weights, xs) {
   return Array.from(xs, (x) => weights.reduceRight((sum, w) => sum * x + w, 0));

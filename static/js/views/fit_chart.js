@@ -6,7 +6,7 @@
 import uPlot from "/static/vendor/uplot/uPlot.esm.js";
 import { modelOf, polynomialDegreeOf, targetOf } from "../engines.js";
 import { formatCount, formatValue } from "../format.js";
-import { leastSquares, polynomialAt } from "../least_squares.js";
+import { leastSquaresOf, polynomialAt } from "../least_squares.js";
 import { FIT_VIEW, ViewKind } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
 import { axis, createPlot, cssVar } from "./chart.js";
@@ -99,7 +99,7 @@ export class FitChart {
   #yRange = DEFAULT_Y_RANGE;
   #readout;
   #residuals = []; // [[x, y, f(x)], ...] drawn from each point to the model
-  #leastSquares = { data: null, degree: null, curve: null }; // the least-squares fit of the data last seen
+  #leastSquares = { weights: null, curveX: null, curve: null }; // the dotted curve last drawn, and of what
   #requestDraw = oncePerFrame(() => this.#draw());
 
   /** `panel` holds the title (h2), caption, key ([data-key-*]) and the plot (.plot), which reports what it drew. */
@@ -312,15 +312,15 @@ export class FitChart {
 
   /**
    * The least-squares polynomial of the run's data on the model's grid, for a model that is a polynomial in its
-   * weights (the cubic, a linear model on its features); null for any other. Solved once per data and degree.
+   * weights (the cubic, a linear model on its features); null for any other. Drawn anew only for new weights.
    */
   #leastSquaresCurve(state) {
     const degree = polynomialDegreeOf(state.engines, state.run);
     if (degree === null || !state.curveX?.length) return null;
-    const solved = this.#leastSquares;
-    if (solved.data !== state.data || solved.degree !== degree) {
-      const weights = leastSquares(state.data.x, state.data.y, degree);
-      this.#leastSquares = { data: state.data, degree, curve: weights && polynomialAt(weights, state.curveX) };
+    const weights = leastSquaresOf(state.data, degree);
+    const drawn = this.#leastSquares;
+    if (drawn.weights !== weights || drawn.curveX !== state.curveX) {
+      this.#leastSquares = { weights, curveX: state.curveX, curve: weights && polynomialAt(weights, state.curveX) };
     }
     return this.#leastSquares.curve;
   }

@@ -4,7 +4,7 @@
 // approaches.
 import { polynomialDegreeOf } from "../engines.js";
 import { formatCount, formatValue } from "../format.js";
-import { leastSquares } from "../least_squares.js";
+import { leastSquaresOf } from "../least_squares.js";
 import { Status, ViewKind } from "../protocol.js";
 import { oncePerFrame } from "./animation_frame.js";
 
@@ -41,7 +41,6 @@ function lossClause(losses) {
 export class Narration {
   #element;
   #state = null;
-  #solved = { data: null, degree: null, weights: null }; // the least-squares fit of the data last seen
   #requestDraw = oncePerFrame(() => this.#draw());
 
   constructor(element) {
@@ -63,10 +62,7 @@ export class Narration {
   #leastSquares(state) {
     const degree = polynomialDegreeOf(state.engines, state.run);
     if (degree === null || !state.data?.x?.length || !(state.view == null || state.view.kind === ViewKind.FIT)) return null;
-    if (this.#solved.data !== state.data || this.#solved.degree !== degree) {
-      this.#solved = { data: state.data, degree, weights: leastSquares(state.data.x, state.data.y, degree) };
-    }
-    const weights = this.#solved.weights;
+    const weights = leastSquaresOf(state.data, degree);
     return weights && Object.fromEntries(state.run.param_names.map((name, i) => [name, weights[i]]));
   }
 
